@@ -1,0 +1,38 @@
+"""Cross-cutting API pieces: pagination, error shape and the permission classes every app uses."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import permissions
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Pagination(PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus Django model validation errors as 400 with field messages."""
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        exc = ValidationError(detail=detail)
+    return drf_exception_handler(exc, context)
+
+
+class IsStaffOrReadOnly(permissions.BasePermission):
+    """Reads for any authenticated user (object scoping is done by the queryset), writes staff."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        return request.method in permissions.SAFE_METHODS or bool(request.user.is_staff)
+
+
+class IsStaff(permissions.BasePermission):
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)

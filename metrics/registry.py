@@ -1,0 +1,138 @@
+"""The metric registry: every metric key of SPEC §4, with its kind.
+
+Validation of criteria (a rate outside 0–100, a rating outside 1–5, a negative count), display
+and rounding are driven by this table, not by ``if`` chains on names.
+
+Exact values. The engine hands every metric over as an exact number, so that a criterion is
+decided on the underlying counts (SPEC §4 "Exactness"), never on a rounded or float value:
+
+* counts (``COUNT``, ``RANK``, ``DAYS``) are ``int``;
+* money (``MONEY``) is ``Decimal``;
+* derived values (``RATE``, ``RATING``, ``PERCENT``, ``MINUTES``) are ``fractions.Fraction``,
+  e.g. ``response_rate = Fraction(100 * answered_in_time, inquiries)``;
+* a metric whose denominator is 0 (or a rank with no completed order) is ``None``.
+
+Rounding half-up to 2 decimals happens only at the edge (API, pages): ``display_value``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+
+class Kind(StrEnum):
+    COUNT = "count"  # int >= 0
+    MONEY = "money"  # Decimal >= 0, marketplace currency
+    RANK = "rank"  # int >= 1 (1 = best)
+    DAYS = "days"  # int >= 0
+    RATE = "rate"  # percentage 0-100
+    RATING = "rating"  # 1-5
+    PERCENT = "percent"  # top-percent, (0, 100]
+    MINUTES = "minutes"  # >= 0
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    key: str
+    kind: Kind
+    label: str
+    window: bool  # computed over the rolling window (True) or all time before the cutoff
+    higher_is_better: bool = True
+
+    @property
+    def integral(self) -> bool:
+        return self.kind in (Kind.COUNT, Kind.RANK, Kind.DAYS)
+
+
+_M = MetricInfo
+METRICS: dict[str, MetricInfo] = {
+    m.key: m
+    for m in [
+        # Cumulative, all time before the cutoff
+        _M("completed_orders", Kind.COUNT, "Completed orders", window=False),
+        _M("revenue", Kind.MONEY, "Revenue", window=False),
+        _M("review_count", Kind.COUNT, "Reviews", window=False),
+        _M("revenue_rank", Kind.RANK, "Revenue rank", window=False, higher_is_better=False),
+        _M("ranked_sellers", Kind.COUNT, "Ranked sellers", window=False),
+        _M(
+            "revenue_top_percent",
+            Kind.PERCENT,
+            "Revenue top %",
+            window=False,
+            higher_is_better=False,
+        ),
+        _M("unique_buyers", Kind.COUNT, "Unique buyers", window=False),
+        _M("tenure_days", Kind.DAYS, "Tenure (days)", window=False),
+        # Window
+        _M("inquiries", Kind.COUNT, "Inquiries", window=True),
+        _M("answered_in_time", Kind.COUNT, "Answered in time", window=True),
+        _M("response_rate", Kind.RATE, "Response rate", window=True),
+        _M("window_completed_orders", Kind.COUNT, "Completed orders (window)", window=True),
+        _M("window_revenue", Kind.MONEY, "Revenue (window)", window=True),
+        _M("finished_orders", Kind.COUNT, "Finished orders", window=True),
+        _M("success_rate", Kind.RATE, "Order success rate", window=True),
+        _M(
+            "cancellation_rate",
+            Kind.RATE,
+            "Cancellation rate",
+            window=True,
+            higher_is_better=False,
+        ),
+        _M(
+            "seller_cancellation_rate",
+            Kind.RATE,
+            "Seller cancellation rate",
+            window=True,
+            higher_is_better=False,
+        ),
+        _M("delivered_orders", Kind.COUNT, "Delivered orders", window=True),
+        _M("on_time_rate", Kind.RATE, "On-time rate", window=True),
+        _M("window_review_count", Kind.COUNT, "Reviews (window)", window=True),
+        _M("average_rating", Kind.RATING, "Average rating", window=True),
+        _M(
+            "negative_review_rate",
+            Kind.RATE,
+            "Negative review rate",
+            window=True,
+            higher_is_better=False,
+        ),
+        _M(
+            "median_first_response_minutes",
+            Kind.MINUTES,
+            "Median first response (min)",
+            window=True,
+            higher_is_better=False,
+        ),
+        _M("repeat_buyer_rate", Kind.RATE, "Repeat buyer rate", window=True),
+    ]
+}
+METRIC_KEYS: tuple[str, ...] = tuple(METRICS)
+
+ExactValue = int | Decimal | Fraction | None
+Metrics = dict[str, ExactValue]
+
+TWO_PLACES = Decimal("0.01")
+
+
+def to_decimal(value: int | Decimal | Fraction) -> Decimal:
+    """Exact value → Decimal rounded half-up to 2 places (the rounding of SPEC §4)."""
+    if isinstance(value, Fraction):
+        # Round the exact rational, not a float: 89.995 → 90.00, 89.99499… → 89.99.
+        scaled = value * 100
+        q, r = divmod(scaled.numerator, scaled.denominator)
+        if 2 * r >= scaled.denominator:
+            q += 1
+        return (Decimal(q) / 100).quantize(TWO_PLACES)
+    return Decimal(value).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def display_value(key: str, value: ExactValue) -> int | float | None:
+    """The API's JSON number for a metric: ints stay ints, the rest rounded half-up to 2 dp."""
+    if value is None:
+        return None
+    if METRICS[key].integral:
+        return int(value)
+    return float(to_decimal(value))

@@ -1,0 +1,144 @@
+"""Sellers, orders and buyer–seller messages (SPEC §2).
+
+The database enforces what it can (unique external ids, amount ≥ 0, coherent order lifecycle),
+so that no path, not even a raw bulk write, can store an order the metrics would misread.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Seller(models.Model):
+    external_id = models.CharField(max_length=100, unique=True)
+    username = models.CharField(max_length=150, unique=True)
+    display_name = models.CharField(max_length=200, blank=True)
+    joined_at = models.DateTimeField()
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="seller",
+        help_text="The login the seller uses for the dashboard.",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["external_id"]
+        indexes = [models.Index(fields=["joined_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.display_name or self.username} ({self.external_id})"
+
+
+class CancelledBy(models.TextChoices):
+    BUYER = "buyer", "Buyer"
+    SELLER = "seller", "Seller"
+    ADMIN = "admin", "Admin"
+
+
+class OrderStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    DELIVERED = "delivered", "Delivered"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Order(models.Model):
+    external_id = models.CharField(max_length=100, unique=True)
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="orders")
+    buyer = models.CharField(max_length=100)
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    currency = models.CharField(max_length=3, default="KRW")
+    created_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
+    excluded_from_metrics = models.BooleanField(
+        default=False,
+        help_text="Staff only: leave this order out of every rate (e.g. a dispute resolved in "
+        "the seller's favour).",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["seller", "created_at"]),
+            models.Index(fields=["seller", "due_at"]),
+            models.Index(fields=["seller", "delivered_at"]),
+            models.Index(fields=["seller", "completed_at"]),
+            models.Index(fields=["seller", "cancelled_at"]),
+            models.Index(fields=["seller", "buyer"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True) | Q(cancelled_at__isnull=True),
+                name="order_not_completed_and_cancelled",
+            ),
+            models.CheckConstraint(
+                condition=(Q(cancelled_at__isnull=True) & Q(cancelled_by=""))
+                | (Q(cancelled_at__isnull=False) & Q(cancelled_by__in=CancelledBy.values)),
+                name="order_cancelled_by_with_cancelled_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True)
+                | (Q(delivered_at__isnull=False) & Q(completed_at__gte=F("delivered_at"))),
+                name="order_completed_after_delivered",
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__isnull": True})
+                    | Q(**{f"{field}__gte": F("created_at")}),
+                    name=f"order_{field}_not_before_created",
+                )
+                for field in ("due_at", "delivered_at", "completed_at", "cancelled_at")
+            ],
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    @property
+    def status(self) -> str:
+        if self.cancelled_at:
+            return OrderStatus.CANCELLED
+        if self.completed_at:
+            return OrderStatus.COMPLETED
+        if self.delivered_at:
+            return OrderStatus.DELIVERED
+        return OrderStatus.IN_PROGRESS
+
+
+class Sender(models.TextChoices):
+    BUYER = "buyer", "Buyer"
+    SELLER = "seller", "Seller"
+
+
+class Message(models.Model):
+    """One message of a buyer–seller conversation. No body is stored (privacy)."""
+
+    external_id = models.CharField(max_length=100, unique=True)
+    conversation = models.CharField(max_length=100)
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="messages")
+    buyer = models.CharField(max_length=100)
+    sender = models.CharField(max_length=10, choices=Sender.choices)
+    sent_at = models.DateTimeField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        indexes = [
+            # Inquiry detection walks each conversation in (sent_at, insertion) order.
+            models.Index(fields=["seller", "conversation", "sent_at", "id"]),
+            models.Index(fields=["seller", "sent_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id

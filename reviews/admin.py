@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from .models import Review
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "order", "seller", "rating", "created_at"]
+    list_select_related = ["order__seller"]
+    search_fields = ["external_id", "order__external_id", "order__seller__external_id", "comment"]
+    list_filter = ["rating", ("created_at", admin.DateFieldListFilter)]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["order"]
+
+    @admin.display(ordering="order__seller__external_id")
+    def seller(self, obj: Review) -> str:
+        return str(obj.order.seller)

@@ -1,0 +1,36 @@
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.factories import SellerFactory, UserFactory
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(username="integration", is_staff=True)
+
+
+@pytest.fixture
+def staff_client(staff_user) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=staff_user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def seller(db):
+    return SellerFactory()
+
+
+@pytest.fixture
+def seller_client(seller) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=seller.user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
