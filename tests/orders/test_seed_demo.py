@@ -1,0 +1,266 @@
+"""seed_demo: deterministic, valid demo data, the documented logins, and --if-empty.
+
+Expected values are checked independently here (plain Python over the stored rows), never with
+the generator's own helpers.
+"""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+from io import StringIO
+from typing import Any
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import override_settings
+from rest_framework.authtoken.models import Token
+
+from orders.demo import generate_world
+from orders.models import Message, Order, Seller
+from reviews.models import Review
+from tests.factories import aware
+
+NOW = aware("2026-11-20 10:00")
+SMALL = ["--sellers", "20", "--months", "4"]
+
+
+# The demo logins are hashed like any password; a cheap hasher keeps these tests fast.
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+FAST_HASHING = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+
+
+@pytest.fixture(scope="module")
+def fast_password_hashing():
+    with FAST_HASHING:
+        yield
+
+
+def when_seeded(*args: str) -> str:
+    out = StringIO()
+    with time_machine.travel(NOW, tick=False):
+        call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> dict[str, list[tuple[Any, ...]]]:
+    """Every generated row, without database ids or bookkeeping timestamps."""
+    return {
+        "users": list(
+            get_user_model()
+            .objects.order_by("username")
+            .values_list("username", "is_staff", "is_superuser", "date_joined")
+        ),
+        "sellers": list(
+            Seller.objects.order_by("external_id").values_list(
+                "external_id", "username", "display_name", "joined_at", "user__username"
+            )
+        ),
+        "orders": list(
+            Order.objects.order_by("external_id").values_list(
+                "external_id",
+                "seller__external_id",
+                "buyer",
+                "amount",
+                "created_at",
+                "due_at",
+                "delivered_at",
+                "completed_at",
+                "cancelled_at",
+                "cancelled_by",
+                "excluded_from_metrics",
+            )
+        ),
+        "messages": list(
+            Message.objects.order_by("external_id").values_list(
+                "external_id", "conversation", "seller__external_id", "buyer", "sender", "sent_at"
+            )
+        ),
+        "reviews": list(
+            Review.objects.order_by("external_id").values_list(
+                "external_id", "order__external_id", "rating", "comment", "created_at"
+            )
+        ),
+    }
+
+
+def given_empty_database() -> None:
+    Review.objects.all().delete()
+    Message.objects.all().delete()
+    Order.objects.all().delete()
+    Seller.objects.all().delete()
+    get_user_model().objects.all().delete()
+
+
+@pytest.mark.django_db
+def test_same_seed_gives_the_same_rows():
+    when_seeded(*SMALL, "--seed", "7")
+    first = snapshot()
+    given_empty_database()
+
+    when_seeded(*SMALL, "--seed", "7")
+
+    assert len(first["orders"]) > 100
+    assert snapshot() == first
+
+
+def test_another_seed_gives_another_world():
+    def orders(seed: int) -> list[tuple[str, str, Decimal, datetime]]:
+        world = generate_world(seed=seed, sellers=20, months=4, now=NOW)
+        return [(o.external_id, o.seller, o.amount, o.created_at) for o in world.orders]
+
+    assert orders(7) != orders(8)
+
+
+@pytest.mark.django_db
+def test_if_empty_adds_nothing_the_second_time_but_prints_the_logins():
+    when_seeded(*SMALL, "--if-empty")
+    before = snapshot()
+
+    output = when_seeded(*SMALL, "--seed", "9", "--if-empty")
+
+    assert snapshot() == before
+    assert "admin / admin-demo-pass" in output
+    assert Token.objects.get(user__username="admin").key in output
+
+
+@pytest.fixture(scope="class")
+def seeded_output(django_db_setup, django_db_blocker, fast_password_hashing):
+    """One small world seeded (committed) for a whole test class, removed afterwards."""
+    with django_db_blocker.unblock():
+        output = when_seeded(*SMALL)
+        yield output
+        given_empty_database()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("seeded_output")
+class TestOneSeededWorld:
+    """Read-only checks on one small seeded world, seeded once for the class (seeding is the
+    slow part) and removed afterwards."""
+
+    def test_every_generated_row_satisfies_the_domain_rules(self):
+        problems = []
+        for o in Order.objects.select_related("seller"):
+            stamps = [o.created_at, o.due_at, o.delivered_at, o.completed_at, o.cancelled_at]
+            if any(t is not None and t.tzinfo is None for t in stamps):
+                problems.append((o.external_id, "naive timestamp"))
+            for name in ("due_at", "delivered_at", "completed_at", "cancelled_at"):
+                value = getattr(o, name)
+                if value is not None and value < o.created_at:
+                    problems.append((o.external_id, f"{name} before created_at"))
+            for t in (o.created_at, o.delivered_at, o.completed_at, o.cancelled_at):
+                if t is not None and t > NOW:
+                    problems.append((o.external_id, "in the future"))
+            if o.completed_at and o.cancelled_at:
+                problems.append((o.external_id, "completed and cancelled"))
+            if bool(o.cancelled_at) != bool(o.cancelled_by):
+                problems.append((o.external_id, "cancelled_by without cancelled_at or vice versa"))
+            if o.cancelled_by not in ("", "buyer", "seller", "admin"):
+                problems.append((o.external_id, "unknown cancelled_by"))
+            if o.completed_at and (o.delivered_at is None or o.completed_at < o.delivered_at):
+                problems.append((o.external_id, "completed without or before delivery"))
+            if not (Decimal(10_000) <= o.amount <= Decimal(2_000_000)) or o.amount % 1000:
+                problems.append((o.external_id, f"amount {o.amount}"))
+            if o.created_at < o.seller.joined_at:
+                problems.append((o.external_id, "ordered before the seller joined"))
+        for r in Review.objects.select_related("order"):
+            if not 1 <= r.rating <= 5:
+                problems.append((r.external_id, "rating"))
+            if r.order.completed_at is None or r.created_at < r.order.completed_at:
+                problems.append((r.external_id, "review of an order that was not completed"))
+            if r.created_at > NOW:
+                problems.append((r.external_id, "in the future"))
+        for m in Message.objects.all():
+            if m.sender not in ("buyer", "seller") or m.sent_at > NOW or m.sent_at.tzinfo is None:
+                problems.append((m.external_id, "message"))
+
+        assert Order.objects.count() > 100
+        assert Review.objects.exists() and Message.objects.exists()
+        assert problems == []
+
+    def test_seeding_creates_the_documented_logins_and_prints_them(self, seeded_output):
+        users = get_user_model().objects
+        admin = users.get(username="admin")
+        demo_user = users.get(username="demo")
+        token = Token.objects.get(user=admin)
+        assert admin.is_staff and admin.is_superuser and admin.check_password("admin-demo-pass")
+        assert demo_user.check_password("demo-pass") and not demo_user.is_staff
+        assert Seller.objects.get(username="demo").user == demo_user
+        others = Seller.objects.exclude(username="demo").select_related("user")
+        assert others.count() == 19
+        assert all(s.user and s.user.username == s.username for s in others)
+        assert not any(s.user and s.user.has_usable_password() for s in others)
+        assert "admin / admin-demo-pass" in seeded_output
+        assert "demo / demo-pass" in seeded_output
+        assert token.key in seeded_output
+
+    def test_demo_banner_prints_urls_logins_and_the_staff_token(self):
+        out = StringIO()
+
+        call_command("demo_banner", "--url", "http://127.0.0.1:8000", stdout=out)
+
+        text = out.getvalue()
+        assert "http://127.0.0.1:8000/admin/" in text
+        assert "http://127.0.0.1:8000/api/docs/" in text
+        assert "demo / demo-pass" in text and "admin / admin-demo-pass" in text
+        assert Token.objects.get(user__username="admin").key in text
+
+
+def _window_facts(world: Any, cutoff: datetime) -> dict[str, dict[str, Any]]:
+    """Per seller: cumulative sales/reviews and the 3-month window's rates (SPEC §4, by hand)."""
+    start = aware("2026-08-01 00:00")
+    orders = {o.external_id: o for o in world.orders}
+    facts: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"completed": 0, "revenue": Decimal(0), "reviews": 0, "ratings": [],
+                 "delivered": 0, "on_time": 0, "inquiries": 0, "answered": 0}
+    )  # fmt: skip
+    for o in world.orders:
+        f = facts[o.seller]
+        if o.completed_at and o.completed_at < cutoff:
+            f["completed"] += 1
+            f["revenue"] += o.amount
+        if o.delivered_at and start <= o.delivered_at < cutoff:
+            f["delivered"] += 1
+            f["on_time"] += o.delivered_at <= o.due_at
+    for r in world.reviews:
+        f = facts[orders[r.order].seller]
+        if r.created_at < cutoff:
+            f["reviews"] += 1
+        if start <= r.created_at < cutoff:
+            f["ratings"].append(r.rating)
+    threads = defaultdict(list)
+    for m in world.messages:
+        threads[m.conversation].append(m)
+    for thread in threads.values():
+        thread.sort(key=lambda m: m.sent_at)
+        for i, m in enumerate(thread):
+            if m.sender != "buyer" or (i and thread[i - 1].sender != "seller"):
+                continue
+            deadline = m.sent_at + timedelta(hours=24)
+            if not start <= deadline < cutoff:
+                continue
+            reply = next((x for x in thread[i + 1 :] if x.sender == "seller"), None)
+            facts[m.seller]["inquiries"] += 1
+            facts[m.seller]["answered"] += bool(reply and reply.sent_at <= deadline)
+    return facts
+
+
+def test_default_world_has_a_master_candidate_strong_sellers_and_a_demo_close_to_level_2():
+    world = generate_world(seed=42, sellers=300, months=14, now=NOW)
+    cutoff = aware("2026-11-01 00:00")
+
+    facts = _window_facts(world, cutoff)
+    by_username = {s.username: facts[s.external_id] for s in world.sellers}
+    top_revenue = max(by_username.values(), key=lambda f: f["revenue"])
+    demo = by_username["demo"]
+    strong = [f for f in by_username.values() if f["completed"] >= 100]
+
+    assert len(world.sellers) == 300
+    assert top_revenue["reviews"] >= 1300
+    assert top_revenue["on_time"] * 100 >= 85 * top_revenue["delivered"]
+    assert len(strong) >= 5
+    assert demo["completed"] >= 15
+    assert sum(demo["ratings"]) >= Decimal("4.7") * len(demo["ratings"]) > 0
+    assert demo["answered"] * 100 < 90 * demo["inquiries"]
