@@ -1,1 +1,434 @@
-# Register your models here.
+"""Admin for the grade policy (SPEC §5, §8) and read-only evaluation results.
+
+Django has no nested inlines, so a policy is edited on two pages: the policy page (window
+settings + its levels inline, each with a summary of its criteria and a link) and each level's
+page (its criteria inline). Both pages validate the WHOLE policy as it would be after the save
+with ``metrics.policy.validate_policy_data`` (the same rules as ``PUT /api/v1/policy``), from
+the formset's ``clean``: an incoherent policy shows the messages and nothing is saved.
+
+A policy an evaluation run used is frozen (every field and inline read-only, no delete): staff
+"duplicate as draft", edit the copy and activate it. Activation deactivates the previous active
+policy in the same transaction, so the one-active-policy constraint never trips in a form.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.utils.html import format_html_join
+
+from .models import Criterion, EvaluationRun, GradeLevel, GradePolicy, SellerEvaluation
+from .periods import Period
+from .policy import (
+    PolicyConflict,
+    PolicyInvalid,
+    activate_policy,
+    describe_errors,
+    duplicate_policy,
+    policy_data,
+    policy_is_used,
+    preview_impact,
+    validate_policy_data,
+)
+
+_POLICY_FIELDS = ("window_months", "window_days", "response_window_hours", "demotion_grace_months")
+
+
+def _policy_fields(policy: GradePolicy) -> dict[str, Any]:
+    return {"name": policy.name, **{f: getattr(policy, f) for f in _POLICY_FIELDS}}
+
+
+def _criteria_data(level: GradeLevel | None) -> list[dict[str, Any]]:
+    if level is None or level.pk is None:
+        return []
+    return [
+        {"metric": c.metric, "op": c.op, "value": c.value, "any_of": c.any_of}
+        for c in Criterion.objects.filter(level=level).order_by("id")
+    ]
+
+
+def _live_forms(formset: Any) -> list[Any]:
+    """The forms that will exist after the save: filled in, not marked for deletion."""
+    live = []
+    for form in formset.forms:
+        if not hasattr(form, "cleaned_data") or not form.cleaned_data:
+            continue
+        if formset.can_delete and formset._should_delete_form(form):
+            continue
+        live.append(form)
+    return live
+
+
+def _reject_if_incoherent(data: dict[str, Any]) -> None:
+    errors = validate_policy_data(data)
+    if errors:
+        raise ValidationError(
+            ["This policy is not saved: " + line for line in describe_errors(errors, data)]
+        )
+
+
+class LevelFormSet(BaseInlineFormSet):
+    """The policy page: validate the policy fields + these levels + their stored criteria."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        levels = [
+            {
+                "name": form.cleaned_data.get("name"),
+                "rank": form.cleaned_data.get("rank"),
+                "criteria": _criteria_data(form.instance if form.instance.pk else None),
+            }
+            for form in _live_forms(self)
+        ]
+        _reject_if_incoherent({**_policy_fields(self.instance), "levels": levels})
+
+
+class CriterionFormSet(BaseInlineFormSet):
+    """A level's page: validate its whole policy with this level's new name, rank, criteria."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        level: GradeLevel = self.instance
+        if level.policy_id is None:
+            return  # the level form itself reports the missing policy
+        policy = level.policy
+        levels = []
+        for other in GradeLevel.objects.filter(policy=policy).exclude(pk=level.pk):
+            levels.append(
+                {"name": other.name, "rank": other.rank, "criteria": _criteria_data(other)}
+            )
+        criteria = [
+            {key: form.cleaned_data.get(key) for key in ("metric", "op", "value", "any_of")}
+            for form in _live_forms(self)
+        ]
+        levels.append({"name": level.name, "rank": level.rank, "criteria": criteria})
+        levels.sort(key=lambda lvl: lvl["rank"] if isinstance(lvl["rank"], int) else -1)
+        _reject_if_incoherent({**_policy_fields(policy), "levels": levels})
+
+
+def _frozen(policy: GradePolicy | None) -> bool:
+    return policy is not None and policy_is_used(policy)
+
+
+class GradeLevelInline(admin.TabularInline):
+    model = GradeLevel
+    formset = LevelFormSet
+    fields = ["name", "rank", "criteria_summary"]
+    readonly_fields = ["criteria_summary"]
+    extra = 0
+    show_change_link = True
+    ordering = ["rank"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[GradeLevel]:
+        return super().get_queryset(request).prefetch_related("criteria")
+
+    @admin.display(description="criteria (edit them on the level's page: “Change”)")
+    def criteria_summary(self, obj: GradeLevel) -> str:
+        if obj.pk is None:
+            return "Save the policy, then add criteria on the level's page."
+        criteria = list(obj.criteria.all())
+        if not criteria:
+            return "none (always passes)"
+        return format_html_join(
+            "",
+            "{} {} {}{}<br>",
+            (
+                (
+                    c.metric,
+                    c.op,
+                    format(c.value.normalize(), "f"),
+                    f" (any of “{c.any_of}”)" if c.any_of else "",
+                )
+                for c in criteria
+            ),
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not _frozen(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not _frozen(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not _frozen(obj) and super().has_delete_permission(request, obj)
+
+
+class GradePolicyForm(forms.ModelForm):
+    make_active = forms.BooleanField(
+        required=False,
+        label="Make this the active policy",
+        help_text="Deactivates the current active policy when saved. The next evaluation uses "
+        "this one.",
+    )
+
+    class Meta:
+        model = GradePolicy
+        fields = ["name", *_POLICY_FIELDS]
+
+
+@admin.register(GradePolicy)
+class GradePolicyAdmin(admin.ModelAdmin):
+    form = GradePolicyForm
+    inlines = [GradeLevelInline]
+    list_display = [
+        "name",
+        "is_active",
+        "window",
+        "response_window_hours",
+        "demotion_grace_months",
+        "level_count",
+        "run_count",
+        "created_at",
+        "created_by",
+    ]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+    readonly_fields = ["is_active", "created_at", "created_by"]
+    actions = ["activate_selected", "duplicate_as_draft", "preview_impact_of_selected"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[GradePolicy]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("created_by")
+            .annotate(_levels=Count("levels", distinct=True), _runs=Count("runs", distinct=True))
+        )
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = ["name", *_POLICY_FIELDS, "is_active", "created_at", "created_by"]
+        if not _frozen(obj) and not (obj is not None and obj.is_active):
+            fields.insert(len(_POLICY_FIELDS) + 1, "make_active")
+        return fields
+
+    @admin.display(description="window")
+    def window(self, obj: GradePolicy) -> str:
+        if obj.window_days:
+            return f"{obj.window_days} days"
+        if obj.window_months == 0:
+            return "all time"
+        return f"{obj.window_months} months"
+
+    @admin.display(description="levels")
+    def level_count(self, obj: Any) -> int:
+        return int(obj._levels)
+
+    @admin.display(description="runs that used it")
+    def run_count(self, obj: Any) -> int:
+        return int(obj._runs)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not _frozen(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and (obj.is_active or _frozen(obj)):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # A bulk delete would bypass the per-object rules above (active or used policies).
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request: HttpRequest, obj: GradePolicy, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if form.cleaned_data.get("make_active"):
+            self._activate(request, form.instance)
+
+    def _activate(self, request: HttpRequest, policy: GradePolicy) -> None:
+        try:
+            activate_policy(policy=policy)
+        except PolicyInvalid as exc:
+            for line in describe_errors(exc.errors, policy_data(policy)):
+                self.message_user(request, f"Not activated: {line}", messages.ERROR)
+        except PolicyConflict as exc:
+            self.message_user(request, f"Not activated: {exc}", messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                f"“{policy.name}” is now the active policy; the previous one was deactivated.",
+                messages.SUCCESS,
+            )
+
+    @admin.action(description="Activate the selected policy (deactivates the current one)")
+    def activate_selected(self, request: HttpRequest, queryset: QuerySet[GradePolicy]) -> None:
+        policies = list(queryset[:2])
+        if len(policies) != 1:
+            self.message_user(
+                request,
+                "Select exactly one policy to activate: only one can be active.",
+                messages.ERROR,
+            )
+            return
+        self._activate(request, policies[0])
+
+    @admin.action(description="Duplicate as an inactive draft (to change a used policy)")
+    def duplicate_as_draft(self, request: HttpRequest, queryset: QuerySet[GradePolicy]) -> None:
+        for policy in queryset:
+            copy = duplicate_policy(policy=policy, actor=request.user)
+            self.message_user(
+                request, f"Created draft “{copy.name}” (#{copy.pk}).", messages.SUCCESS
+            )
+
+    @admin.action(description="Preview impact: re-grade the last run's sellers under it")
+    def preview_impact_of_selected(
+        self, request: HttpRequest, queryset: QuerySet[GradePolicy]
+    ) -> None:
+        for policy in queryset:
+            impact = preview_impact(policy=policy)
+            if impact is None:
+                self.message_user(request, "No evaluation run has succeeded yet.", messages.WARNING)
+                return
+            moves = "; ".join(
+                f"{old or 'none'} → {new or 'none'}: {count}"
+                for (old, new), count in sorted(
+                    impact.moves.items(), key=lambda item: (-item[1], str(item[0]))
+                )
+                if old != new
+            )
+            self.message_user(
+                request,
+                f"“{policy.name}” on the {impact.period} run's stored metrics "
+                f"({impact.sellers} sellers): {impact.up} up, {impact.down} down, "
+                f"{impact.same} unchanged." + (f" Moves: {moves}." if moves else ""),
+                messages.INFO,
+            )
+
+
+class CriterionInline(admin.TabularInline):
+    model = Criterion
+    formset = CriterionFormSet
+    fields = ["metric", "op", "value", "any_of"]
+    extra = 1
+    ordering = ["id"]
+
+    def _frozen_level(self, obj: Any) -> bool:
+        return obj is not None and obj.policy_id is not None and _frozen(obj.policy)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._frozen_level(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._frozen_level(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._frozen_level(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(GradeLevel)
+class GradeLevelAdmin(admin.ModelAdmin):
+    inlines = [CriterionInline]
+    list_display = ["name", "rank", "policy", "criteria_count"]
+    list_filter = ["policy"]
+    list_select_related = ["policy"]
+    ordering = ["policy", "rank"]
+    search_fields = ["name", "policy__name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[GradeLevel]:
+        return super().get_queryset(request).annotate(_criteria=Count("criteria"))
+
+    @admin.display(description="criteria")
+    def criteria_count(self, obj: Any) -> int:
+        return int(obj._criteria)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["policy"] if obj is not None else []
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "policy":
+            kwargs["queryset"] = GradePolicy.objects.filter(runs__isnull=True).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and _frozen(obj.policy):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Levels are removed on their policy's page, where the whole policy is validated.
+        return False
+
+
+@admin.register(EvaluationRun)
+class EvaluationRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "period",
+        "status",
+        "trigger",
+        "policy",
+        "seller_count",
+        "level_counts",
+        "started_at",
+        "finished_at",
+    ]
+    list_filter = ["status", "trigger", "period"]
+    list_select_related = ["policy"]
+    search_fields = ["period"]
+    actions = ["rerun_periods"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Re-run the selected periods (replaces their results)")
+    def rerun_periods(self, request: HttpRequest, queryset: QuerySet[EvaluationRun]) -> None:
+        from .runs import RunAlreadyOpen, request_run
+
+        periods = sorted(set(queryset.values_list("period", flat=True)))
+        for text in periods:
+            try:
+                run = request_run(period=Period.parse(text), trigger="manual")
+            except RunAlreadyOpen:
+                self.message_user(
+                    request, f"{text}: a run of this period is already open.", messages.WARNING
+                )
+            except Exception as exc:  # the run is marked failed; say so instead of a 500
+                self.message_user(request, f"{text}: re-run failed: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{text}: re-run #{run.pk} started.", messages.SUCCESS)
+
+
+@admin.register(SellerEvaluation)
+class SellerEvaluationAdmin(admin.ModelAdmin):
+    list_display = [
+        "seller",
+        "period",
+        "level",
+        "previous_level",
+        "computed_level",
+        "at_risk",
+        "grace_used",
+        "run",
+    ]
+    list_filter = ["period", "level", "at_risk"]
+    list_select_related = ["seller", "run"]
+    search_fields = ["seller__external_id", "seller__username", "seller__display_name"]
+    raw_id_fields = ["seller", "run"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,380 @@
+"""The one grading function (SPEC §5): (metrics, policy) → level, criteria results, what is missing.
+
+Pure: no database, no clock. The monthly run, the live preview, the admin "preview impact" and
+the dashboard's "what is missing" all call ``grade``; nothing else decides a level.
+
+Exactness (SPEC §4): every comparison is made on exact rationals. A metric arrives as ``int``,
+``Decimal`` or ``Fraction`` (see metrics/registry.py) and a threshold as ``Decimal``; both are
+turned into ``Fraction`` before comparing, so 89.996 % never passes ``>= 90`` and 4.7 exactly
+passes ``>= 4.7``. Floats never enter a decision.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+from .registry import ExactValue, Metrics
+
+GTE = ">="
+LTE = "<="
+OPS = (GTE, LTE)
+TOP_PERCENT = "revenue_top_percent"
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    metric: str  # a key of metrics.registry.METRICS
+    op: str  # ">=" or "<="
+    value: Decimal
+    any_of: str = ""  # "" = no group
+
+
+@dataclass(frozen=True)
+class LevelSpec:
+    name: str
+    rank: int  # higher = better
+    criteria: tuple[CriterionSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicySnapshot:
+    """The rules a grade is computed under, detached from the database (stored with each run)."""
+
+    levels: tuple[LevelSpec, ...]
+    window_months: int | None = 3
+    window_days: int | None = None
+    response_window_hours: int = 24
+    demotion_grace_months: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe form; thresholds as exact decimal strings ("90.0000")."""
+        return {
+            "window_months": self.window_months,
+            "window_days": self.window_days,
+            "response_window_hours": self.response_window_hours,
+            "demotion_grace_months": self.demotion_grace_months,
+            "levels": [
+                {
+                    "name": level.name,
+                    "rank": level.rank,
+                    "criteria": [
+                        {
+                            "metric": c.metric,
+                            "op": c.op,
+                            "value": _decimal_to_str(c.value),
+                            "any_of": c.any_of,
+                        }
+                        for c in level.criteria
+                    ],
+                }
+                for level in self.levels
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PolicySnapshot:
+        """Inverse of ``to_json``; also accepts thresholds given as JSON numbers."""
+        levels = tuple(
+            LevelSpec(
+                name=str(level["name"]),
+                rank=int(level["rank"]),
+                criteria=tuple(
+                    CriterionSpec(
+                        metric=str(c["metric"]),
+                        op=str(c["op"]),
+                        value=_to_decimal(c["value"]),
+                        any_of=str(c.get("any_of") or ""),
+                    )
+                    for c in level.get("criteria") or ()
+                ),
+            )
+            for level in data.get("levels") or ()
+        )
+        return cls(
+            levels=levels,
+            window_months=_optional_int(data.get("window_months", 3)),
+            window_days=_optional_int(data.get("window_days")),
+            response_window_hours=int(data.get("response_window_hours", 24)),
+            demotion_grace_months=int(data.get("demotion_grace_months", 0) or 0),
+        )
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    level: str
+    metric: str
+    op: str
+    value: Decimal
+    any_of: str
+    actual: ExactValue
+    passed: bool
+
+
+@dataclass(frozen=True)
+class Missing:
+    metric: str
+    op: str
+    value: Decimal
+    actual: ExactValue
+
+
+@dataclass(frozen=True)
+class NextLevel:
+    level: str
+    missing: tuple[Missing, ...]
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    level: str | None  # final level, after grace
+    computed_level: str | None  # from the criteria alone (ladder)
+    at_risk: bool  # True when the held level is kept by grace
+    grace_used: int  # consecutive failing evaluations spent keeping the held level
+    criteria: tuple[CriterionResult, ...]  # every criterion of every level, levels by rank asc
+    next_level: NextLevel | None  # the level above `level` (lowest if level is None); None at top
+
+
+def grade(
+    metrics: Metrics,
+    policy: PolicySnapshot,
+    *,
+    held_level: str | None = None,
+    grace_used: int = 0,
+) -> GradeResult:
+    """Grade one seller's exact metrics under ``policy`` (SPEC §5: ladder, any_of, grace).
+
+    ``held_level`` / ``grace_used`` are the final level and grace count of the seller's
+    evaluation for the latest earlier period (``None`` / 0 when there is none).
+    """
+    levels = sorted(policy.levels, key=lambda lvl: lvl.rank)
+    results: list[CriterionResult] = []
+    level_results: dict[str, tuple[CriterionResult, ...]] = {}
+    for level in levels:
+        own = tuple(_evaluate(level.name, c, metrics) for c in level.criteria)
+        level_results[level.name] = own
+        results.extend(own)
+
+    # Ladder: climb while every level so far passes; the first failure stops the climb.
+    computed: LevelSpec | None = None
+    for level in levels:
+        if not _level_passes(level_results[level.name]):
+            break
+        computed = level
+
+    rank_of = {level.name: level.rank for level in levels}
+    final: str | None = computed.name if computed else None
+    at_risk = False
+    used = 0
+    grace_months = policy.demotion_grace_months or 0
+    if grace_months > 0 and held_level is not None and held_level in rank_of:
+        computed_rank = computed.rank if computed else None
+        below_held = computed_rank is None or computed_rank < rank_of[held_level]
+        if below_held and grace_used < grace_months:
+            final, at_risk, used = held_level, True, grace_used + 1
+
+    return GradeResult(
+        level=final,
+        computed_level=computed.name if computed else None,
+        at_risk=at_risk,
+        grace_used=used,
+        criteria=tuple(results),
+        next_level=_next_level(levels, final, level_results),
+    )
+
+
+def _evaluate(level: str, spec: CriterionSpec, metrics: Metrics) -> CriterionResult:
+    actual = metrics.get(spec.metric)
+    if spec.metric == TOP_PERCENT:
+        passed = _top_percent_passes(spec, metrics)
+        if actual is None:
+            actual = _top_percent(metrics)
+    else:
+        passed = _compare(actual, spec.op, spec.value)
+    return CriterionResult(
+        level=level,
+        metric=spec.metric,
+        op=spec.op,
+        value=spec.value,
+        any_of=spec.any_of,
+        actual=actual,
+        passed=passed,
+    )
+
+
+def _compare(actual: ExactValue, op: str, threshold: Decimal) -> bool:
+    """Exact comparison; a null metric fails every criterion."""
+    if actual is None or isinstance(actual, bool):
+        return False
+    exact = Fraction(actual)
+    limit = Fraction(threshold)
+    if op == GTE:
+        return exact >= limit
+    if op == LTE:
+        return exact <= limit
+    return False
+
+
+def _top_percent(metrics: Metrics) -> Fraction | None:
+    rank, ranked = metrics.get("revenue_rank"), metrics.get("ranked_sellers")
+    if rank is None or not ranked:
+        return None
+    return Fraction(100 * Fraction(rank), Fraction(ranked))
+
+
+def _top_percent_passes(spec: CriterionSpec, metrics: Metrics) -> bool:
+    """``<= p`` passes when revenue_rank ≤ ceil(p/100 × ranked_sellers) (SPEC §5).
+
+    So "top 1 %" of 50 sellers is the best one, and sellers sharing a rank share the result.
+    ``>=`` compares 100 × rank / ranked_sellers exactly. Without rank data (the keys absent),
+    the ``revenue_top_percent`` value itself is compared exactly.
+    """
+    if "revenue_rank" not in metrics and "ranked_sellers" not in metrics:
+        return _compare(metrics.get(TOP_PERCENT), spec.op, spec.value)
+    rank, ranked = metrics.get("revenue_rank"), metrics.get("ranked_sellers")
+    if rank is None or not ranked:
+        return False
+    if spec.op == LTE:
+        allowed = math.ceil(Fraction(spec.value) / 100 * Fraction(ranked))
+        return Fraction(rank) <= allowed
+    return _compare(_top_percent(metrics), spec.op, spec.value)
+
+
+def _groups(results: tuple[CriterionResult, ...]) -> list[tuple[str, list[CriterionResult]]]:
+    """Criteria as they must hold: each ungrouped one alone, each any_of label as one group."""
+    groups: list[tuple[str, list[CriterionResult]]] = []
+    by_label: dict[str, list[CriterionResult]] = {}
+    for result in results:
+        if result.any_of:
+            if result.any_of not in by_label:
+                by_label[result.any_of] = []
+                groups.append((result.any_of, by_label[result.any_of]))
+            by_label[result.any_of].append(result)
+        else:
+            groups.append(("", [result]))
+    return groups
+
+
+def _level_passes(results: tuple[CriterionResult, ...]) -> bool:
+    """All groups hold; a level with no criteria always passes."""
+    return all(any(r.passed for r in members) for _, members in _groups(results))
+
+
+def _next_level(
+    levels: list[LevelSpec],
+    final: str | None,
+    level_results: Mapping[str, tuple[CriterionResult, ...]],
+) -> NextLevel | None:
+    if not levels:
+        return None
+    if final is None:
+        target = levels[0]
+    else:
+        index = next(i for i, level in enumerate(levels) if level.name == final)
+        if index + 1 >= len(levels):
+            return None
+        target = levels[index + 1]
+    missing = tuple(
+        Missing(metric=r.metric, op=r.op, value=r.value, actual=r.actual)
+        for _, members in _groups(level_results[target.name])
+        if not any(r.passed for r in members)
+        for r in members
+    )
+    return NextLevel(level=target.name, missing=missing)
+
+
+# --- JSON-safe exact values (stored in SellerEvaluation and EvaluationRun.policy_snapshot) ---
+
+
+def exact_to_json(value: ExactValue) -> int | str | None:
+    """int → int, Decimal → "123.45", Fraction → "num/den" (always with a slash), None → None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError("a metric value cannot be a bool")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal):
+        return _decimal_to_str(value)
+    if isinstance(value, Fraction):
+        return f"{value.numerator}/{value.denominator}"
+    raise TypeError(f"not an exact metric value: {value!r}")
+
+
+def exact_from_json(value: Any) -> ExactValue:
+    """Inverse of ``exact_to_json``: "n/d" → Fraction, "12.5" → Decimal, int → int."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError("a metric value cannot be a bool")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        if "/" in value:
+            return Fraction(value)
+        return _to_decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    raise TypeError(f"not a stored exact metric value: {value!r}")
+
+
+def result_to_json(result: GradeResult) -> dict[str, Any]:
+    """A GradeResult as JSON-safe dicts: thresholds as decimal strings, actuals exact."""
+    next_level = None
+    if result.next_level is not None:
+        next_level = {
+            "level": result.next_level.level,
+            "missing": [
+                {
+                    "metric": m.metric,
+                    "op": m.op,
+                    "value": _decimal_to_str(m.value),
+                    "actual": exact_to_json(m.actual),
+                }
+                for m in result.next_level.missing
+            ],
+        }
+    return {
+        "level": result.level,
+        "computed_level": result.computed_level,
+        "at_risk": result.at_risk,
+        "grace_used": result.grace_used,
+        "criteria": [
+            {
+                "level": c.level,
+                "metric": c.metric,
+                "op": c.op,
+                "value": _decimal_to_str(c.value),
+                "any_of": c.any_of,
+                "actual": exact_to_json(c.actual),
+                "passed": c.passed,
+            }
+            for c in result.criteria
+        ],
+        "next_level": next_level,
+    }
+
+
+def _decimal_to_str(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("a threshold cannot be a bool")
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        return Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError(f"not a decimal number: {value!r}") from exc
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)

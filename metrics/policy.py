@@ -1,0 +1,510 @@
+"""Grade policy services and selectors (SPEC §5): read the active policy, validate, replace it.
+
+The validation rules live here once; the admin and ``PUT /api/v1/policy`` both call
+``validate_policy_data`` on the same plain shape::
+
+    {"name", "window_months", "window_days", "response_window_hours", "demotion_grace_months",
+     "levels": [{"name", "rank", "criteria": [{"metric", "op", "value", "any_of"}]}]}
+
+Bounds are driven by the metric's kind in ``metrics.registry.METRICS``, never by its name.
+A fractional threshold on an integral metric (``completed_orders >= 14.5``) is allowed: the
+comparison is exact, so it simply means ``>= 15``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+
+from .grading import OPS, CriterionSpec, LevelSpec, PolicySnapshot, exact_from_json, grade
+from .models import Criterion, EvaluationRun, GradeLevel, GradePolicy, RunStatus, SellerEvaluation
+from .registry import METRICS, Kind
+
+SMALLINT_MAX = 32767  # PositiveSmallIntegerField
+MAX_WINDOW_MONTHS = 1200  # 100 years: any longer is "all time" (0)
+MAX_WINDOW_DAYS = 36500
+MAX_NAME = 100
+MAX_LEVEL_NAME = 50
+MAX_ANY_OF = 50
+VALUE_PLACES = Decimal("0.0001")  # Criterion.value: decimal_places=4
+VALUE_LIMIT = Decimal(10) ** 16  # Criterion.value: max_digits=20
+
+# (low, high, low inclusive, message) per metric kind; None = unbounded.
+_BOUNDS: dict[Kind, tuple[Decimal, Decimal | None, bool, str]] = {
+    Kind.RATE: (Decimal(0), Decimal(100), True, "is a rate: the threshold must be 0–100"),
+    Kind.RATING: (Decimal(1), Decimal(5), True, "is a rating: the threshold must be 1–5"),
+    Kind.PERCENT: (
+        Decimal(0),
+        Decimal(100),
+        False,
+        "is a top percentage: the threshold must be above 0 and at most 100",
+    ),
+    Kind.COUNT: (Decimal(0), None, True, "is a count: the threshold cannot be negative"),
+    Kind.MONEY: (Decimal(0), None, True, "is an amount: the threshold cannot be negative"),
+    Kind.DAYS: (Decimal(0), None, True, "is a number of days: the threshold cannot be negative"),
+    Kind.MINUTES: (
+        Decimal(0),
+        None,
+        True,
+        "is a number of minutes: the threshold cannot be negative",
+    ),
+    Kind.RANK: (Decimal(1), None, True, "is a rank: the threshold must be at least 1"),
+}
+
+Errors = dict[str, list[str]]
+
+
+class NoActivePolicy(LookupError):
+    """No grade policy is active: nothing can be graded until staff activate one."""
+
+
+class PolicyInvalid(ValueError):
+    """The policy data breaks a rule of SPEC §5; ``errors`` maps each place to its messages."""
+
+    def __init__(self, errors: Errors) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class PolicyConflict(RuntimeError):
+    """Another policy was activated at the same moment (the one-active-policy constraint)."""
+
+
+@dataclass(frozen=True)
+class CleanPolicy:
+    name: str
+    snapshot: PolicySnapshot
+
+
+# --- selectors ---------------------------------------------------------------------------
+
+
+def active_policy() -> GradePolicy:
+    """The one active policy; ``NoActivePolicy`` with a clear message when there is none."""
+    try:
+        return GradePolicy.objects.get(is_active=True)
+    except GradePolicy.DoesNotExist:
+        raise NoActivePolicy(
+            "No active grade policy. Activate one in admin (Grade policies) or PUT /api/v1/policy."
+        ) from None
+
+
+def _levels_of(policy: GradePolicy) -> list[GradeLevel]:
+    """Levels by rank with their criteria in stored order: exactly 2 queries."""
+    criteria = Prefetch("criteria", queryset=Criterion.objects.order_by("id"))
+    return list(
+        GradeLevel.objects.filter(policy=policy).order_by("rank").prefetch_related(criteria)
+    )
+
+
+def snapshot_of(policy: GradePolicy) -> PolicySnapshot:
+    """The policy as the pure grading function takes it (2 queries)."""
+    return PolicySnapshot(
+        levels=tuple(
+            LevelSpec(
+                name=level.name,
+                rank=level.rank,
+                criteria=tuple(
+                    CriterionSpec(metric=c.metric, op=c.op, value=c.value, any_of=c.any_of)
+                    for c in level.criteria.all()
+                ),
+            )
+            for level in _levels_of(policy)
+        ),
+        window_months=policy.window_months,
+        window_days=policy.window_days,
+        response_window_hours=policy.response_window_hours,
+        demotion_grace_months=policy.demotion_grace_months,
+    )
+
+
+def policy_data(policy: GradePolicy) -> dict[str, Any]:
+    """A stored policy in the plain shape that ``validate_policy_data`` and the API use."""
+    return {"id": policy.pk, "name": policy.name, **snapshot_data(snapshot_of(policy))}
+
+
+def snapshot_data(snapshot: PolicySnapshot) -> dict[str, Any]:
+    """A snapshot in the plain shape, thresholds kept as ``Decimal``."""
+    return {
+        "window_months": snapshot.window_months,
+        "window_days": snapshot.window_days,
+        "response_window_hours": snapshot.response_window_hours,
+        "demotion_grace_months": snapshot.demotion_grace_months,
+        "levels": [
+            {
+                "name": level.name,
+                "rank": level.rank,
+                "criteria": [
+                    {"metric": c.metric, "op": c.op, "value": c.value, "any_of": c.any_of}
+                    for c in level.criteria
+                ],
+            }
+            for level in snapshot.levels
+        ],
+    }
+
+
+def policy_is_used(policy: GradePolicy) -> bool:
+    """A policy an evaluation run used is frozen: its results must stay explainable."""
+    return policy.pk is not None and EvaluationRun.objects.filter(policy=policy).exists()
+
+
+@dataclass(frozen=True)
+class ImpactPreview:
+    """How the sellers of the last run would be graded under another policy."""
+
+    period: str
+    sellers: int
+    up: int
+    down: int
+    same: int
+    moves: dict[tuple[str | None, str | None], int]  # (stored level, new level) → sellers
+
+
+def preview_impact(*, policy: GradePolicy) -> ImpactPreview | None:
+    """Re-grade the stored metrics of the latest succeeded run under ``policy`` (SPEC §8).
+
+    Nothing is recomputed from orders: the window metrics are those of the run's own window
+    settings, so a draft that changes only the window shows no change here. Grace is not
+    applied: the draft's ladder level is compared with the level stored, by rank. ``None`` when
+    no run has succeeded yet. One query for the run, then the evaluations streamed in chunks.
+    """
+    run = (
+        EvaluationRun.objects.filter(status=RunStatus.SUCCEEDED)
+        .order_by("-period", "-finished_at", "-id")
+        .first()
+    )
+    if run is None:
+        return None
+    snapshot = snapshot_of(policy)
+    new_rank = {level.name: level.rank for level in snapshot.levels}
+    up = down = same = 0
+    moves: dict[tuple[str | None, str | None], int] = {}
+    rows = SellerEvaluation.objects.filter(run=run).values_list("level", "level_rank", "metrics")
+    for old_level, old_rank, stored in rows.iterator(chunk_size=2000):
+        metrics = {key: exact_from_json(value) for key, value in (stored or {}).items()}
+        new_level = grade(metrics, snapshot).computed_level
+        before = -1 if old_rank is None else old_rank
+        after = -1 if new_level is None else new_rank[new_level]
+        if after > before:
+            up += 1
+        elif after < before:
+            down += 1
+        else:
+            same += 1
+        moves[(old_level, new_level)] = moves.get((old_level, new_level), 0) + 1
+    return ImpactPreview(
+        period=run.period, sellers=up + down + same, up=up, down=down, same=same, moves=moves
+    )
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+def validate_policy_data(data: Mapping[str, Any]) -> Errors:
+    """Every rule of SPEC §5 a policy must satisfy; errors keyed by place, e.g.
+    ``"window_days"``, ``"levels[1].name"``, ``"levels[1].criteria[0].value"``.
+    Empty when the policy is coherent. Never raises on malformed input."""
+    return clean_policy_data(data)[1]
+
+
+def clean_policy_data(data: Any) -> tuple[CleanPolicy | None, Errors]:
+    """Parse and validate the plain policy shape; ``(policy, {})`` or ``(None, errors)``."""
+    errors: Errors = {}
+
+    def add(key: str, message: str) -> None:
+        errors.setdefault(key, []).append(message)
+
+    if not isinstance(data, Mapping):
+        return None, {"non_field_errors": ["Send a JSON object describing the policy."]}
+
+    name = data.get("name", "Grade policy")
+    if not isinstance(name, str) or not name.strip():
+        add("name", "Give the policy a name.")
+        name = ""
+    elif len(name.strip()) > MAX_NAME:
+        add("name", f"At most {MAX_NAME} characters.")
+    name = name.strip()
+
+    window_months = _int_field(data, "window_months", 3, add, 0, MAX_WINDOW_MONTHS, True)
+    window_days = _int_field(data, "window_days", None, add, 1, MAX_WINDOW_DAYS, True)
+    hours = _int_field(data, "response_window_hours", 24, add, 1, SMALLINT_MAX, False)
+    grace = _int_field(data, "demotion_grace_months", 0, add, 0, SMALLINT_MAX, False)
+    if (
+        "window_months" not in errors
+        and "window_days" not in errors
+        and window_months is None
+        and window_days is None
+    ):
+        add(
+            "window_months",
+            "Set window_months (0 = all time) or window_days: both are empty.",
+        )
+
+    levels = _levels_field(data.get("levels"), add)
+    if errors:
+        return None, errors
+    snapshot = PolicySnapshot(
+        levels=tuple(levels),
+        window_months=window_months,
+        window_days=window_days,
+        response_window_hours=hours if hours is not None else 24,
+        demotion_grace_months=grace if grace is not None else 0,
+    )
+    return CleanPolicy(name=name, snapshot=snapshot), {}
+
+
+def _int_field(
+    data: Mapping[str, Any],
+    key: str,
+    default: int | None,
+    add: Any,
+    low: int,
+    high: int,
+    nullable: bool,
+) -> int | None:
+    value = data.get(key, default)
+    if value is None or value == "":
+        if not nullable:
+            add(key, "This field is required.")
+        return None
+    number = _as_int(value)
+    if number is None:
+        add(key, f"Must be a whole number (got {value!r}).")
+        return None
+    if number < low:
+        hint = " (leave it empty to use window_months)" if key == "window_days" else ""
+        add(key, f"Must be at least {low}{hint}.")
+    elif number > high:
+        add(key, f"Must be at most {high}.")
+    return number
+
+
+def _levels_field(raw: Any, add: Any) -> list[LevelSpec]:
+    if raw is None or (isinstance(raw, list | tuple) and not raw):
+        add("levels", "A policy needs at least one level.")
+        return []
+    if not isinstance(raw, list | tuple):
+        add("levels", "Must be a list of levels.")
+        return []
+    levels: list[LevelSpec] = []
+    names: dict[str, int] = {}
+    ranks: dict[int, int] = {}
+    for i, item in enumerate(raw):
+        place = f"levels[{i}]"
+        if not isinstance(item, Mapping):
+            add(place, "Must be an object with name, rank and criteria.")
+            continue
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            add(f"{place}.name", "Give the level a name.")
+            name = ""
+        name = name.strip()
+        if len(name) > MAX_LEVEL_NAME:
+            add(f"{place}.name", f"At most {MAX_LEVEL_NAME} characters.")
+        elif name and name.casefold() in names:
+            first = names[name.casefold()]
+            add(f"{place}.name", f"Duplicate level name {name!r} (also level #{first + 1}).")
+        elif name:
+            names[name.casefold()] = i
+        rank = _as_int(item.get("rank"))
+        if rank is None:
+            add(f"{place}.rank", "Give the level a whole-number rank (higher is better).")
+        elif not 0 <= rank <= SMALLINT_MAX:
+            add(f"{place}.rank", f"Must be between 0 and {SMALLINT_MAX}.")
+        elif rank in ranks:
+            add(f"{place}.rank", f"Duplicate rank {rank} (also level #{ranks[rank] + 1}).")
+        else:
+            ranks[rank] = i
+        criteria = _criteria_field(item.get("criteria"), place, add)
+        levels.append(LevelSpec(name=name, rank=rank or 0, criteria=tuple(criteria)))
+    return levels
+
+
+def _criteria_field(raw: Any, place: str, add: Any) -> list[CriterionSpec]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list | tuple):
+        add(f"{place}.criteria", "Must be a list of criteria.")
+        return []
+    criteria: list[CriterionSpec] = []
+    for j, item in enumerate(raw):
+        at = f"{place}.criteria[{j}]"
+        if not isinstance(item, Mapping):
+            add(at, "Must be an object with metric, op, value and any_of.")
+            continue
+        metric = item.get("metric")
+        info = METRICS.get(metric) if isinstance(metric, str) else None
+        if info is None:
+            add(f"{at}.metric", f"Unknown metric {metric!r}. Known metrics: {', '.join(METRICS)}.")
+        op = item.get("op")
+        if op not in OPS:
+            add(f"{at}.op", f"The operator must be '>=' or '<=' (got {op!r}).")
+        value = _as_decimal(item.get("value"))
+        if value is None:
+            add(f"{at}.value", f"The threshold must be a number (got {item.get('value')!r}).")
+        elif abs(value) >= VALUE_LIMIT:
+            add(f"{at}.value", "The threshold is too large.")
+        elif value != value.quantize(VALUE_PLACES):
+            add(f"{at}.value", "The threshold can have at most 4 decimal places.")
+        elif info is not None:
+            low, high, low_inclusive, message = _BOUNDS[info.kind]
+            too_low = value < low if low_inclusive else value <= low
+            if too_low or (high is not None and value > high):
+                add(f"{at}.value", f"{info.key} {message} (got {value}).")
+        any_of = item.get("any_of") or ""
+        if not isinstance(any_of, str):
+            add(f"{at}.any_of", "The any_of label must be text (empty for none).")
+            any_of = ""
+        any_of = any_of.strip()
+        if len(any_of) > MAX_ANY_OF:
+            add(f"{at}.any_of", f"At most {MAX_ANY_OF} characters.")
+        if info is not None and op in OPS and value is not None:
+            criteria.append(CriterionSpec(metric=info.key, op=str(op), value=value, any_of=any_of))
+    return criteria
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    number = _as_decimal(value)
+    if number is None or number != number.to_integral_value():
+        return None
+    if number.adjusted() > 18:  # "1e999999999": out of every range, never build that int
+        return 10**19 if number > 0 else -(10**19)
+    return int(number)
+
+
+def _as_decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float):
+        value = repr(value)
+    if isinstance(value, str):
+        value = value.strip()
+    if not isinstance(value, int | str | Decimal):
+        return None
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite():
+        return None
+    # Keep absurd exponents ("1e999999999") out of decimal arithmetic, which would overflow;
+    # a stand-in of the same sign still fails the range and decimal-places checks.
+    if number and number.adjusted() > 30:
+        return Decimal("1e31").copy_sign(number)
+    if number and number.adjusted() < -30:
+        return Decimal("1e-31").copy_sign(number)
+    return number
+
+
+def describe_errors(errors: Errors, data: Mapping[str, Any] | None = None) -> list[str]:
+    """Errors as sentences a person can act on: "Level 2 › criterion 1 › value: …"."""
+    levels = data.get("levels") if isinstance(data, Mapping) else None
+    lines = []
+    for key, messages in errors.items():
+        place = key
+        if key.startswith("levels["):
+            index = int(key[len("levels[") : key.index("]")])
+            level_name = None
+            if isinstance(levels, list | tuple) and index < len(levels):
+                level = levels[index]
+                if isinstance(level, Mapping):
+                    level_name = level.get("name")
+            label = f"Level {level_name!r}" if level_name else f"Level #{index + 1}"
+            rest = key[key.index("]") + 1 :].lstrip(".")
+            if rest.startswith("criteria["):
+                c_index = int(rest[len("criteria[") : rest.index("]")])
+                field = rest[rest.index("]") + 1 :].lstrip(".")
+                rest = f"criterion #{c_index + 1}" + (f" › {field}" if field else "")
+            place = f"{label} › {rest}" if rest else label
+        elif key == "non_field_errors":
+            place = ""
+        for message in messages:
+            lines.append(f"{place}: {message}" if place else message)
+    return lines
+
+
+# --- services ------------------------------------------------------------------------------
+
+
+def create_active_policy(
+    *, data: Mapping[str, Any], actor: AbstractBaseUser | AnonymousUser | None
+) -> GradePolicy:
+    """Validate ``data`` and make it the new active policy, in one transaction.
+
+    The previous active policy is kept (inactive, read-only once a run used it) so stored
+    results stay explainable. Raises ``PolicyInvalid`` (nothing written) or ``PolicyConflict``.
+    """
+    clean, errors = clean_policy_data(data)
+    if clean is None:
+        raise PolicyInvalid(errors)
+    try:
+        with transaction.atomic():
+            GradePolicy.objects.filter(is_active=True).update(is_active=False)
+            policy = _create_policy(clean=clean, actor=actor, is_active=True)
+    except IntegrityError as exc:
+        raise PolicyConflict(
+            "Another policy was activated at the same moment; reload and try again."
+        ) from exc
+    return policy
+
+
+def activate_policy(*, policy: GradePolicy) -> GradePolicy:
+    """Make a stored policy the active one (the previous one is deactivated), if coherent."""
+    errors = validate_policy_data(policy_data(policy))
+    if errors:
+        raise PolicyInvalid(errors)
+    try:
+        with transaction.atomic():
+            GradePolicy.objects.filter(is_active=True).exclude(pk=policy.pk).update(is_active=False)
+            GradePolicy.objects.filter(pk=policy.pk).update(is_active=True)
+    except IntegrityError as exc:
+        raise PolicyConflict(
+            "Another policy was activated at the same moment; reload and try again."
+        ) from exc
+    policy.is_active = True
+    return policy
+
+
+def duplicate_policy(
+    *, policy: GradePolicy, actor: AbstractBaseUser | AnonymousUser | None
+) -> GradePolicy:
+    """An inactive editable copy ("draft") of ``policy``: the way to change a used policy."""
+    clean = CleanPolicy(name=f"Copy of {policy.name}"[:MAX_NAME], snapshot=snapshot_of(policy))
+    with transaction.atomic():
+        return _create_policy(clean=clean, actor=actor, is_active=False)
+
+
+def _create_policy(
+    *, clean: CleanPolicy, actor: AbstractBaseUser | AnonymousUser | None, is_active: bool
+) -> GradePolicy:
+    snapshot = clean.snapshot
+    policy = GradePolicy.objects.create(
+        name=clean.name,
+        is_active=is_active,
+        window_months=snapshot.window_months,
+        window_days=snapshot.window_days,
+        response_window_hours=snapshot.response_window_hours,
+        demotion_grace_months=snapshot.demotion_grace_months,
+        created_by=actor if actor is not None and actor.is_authenticated else None,  # type: ignore[misc]
+    )
+    criteria: list[Criterion] = []
+    for spec in snapshot.levels:
+        level = GradeLevel.objects.create(policy=policy, name=spec.name, rank=spec.rank)
+        criteria.extend(
+            Criterion(level=level, metric=c.metric, op=c.op, value=c.value, any_of=c.any_of)
+            for c in spec.criteria
+        )
+    Criterion.objects.bulk_create(criteria)
+    return policy

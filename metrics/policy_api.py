@@ -1,0 +1,153 @@
+"""``/api/v1/policy``: read the active grade policy; staff replace it (policy as code, SPEC §7).
+
+The view is thin: validation is ``metrics.policy.validate_policy_data`` (the same rules as the
+admin), writing is ``metrics.policy.create_active_policy``. The serializers shape the output
+and document both directions in the OpenAPI schema.
+
+A 400 names each place that is wrong, flat, e.g.
+``{"levels[1].criteria[0].value": ["response_rate is a rate: the threshold must be 0–100 …"]}``.
+"""
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gradecraft.api import IsStaffOrReadOnly
+
+from .grading import OPS
+from .models import GradePolicy
+from .policy import (
+    NoActivePolicy,
+    PolicyConflict,
+    PolicyInvalid,
+    active_policy,
+    create_active_policy,
+    policy_data,
+)
+from .registry import METRIC_KEYS
+
+
+class ThresholdField(serializers.DecimalField):
+    """A threshold as a JSON number: 15, 4.7, 5000000 (not "15.0000")."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=20, decimal_places=4, coerce_to_string=False, **kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        number = Decimal(value)
+        if number == number.to_integral_value():
+            return int(number)
+        return float(number)
+
+
+class PolicyCriterionSerializer(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=list(METRIC_KEYS))
+    op = serializers.ChoiceField(choices=list(OPS))
+    value = ThresholdField()
+    any_of = serializers.CharField(
+        max_length=50,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Criteria of a level sharing this label pass when any one of them passes.",
+    )
+
+
+class PolicyLevelSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=50)
+    rank = serializers.IntegerField(min_value=0, help_text="Higher is better.")
+    criteria = PolicyCriterionSerializer(many=True, required=False)
+
+
+class PolicySerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=100, required=False)
+    window_months = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        min_value=0,
+        help_text="Rolling window of the rate metrics in months (0 = all time). Default 3.",
+    )
+    window_days = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        min_value=1,
+        help_text="When set, wins over window_months: the N days before the cutoff.",
+    )
+    response_window_hours = serializers.IntegerField(required=False, min_value=1)
+    demotion_grace_months = serializers.IntegerField(required=False, min_value=0)
+    levels = PolicyLevelSerializer(many=True, help_text="Ordered by rank.")
+
+
+_ERRORS = OpenApiResponse(
+    response={
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    },
+    description="The policy breaks a rule; each key names the place, e.g. "
+    "`levels[1].criteria[0].value`.",
+    examples=[
+        OpenApiExample(
+            "Rate out of range",
+            value={
+                "levels[1].criteria[2].value": [
+                    "response_rate is a rate: the threshold must be 0–100 (got 120)."
+                ]
+            },
+        )
+    ],
+)
+
+
+class PolicyView(APIView):
+    permission_classes = [IsStaffOrReadOnly]
+
+    @extend_schema(
+        operation_id="policy_retrieve",
+        responses={200: PolicySerializer, 404: OpenApiResponse(description="No active policy.")},
+        summary="The active grade policy",
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            policy = active_policy()
+        except NoActivePolicy as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
+        return Response(PolicySerializer(policy_data(policy)).data)
+
+    @extend_schema(
+        operation_id="policy_replace",
+        request=PolicySerializer,
+        responses={
+            200: PolicySerializer,
+            201: PolicySerializer,
+            400: _ERRORS,
+            409: OpenApiResponse(description="Another policy was activated at the same time."),
+        },
+        summary="Replace the active grade policy (staff)",
+        description="Validates like the admin does and makes the policy the new active one "
+        "(200; 201 when no policy was active). The previous policy is kept, inactive, for the "
+        "runs that used it.",
+    )
+    def put(self, request: Request) -> Response:
+        if not isinstance(request.data, Mapping):
+            return Response(
+                {"non_field_errors": ["Send a JSON object describing the policy."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        had_active = GradePolicy.objects.filter(is_active=True).exists()
+        try:
+            policy = create_active_policy(data=request.data, actor=request.user)
+        except PolicyInvalid as exc:
+            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        except PolicyConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(
+            PolicySerializer(policy_data(policy)).data,
+            status=status.HTTP_200_OK if had_active else status.HTTP_201_CREATED,
+        )
