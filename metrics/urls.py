@@ -1,3 +1,31 @@
-from django.urls import path  # noqa: F401
+"""``/api/v1/`` routes of the metrics app; a trailing slash is optional everywhere."""
 
-urlpatterns: list = []
+from django.urls import path, re_path
+
+from . import api
+from .policy_api import PolicyView
+
+SELLER = r"^sellers/(?P<external_id>[^/]+)"
+
+urlpatterns: list = [
+    path("policy", PolicyView.as_view(), name="policy"),
+    path("policy/", PolicyView.as_view(schema=None)),  # slash variant, documented once
+    re_path(rf"{SELLER}/grade/?$", api.SellerGradeView.as_view(), name="seller-grade"),
+    re_path(
+        rf"{SELLER}/grade/preview/?$",
+        api.SellerGradePreviewView.as_view(),
+        name="seller-grade-preview",
+    ),
+    re_path(rf"{SELLER}/evidence/?$", api.SellerEvidenceView.as_view(), name="seller-evidence"),
+    re_path(
+        rf"{SELLER}/evaluations/?$",
+        api.SellerEvaluationsView.as_view(),
+        name="seller-evaluations",
+    ),
+    re_path(r"^evaluations/?$", api.EvaluationRunsView.as_view(), name="evaluation-runs"),
+    re_path(
+        r"^evaluations/(?P<run_id>[0-9]+)/?$",
+        api.EvaluationRunView.as_view(),
+        name="evaluation-run",
+    ),
+]

@@ -34,3 +34,9 @@ def seller_client(seller) -> APIClient:
     token, _ = Token.objects.get_or_create(user=seller.user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Every seller factory hashes a login password; PBKDF2 (~0.9 s each) would dominate.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

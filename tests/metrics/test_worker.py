@@ -1,0 +1,214 @@
+"""A real Celery worker on the real Redis broker and the test's PostgreSQL database (SPEC §6).
+
+The worker is a subprocess pointed at the very test database pytest-django created, so the
+data must be committed: ``transaction=True`` (``serialized_rollback`` puts the seeded policy
+back afterwards for the tests that follow).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from gradecraft.celery import app as celery_app
+from metrics import runs
+from metrics.models import EvaluationRun, RunStatus, SellerEvaluation
+from metrics.periods import Period
+from metrics.tasks import evaluate_run
+from orders.models import Order, Seller
+from tests.factories import aware
+from tests.metrics.test_runs import given_policy
+
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+BROKER_URL = os.environ.get("WORKER_TEST_BROKER_URL", "redis://127.0.0.1:6379/14")
+ROOT = Path(__file__).resolve().parents[2]
+OCT = Period(2026, 10)
+# A short visibility timeout so that a killed worker's unacknowledged task is redelivered in
+# seconds rather than the hour Redis waits by default.
+WORKER_SCRIPT = """
+import sys
+from gradecraft.celery import app
+app.conf.broker_transport_options = {"visibility_timeout": 3}
+app.worker_main(sys.argv[1:])
+"""
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("the worker test needs PostgreSQL (the worker is another process)")
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def broker() -> Iterator[str]:
+    try:
+        with celery_app.connection_for_write(BROKER_URL) as connection:
+            connection.ensure_connection(max_retries=1)
+            connection.default_channel.client.flushdb()  # our own DB number: stale tasks out
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"Redis broker not reachable at {BROKER_URL}: {exc}")
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
+        yield BROKER_URL
+    finally:
+        celery_app.conf.task_always_eager = eager
+
+
+@contextmanager
+def worker(broker_url: str) -> Iterator[subprocess.Popen[str]]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_TASK_ALWAYS_EAGER": "False",
+        "TIME_ZONE": settings.TIME_ZONE,
+    }
+    name = f"test-{uuid.uuid4().hex[:8]}@%h"
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        [
+            sys.executable,
+            "-c",
+            WORKER_SCRIPT,
+            "worker",
+            "-P",
+            "solo",
+            "-c",
+            "1",
+            "-n",
+            name,
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_until_ready(process)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+def _wait_until_ready(process: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    seen = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        seen.append(line)
+        if " ready." in line:
+            return
+    raise AssertionError("the Celery worker did not start:\n" + "".join(seen[-40:]))
+
+
+def send(run_id: int, broker_url: str) -> None:
+    with celery_app.connection_for_write(broker_url) as connection:
+        evaluate_run.apply_async(args=[run_id], connection=connection)
+
+
+def wait_for(run_id: int, statuses: set[str], timeout: float = 60) -> EvaluationRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = EvaluationRun.objects.get(pk=run_id)
+        if run.status in statuses:
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} still {run.status} after {timeout} s")
+
+
+def given_sellers(count: int) -> list[Seller]:
+    """Sellers with one order completed in October each (bulk: no per-row factory cost)."""
+    joined = aware("2025-01-01 00:00")
+    sellers = Seller.objects.bulk_create(
+        Seller(external_id=f"w-{n}", username=f"w-{n}", joined_at=joined) for n in range(count)
+    )
+    completed = aware("2026-10-10 10:00")
+    Order.objects.bulk_create(
+        Order(
+            external_id=f"wo-{seller.pk}",
+            seller=seller,
+            buyer=f"b-{seller.pk}",
+            amount=1000,
+            created_at=completed - timedelta(days=2),
+            due_at=completed,
+            delivered_at=completed - timedelta(hours=1),
+            completed_at=completed,
+        )
+        for seller in sellers
+    )
+    return sellers
+
+
+def test_a_real_worker_evaluates_a_period(broker):
+    given_policy()
+    given_sellers(5)
+    run = runs.start_run(period=OCT, trigger="manual")
+
+    with worker(broker):
+        send(run.pk, broker)
+        done = wait_for(run.pk, {RunStatus.SUCCEEDED, RunStatus.FAILED})
+
+    assert done.status == RunStatus.SUCCEEDED, done.error
+    assert done.seller_count == 5
+    assert done.level_counts == {"Bronze": 0, "Silver": 5, "Gold": 0, "none": 0}
+    assert SellerEvaluation.objects.filter(run=done, level="Silver").count() == 5
+    assert done.started_at is not None
+    assert done.finished_at is not None
+    assert done.finished_at <= timezone.now()
+
+
+def test_a_worker_killed_mid_run_loses_nothing_and_the_redelivery_completes_it(broker):
+    given_policy()
+    given_sellers(3000)  # a few seconds of work: time to kill the worker half-way
+    run = runs.start_run(period=OCT, trigger="manual")
+
+    with worker(broker) as first:
+        send(run.pk, broker)
+        wait_for(run.pk, {RunStatus.RUNNING})
+        time.sleep(0.3)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+
+    killed = EvaluationRun.objects.get(pk=run.pk)
+    assert killed.status == RunStatus.RUNNING  # not finished, not half-written:
+    assert not SellerEvaluation.objects.filter(period=str(OCT)).exists()
+
+    # acks_late: the task was never acknowledged, so Redis hands it to the next worker.
+    with worker(broker):
+        done = wait_for(run.pk, {RunStatus.SUCCEEDED, RunStatus.FAILED}, timeout=90)
+
+    assert done.status == RunStatus.SUCCEEDED, done.error
+    assert SellerEvaluation.objects.filter(run=done).count() == 3000
