@@ -79,6 +79,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    # JIT compilation cost 2.3 s against 0.3 s of execution on a 1,000-seller metrics query.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent readers while a run writes: WAL and a generous busy timeout.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
