@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("evidence/<str:metric>/", views.evidence, name="evidence"),
+]

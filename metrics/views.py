@@ -1,0 +1,164 @@
+"""The seller's grade dashboard and evidence pages (SPEC §8).
+
+The pages show exactly what the API returns (the same payload builders), so the dashboard and
+integrations never disagree; no threshold is re-checked here: pass/fail comes from grading.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from orders.models import Seller
+
+from . import runs, selectors
+from .evidence import evidence_kind
+from .periods import Period
+from .registry import METRICS
+from .serializers import evaluation_payload, grade_payload, preview_payload
+
+# The rates a seller watches first, in the order the dashboard lists them.
+MAIN_METRICS = (
+    "response_rate",
+    "success_rate",
+    "on_time_rate",
+    "average_rating",
+    "completed_orders",
+    "revenue",
+)
+HISTORY_LENGTH = 12
+CHART_RATES = ("response_rate", "success_rate", "on_time_rate")
+
+
+def _seller_for(request: HttpRequest) -> Seller | None:
+    return Seller.objects.filter(user_id=request.user.pk).first()
+
+
+def _progress(op: str, value: float, actual: float | None) -> int:
+    """How far ``actual`` is towards passing ``op value``, 0–100, for the progress bar only."""
+    if actual is None:
+        return 0
+    if op == ">=":
+        return 100 if actual >= value else int(max(0.0, actual) * 100 / value) if value else 100
+    return 100 if actual <= value else int(value * 100 / actual) if actual else 100
+
+
+def _metric_rows(grade: dict[str, Any]) -> list[dict[str, Any]]:
+    """Main metrics plus every metric the next level asks for, each against its threshold."""
+    next_level = grade["next_level"]
+    thresholds: dict[str, list[dict[str, Any]]] = {}
+    if next_level:
+        for criterion in grade["criteria"]:
+            if criterion["level"] == next_level["level"]:
+                thresholds.setdefault(criterion["metric"], []).append(criterion)
+    keys = list(MAIN_METRICS) + [k for k in thresholds if k not in MAIN_METRICS]
+    rows = []
+    for key in keys:
+        actual = grade["metrics"].get(key)
+        checks = [
+            {
+                "op": c["op"],
+                "value": c["value"],
+                "passed": c["passed"],
+                "any_of": c["any_of"],
+                "progress": _progress(c["op"], c["value"], c["actual"]),
+            }
+            for c in thresholds.get(key, [])
+        ]
+        rows.append(
+            {
+                "key": key,
+                "label": METRICS[key].label,
+                "actual": actual,
+                "kind": METRICS[key].kind.value,
+                "checks": checks,
+                "has_evidence": _has_evidence(key),
+            }
+        )
+    return rows
+
+
+def _has_evidence(metric: str) -> bool:
+    try:
+        evidence_kind(metric)
+    except ValueError:
+        return False
+    return True
+
+
+def _chart(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Points of the last periods' levels and main rates for an inline SVG (no JS, no CDN)."""
+    periods = list(reversed(history[:HISTORY_LENGTH]))
+    width, height, pad = 600, 200, 30
+    step = (width - 2 * pad) / max(1, len(periods) - 1)
+    max_rank = max([p["rank"] or 0 for p in periods] + [1])
+    series = []
+    for key in CHART_RATES:
+        points = []
+        for i, p in enumerate(periods):
+            value = p["metrics"].get(key)
+            if value is not None:
+                y = height - pad - (value / 100) * (height - 2 * pad)
+                points.append(f"{pad + i * step:.1f},{y:.1f}")
+        series.append({"key": key, "label": METRICS[key].label, "points": " ".join(points)})
+    bars = [
+        {
+            "x": pad + i * step - 8,
+            "h": ((p["rank"] or 0) / max_rank) * (height - 2 * pad) * 0.5,
+            "period": p["period"],
+            "level": p["level"],
+            "label_x": pad + i * step,
+        }
+        for i, p in enumerate(periods)
+    ]
+    for bar in bars:
+        bar["y"] = height - pad - bar["h"]
+    return {"width": width, "height": height, "series": series, "bars": bars, "base": height - pad}
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    seller = _seller_for(request)
+    if seller is None:
+        if request.user.is_staff:
+            return redirect("admin:index")
+        return render(request, "dashboard/no_seller.html", status=403)
+    grade = grade_payload(
+        seller=seller.external_id, evaluation=selectors.latest_evaluation(seller_id=seller.pk)
+    )
+    preview = preview_payload(seller=seller.external_id, preview=runs.preview_grade(seller=seller))
+    history = [evaluation_payload(e) for e in selectors.seller_evaluations(seller_id=seller.pk)]
+    context = {
+        "seller": seller,
+        "grade": grade,
+        "rows": _metric_rows(grade),
+        "preview": preview,
+        "preview_rows": _metric_rows(preview),
+        "history": history[:HISTORY_LENGTH],
+        "chart": _chart(history) if history else None,
+    }
+    return render(request, "dashboard/index.html", context)
+
+
+@login_required
+def evidence(request: HttpRequest, metric: str) -> HttpResponse:
+    seller = _seller_for(request)
+    if seller is None or metric not in METRICS or not _has_evidence(metric):
+        raise Http404("No evidence for this metric.")
+    try:
+        period = Period.parse(request.GET.get("period", ""))
+    except ValueError as exc:
+        raise Http404(str(exc)) from exc
+    items = selectors.seller_evidence(seller_id=seller.pk, period=period, metric=metric)
+    context = {
+        "seller": seller,
+        "metric": metric,
+        "label": METRICS[metric].label,
+        "period": period,
+        "kind": evidence_kind(metric),
+        "items": items,
+    }
+    return render(request, "dashboard/evidence.html", context)
