@@ -3,20 +3,21 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from metrics.runs import evaluate_period
 from metrics.periods import Period
+from metrics.runs import evaluate_period
 from tests.browser.conftest import login
 from tests.factories import MessageFactory, OrderFactory, SellerFactory, UserFactory, aware
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 PASSWORD = "a-long-test-password"
 
 
 def given_seller_with_a_late_order_and_a_missed_inquiry():
-    seller = SellerFactory(
-        username="dash", user=UserFactory(username="dash", password=PASSWORD)
-    )
+    seller = SellerFactory(username="dash", user=UserFactory(username="dash", password=PASSWORD))
     OrderFactory(
         seller=seller,
         external_id="late-1",
