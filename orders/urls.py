@@ -1,3 +1,52 @@
-from django.urls import path  # noqa: F401
+"""``/api/v1/sellers``, ``/orders``, ``/messages``, with or without a trailing slash.
 
-urlpatterns: list = []
+An external id is one path segment (the ``str`` converter stops at ``/``), so
+``sellers/<id>/grade`` and the other per-seller routes of ``metrics.urls`` are never swallowed
+here. ``bulk`` comes first, so it is not a usable external id. The slash variants are left out
+of the OpenAPI schema (``schema=None``) so each operation is documented once.
+"""
+
+from django.urls import URLPattern, path
+
+from orders import api
+
+
+def ingest_routes(
+    prefix: str,
+    *,
+    list_view: type[api.ScopedListView],
+    bulk_view: type[api.BulkUpsertView],
+    detail_view: type[api.ScopedDetailView],
+) -> list[URLPattern]:
+    routes = [
+        (prefix, list_view, f"{prefix}-list"),
+        (f"{prefix}/bulk", bulk_view, f"{prefix}-bulk"),
+        (f"{prefix}/<str:external_id>", detail_view, f"{prefix}-detail"),
+    ]
+    patterns = []
+    for route, view, name in routes:
+        patterns.append(path(route, view.as_view(), name=name))
+        patterns.append(path(f"{route}/", view.as_view(schema=None)))
+    return patterns
+
+
+urlpatterns = [
+    *ingest_routes(
+        "sellers",
+        list_view=api.SellerListView,
+        bulk_view=api.SellerBulkView,
+        detail_view=api.SellerDetailView,
+    ),
+    *ingest_routes(
+        "orders",
+        list_view=api.OrderListView,
+        bulk_view=api.OrderBulkView,
+        detail_view=api.OrderDetailView,
+    ),
+    *ingest_routes(
+        "messages",
+        list_view=api.MessageListView,
+        bulk_view=api.MessageBulkView,
+        detail_view=api.MessageDetailView,
+    ),
+]

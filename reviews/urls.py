@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+"""``/api/v1/reviews``, with or without a trailing slash (see ``orders.urls``)."""
 
-urlpatterns: list = []
+from orders.urls import ingest_routes
+from reviews import api
+
+urlpatterns = ingest_routes(
+    "reviews",
+    list_view=api.ReviewListView,
+    bulk_view=api.ReviewBulkView,
+    detail_view=api.ReviewDetailView,
+)

@@ -40,3 +40,13 @@ def seller_client(seller) -> APIClient:
 def _fast_password_hashing(settings):
     # Every seller factory hashes a login password; PBKDF2 (~0.9 s each) would dominate.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Throttle history lives in the cache; one test's requests must not throttle the next.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

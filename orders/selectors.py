@@ -1,0 +1,52 @@
+"""Reads of sellers, orders and messages, scoped to what the user may see (SPEC §7).
+
+Staff see everything; a seller's login sees only its own seller and that seller's data; any
+other login sees nothing. Scoping lives here, in the queryset, so another seller's object is
+simply not found (404: ids are not confirmed).
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from orders.ingest import usable_lookup
+from orders.models import Message, Order, Seller
+
+AnyUser = AbstractBaseUser | AnonymousUser
+QS = TypeVar("QS", bound=QuerySet)
+
+
+def sellers_for(*, user: AnyUser) -> QuerySet[Seller]:
+    sellers = Seller.objects.all()
+    if getattr(user, "is_staff", False):
+        return sellers
+    return sellers.filter(user_id=user.pk) if user.is_authenticated else sellers.none()
+
+
+def orders_for(*, user: AnyUser, seller: str | None = None) -> QuerySet[Order]:
+    """Orders the user may see, newest first, optionally of one seller (by external id)."""
+    orders = Order.objects.select_related("seller")
+    if not getattr(user, "is_staff", False):
+        orders = orders.filter(seller__user_id=user.pk) if user.is_authenticated else orders.none()
+    return _of_seller(orders, "seller__external_id", seller)
+
+
+def messages_for(*, user: AnyUser, seller: str | None = None) -> QuerySet[Message]:
+    """Messages the user may see, in conversation order, optionally of one seller."""
+    messages = Message.objects.select_related("seller")
+    if not getattr(user, "is_staff", False):
+        messages = (
+            messages.filter(seller__user_id=user.pk) if user.is_authenticated else messages.none()
+        )
+    return _of_seller(messages, "seller__external_id", seller)
+
+
+def _of_seller(queryset: QS, lookup: str, seller: str | None) -> QS:
+    if seller is None:
+        return queryset
+    if not usable_lookup(seller):
+        return queryset.none()
+    return queryset.filter(**{lookup: seller})

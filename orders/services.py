@@ -1,0 +1,359 @@
+"""Writes of sellers, orders and messages (SPEC §2, §7): create or replace by external id.
+
+Every write goes through one ``upsert_*`` per entity, for a batch of 1 to 1,000 items, all or
+nothing; PUT is a batch of one (``upsert_seller`` etc.). Each upsert is a fixed number of queries
+whatever the batch size: one to resolve references, one to find the rows that exist, and one
+``INSERT ... ON CONFLICT (external_id) DO UPDATE``.
+
+Measured (PostgreSQL 15, 2 cores shared with other jobs, load average ~5): validating 1,000
+orders in plain Python took 22-47 ms, the same items through a DRF serializer (many=True)
+100-440 ms, so 5-9x more. Through gunicorn (2 workers, ``python -m bench.ingest --quick``) the
+bulk endpoint reached 0.80x the throughput of a bare ``Order.objects.bulk_create`` loop: the
+insert itself (seven indexes, eight check constraints) dominates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db.models import Q
+
+from orders.ingest import (
+    Batch,
+    ItemReader,
+    UpsertResult,
+    known,
+    put_item,
+    upsert_one,
+    write_rows,
+)
+from orders.models import CancelledBy, Message, Order, Seller, Sender
+
+# Django's own username rule (UnicodeUsernameValidator), so every seller can log in.
+USERNAME_RE = re.compile(r"[\w.@+-]+")
+CURRENCY_RE = re.compile(r"[A-Z]{3}")
+ORDER_TIMESTAMPS = ("due_at", "delivered_at", "completed_at", "cancelled_at")
+
+
+# --- sellers -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SellerIn:
+    external_id: str
+    username: str
+    display_name: str
+    joined_at: datetime | None
+
+
+def parse_seller(r: ItemReader, external_id: str) -> SellerIn:
+    """One seller item: types, lengths and the username rule (no database)."""
+    return SellerIn(
+        external_id=external_id,
+        username=r.string(
+            "username",
+            max_length=150,
+            pattern=USERNAME_RE,
+            pattern_message="Use letters, digits and @ . + - _ only.",
+        ),
+        display_name=r.string("display_name", max_length=200, required=False),
+        joined_at=r.moment("joined_at"),
+    )
+
+
+def upsert_sellers(*, items: Any) -> UpsertResult:
+    """Create or replace sellers, each linked to a Django login named after its username.
+
+    A new seller gets a new user with an unusable password (staff set one, or send a login
+    link); a renamed seller's user is renamed with it. A username that belongs to another
+    seller, or to a login that is not this seller's, is refused.
+    """
+    batch = Batch(items, parse_seller)
+    ids = {s.external_id for _, s in batch.parsed() if s.external_id}
+    usernames = {s.username for _, s in batch.parsed() if s.username}
+    matches = list(
+        Seller.objects.filter(Q(external_id__in=ids) | Q(username__in=usernames)).only(
+            "id", "external_id", "username", "user_id"
+        )
+    )
+    by_id = {s.external_id: s for s in matches}
+    by_username = {s.username: s for s in matches}
+    user_model = get_user_model()
+    logins = dict(
+        user_model._default_manager.filter(username__in=usernames).values_list("username", "id")
+    )
+
+    first_at: dict[str, int] = {}
+    for entry, item in batch.parsed():
+        if not item.username:
+            continue
+        if item.username in first_at:
+            entry.error(
+                "username",
+                f"{item.username!r} appears more than once in this batch "
+                f"(first at index {first_at[item.username]}).",
+            )
+            continue
+        first_at[item.username] = entry.index
+        owner = by_username.get(item.username)
+        current = by_id.get(item.external_id)
+        if owner is not None and owner.external_id != item.external_id:
+            entry.error("username", f"Username {item.username!r} belongs to another seller.")
+        elif item.username in logins and (
+            current is None or current.user_id != logins[item.username]
+        ):
+            entry.error("username", f"Username {item.username!r} is taken by another login.")
+    batch.raise_if_invalid()
+
+    sellers = batch.values()
+    new_users = [
+        user_model(username=s.username, password=make_password(None))
+        for s in sellers
+        if by_id.get(s.external_id) is None or by_id[s.external_id].user_id is None
+    ]
+    renamed = [
+        user_model(id=current.user_id, username=s.username)
+        for s in sellers
+        if (current := by_id.get(s.external_id)) is not None
+        and current.user_id is not None
+        and current.username != s.username
+    ]
+    rows = [
+        Seller(
+            external_id=s.external_id,
+            username=s.username,
+            display_name=s.display_name,
+            joined_at=known(s.joined_at),
+        )
+        for s in sellers
+    ]
+
+    def link_users() -> None:
+        if renamed:
+            user_model._default_manager.bulk_update(renamed, ["username"])
+        created = {u.username: u.pk for u in user_model._default_manager.bulk_create(new_users)}
+        for row in rows:
+            current = by_id.get(row.external_id)
+            if current is not None and current.user_id is not None:
+                row.user_id = current.user_id
+            else:
+                row.user_id = created[row.username]
+
+    write_rows(
+        model=Seller,
+        rows=rows,
+        update_fields=["username", "display_name", "joined_at", "user", "modified"],
+        before=link_users,
+    )
+    updated = sum(1 for s in sellers if s.external_id in by_id)
+    return UpsertResult(created=len(rows) - updated, updated=updated)
+
+
+def upsert_seller(*, external_id: str, data: Any) -> tuple[Seller, bool]:
+    """PUT one seller: (the stored seller, whether it was created)."""
+    created = upsert_one(upsert=upsert_sellers, item=put_item(external_id=external_id, data=data))
+    return Seller.objects.get(external_id=external_id), created
+
+
+# --- orders --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class OrderIn:
+    external_id: str
+    seller: str
+    buyer: str
+    amount: Decimal | None
+    currency: str
+    created_at: datetime | None
+    due_at: datetime | None
+    delivered_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    cancelled_by: str
+    excluded_from_metrics: bool | None  # None: keep the stored value
+
+
+def parse_order(r: ItemReader, external_id: str) -> OrderIn:
+    """One order item: types, lengths and every lifecycle rule of SPEC §2 (no database)."""
+    order = OrderIn(
+        external_id=external_id,
+        seller=r.string("seller", max_length=100),
+        buyer=r.string("buyer", max_length=100),
+        amount=r.amount("amount", whole_digits=14, decimal_places=2),
+        currency=r.string(
+            "currency",
+            max_length=3,
+            required=False,
+            pattern=CURRENCY_RE,
+            pattern_message="An ISO 4217 code such as KRW.",
+        )
+        or "KRW",
+        created_at=r.moment("created_at"),
+        due_at=r.moment("due_at", required=False),
+        delivered_at=r.moment("delivered_at", required=False),
+        completed_at=r.moment("completed_at", required=False),
+        cancelled_at=r.moment("cancelled_at", required=False),
+        cancelled_by=r.choice("cancelled_by", choices=CancelledBy.values, required=False),
+        excluded_from_metrics=r.flag("excluded_from_metrics"),
+    )
+    for name in ORDER_TIMESTAMPS:
+        r.not_before(name, getattr(order, name), order.created_at, "created_at")
+    if order.completed_at is not None and order.cancelled_at is not None:
+        r.error("cancelled_at", "An order cannot be both completed and cancelled.")
+    if order.cancelled_at is not None and not order.cancelled_by and r.ok("cancelled_by"):
+        r.error("cancelled_by", "Required when cancelled_at is set (buyer, seller or admin).")
+    if order.cancelled_by and order.cancelled_at is None and r.ok("cancelled_at"):
+        r.error("cancelled_by", "Must be empty unless cancelled_at is set.")
+    if order.completed_at is not None:
+        if order.delivered_at is None and r.ok("delivered_at"):
+            r.error("completed_at", "Requires delivered_at: an order is delivered first.")
+        r.not_before("completed_at", order.completed_at, order.delivered_at, "delivered_at")
+    return order
+
+
+ORDER_UPDATE_FIELDS = [
+    "seller",
+    "buyer",
+    "amount",
+    "currency",
+    "created_at",
+    *ORDER_TIMESTAMPS,
+    "cancelled_by",
+    "excluded_from_metrics",
+    "modified",
+]
+
+
+def upsert_orders(*, items: Any) -> UpsertResult:
+    """Create or replace orders by external id, all or nothing (3 queries for any size).
+
+    ``excluded_from_metrics`` is operator data: an item that leaves it out keeps the stored
+    value (False for a new order). An order that has a review must stay completed.
+    """
+    batch = Batch(items, parse_order)
+    sellers = dict(
+        Seller.objects.filter(
+            external_id__in={o.seller for _, o in batch.parsed() if o.seller}
+        ).values_list("external_id", "id")
+    )
+    stored = {
+        external_id: (excluded, review_id)
+        for external_id, excluded, review_id in Order.objects.filter(
+            external_id__in=[o.external_id for _, o in batch.parsed() if o.external_id]
+        ).values_list("external_id", "excluded_from_metrics", "review__id")
+    }
+    for entry, order in batch.parsed():
+        if order.seller and order.seller not in sellers:
+            entry.error("seller", f"Unknown seller {order.seller!r}.")
+        previous = stored.get(order.external_id)
+        has_review = previous is not None and previous[1] is not None
+        if has_review and order.completed_at is None and "completed_at" not in entry.errors:
+            entry.error("completed_at", "This order has a review, so it must stay completed.")
+    batch.raise_if_invalid()
+
+    rows = []
+    for order in batch.values():
+        previous = stored.get(order.external_id)
+        excluded = order.excluded_from_metrics
+        if excluded is None:
+            excluded = previous[0] if previous is not None else False
+        rows.append(
+            Order(
+                external_id=order.external_id,
+                seller_id=sellers[order.seller],
+                buyer=order.buyer,
+                amount=known(order.amount),
+                currency=order.currency,
+                created_at=known(order.created_at),
+                due_at=order.due_at,
+                delivered_at=order.delivered_at,
+                completed_at=order.completed_at,
+                cancelled_at=order.cancelled_at,
+                cancelled_by=order.cancelled_by,
+                excluded_from_metrics=excluded,
+            )
+        )
+    write_rows(model=Order, rows=rows, update_fields=ORDER_UPDATE_FIELDS, before=None)
+    return UpsertResult(created=len(rows) - len(stored), updated=len(stored))
+
+
+def upsert_order(*, external_id: str, data: Any) -> tuple[Order, bool]:
+    """PUT one order: (the stored order, whether it was created)."""
+    created = upsert_one(upsert=upsert_orders, item=put_item(external_id=external_id, data=data))
+    return Order.objects.select_related("seller").get(external_id=external_id), created
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class MessageIn:
+    external_id: str
+    conversation: str
+    seller: str
+    buyer: str
+    sender: str
+    sent_at: datetime | None
+
+
+def parse_message(r: ItemReader, external_id: str) -> MessageIn:
+    """One message item (no body is ever stored: SPEC §2, privacy)."""
+    return MessageIn(
+        external_id=external_id,
+        conversation=r.string("conversation", max_length=100),
+        seller=r.string("seller", max_length=100),
+        buyer=r.string("buyer", max_length=100),
+        sender=r.choice("sender", choices=Sender.values),
+        sent_at=r.moment("sent_at"),
+    )
+
+
+def upsert_messages(*, items: Any) -> UpsertResult:
+    """Create or replace messages by external id, all or nothing (3 queries for any size)."""
+    batch = Batch(items, parse_message)
+    sellers = dict(
+        Seller.objects.filter(
+            external_id__in={m.seller for _, m in batch.parsed() if m.seller}
+        ).values_list("external_id", "id")
+    )
+    stored = set(
+        Message.objects.filter(
+            external_id__in=[m.external_id for _, m in batch.parsed() if m.external_id]
+        ).values_list("external_id", flat=True)
+    )
+    for entry, message in batch.parsed():
+        if message.seller and message.seller not in sellers:
+            entry.error("seller", f"Unknown seller {message.seller!r}.")
+    batch.raise_if_invalid()
+
+    rows = [
+        Message(
+            external_id=m.external_id,
+            conversation=m.conversation,
+            seller_id=sellers[m.seller],
+            buyer=m.buyer,
+            sender=m.sender,
+            sent_at=known(m.sent_at),
+        )
+        for m in batch.values()
+    ]
+    write_rows(
+        model=Message,
+        rows=rows,
+        update_fields=["conversation", "seller", "buyer", "sender", "sent_at"],
+        before=None,
+    )
+    return UpsertResult(created=len(rows) - len(stored), updated=len(stored))
+
+
+def upsert_message(*, external_id: str, data: Any) -> tuple[Message, bool]:
+    """PUT one message: (the stored message, whether it was created)."""
+    created = upsert_one(upsert=upsert_messages, item=put_item(external_id=external_id, data=data))
+    return Message.objects.select_related("seller").get(external_id=external_id), created

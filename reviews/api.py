@@ -1,0 +1,36 @@
+"""REST endpoints for reviews (SPEC §7), on the shared view bases of ``orders.api``."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+
+from orders.api import (
+    SELLER_FILTER,
+    BulkUpsertView,
+    ScopedDetailView,
+    ScopedListView,
+    bulk_schema,
+    detail_schema,
+)
+from reviews import selectors, services
+from reviews.serializers import ReviewBulkSerializer, ReviewSerializer, ReviewWriteSerializer
+
+
+@extend_schema_view(
+    get=extend_schema(tags=["reviews"], summary="Reviews, newest first", parameters=[SELLER_FILTER])
+)
+class ReviewListView(ScopedListView):
+    serializer_class = ReviewSerializer
+    select = selectors.reviews_for
+
+
+@detail_schema("review", ReviewSerializer, ReviewWriteSerializer)
+class ReviewDetailView(ScopedDetailView):
+    serializer_class = ReviewSerializer
+    select = selectors.reviews_for
+    upsert = services.upsert_review
+
+
+@bulk_schema("reviews", ReviewBulkSerializer)
+class ReviewBulkView(BulkUpsertView):
+    upsert_many = services.upsert_reviews

@@ -1,0 +1,25 @@
+"""Reads of reviews, scoped like ``orders.selectors``: a review belongs to its order's seller."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from orders.ingest import usable_lookup
+from orders.selectors import AnyUser
+from reviews.models import Review
+
+
+def reviews_for(*, user: AnyUser, seller: str | None = None) -> QuerySet[Review]:
+    """Reviews the user may see, newest first, optionally of one seller (by external id)."""
+    reviews = Review.objects.select_related("order", "order__seller")
+    if not getattr(user, "is_staff", False):
+        reviews = (
+            reviews.filter(order__seller__user_id=user.pk)
+            if user.is_authenticated
+            else reviews.none()
+        )
+    if seller is None:
+        return reviews
+    if not usable_lookup(seller):
+        return reviews.none()
+    return reviews.filter(order__seller__external_id=seller)

@@ -1,0 +1,39 @@
+"""API shapes of reviews. ``ReviewWriteSerializer`` only documents the body: validation runs
+through ``reviews.services`` (shared by PUT and bulk)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from orders.serializers import PUT_ID_HELP, TIMESTAMP_HELP, bulk_of
+from reviews.models import Review
+from reviews.services import COMMENT_MAX_LENGTH
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    order = serializers.CharField(source="order.external_id", read_only=True)
+    seller = serializers.CharField(
+        source="order.seller.external_id",
+        read_only=True,
+        help_text="The order's seller (a review's seller is its order's seller).",
+    )
+
+    class Meta:
+        model = Review
+        fields = ["external_id", "order", "seller", "rating", "comment", "created_at"]
+        read_only_fields = fields
+
+
+class ReviewWriteSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100, required=False, help_text=PUT_ID_HELP)
+    order = serializers.CharField(
+        max_length=100, help_text="The order's external_id; the order must be completed."
+    )
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(
+        max_length=COMMENT_MAX_LENGTH, required=False, allow_blank=True, allow_null=True
+    )
+    created_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
+
+
+ReviewBulkSerializer = bulk_of(ReviewWriteSerializer, "ReviewBulkItemSerializer")

@@ -1,0 +1,79 @@
+"""No input gives a 500: malformed bodies are a 400 (or 415 for a non-JSON media type)."""
+
+from __future__ import annotations
+
+import pytest
+
+from orders.models import Order
+from tests.orders.payloads import order_body
+
+pytestmark = pytest.mark.django_db
+
+WRITES = [
+    ("put", "/api/v1/sellers/s-x"),
+    ("put", "/api/v1/orders/o-x"),
+    ("put", "/api/v1/messages/m-x"),
+    ("put", "/api/v1/reviews/r-x"),
+    ("post", "/api/v1/sellers/bulk"),
+    ("post", "/api/v1/orders/bulk"),
+    ("post", "/api/v1/messages/bulk"),
+    ("post", "/api/v1/reviews/bulk"),
+]
+BODIES = [
+    b"{not json",
+    b"null",
+    b"[]",
+    b'[{"external_id": "x"}]',
+    b'{"external_id": "x"}',
+    b"42",
+    b'"text"',
+    b'{"amount": 1e999999, "rating": 1' + b"0" * 4000 + b"}",
+    b'{"external_id": {"a": [1, 2]}, "seller": [], "joined_at": false, "sent_at": 3.5}',
+    b'[null, 1, "a", [], {"external_id": null}]',
+    b'{"external_id": "\\u0000", "username": "\\ud800"}',
+    b"",
+]
+
+
+@pytest.mark.parametrize(("method", "url"), WRITES)
+@pytest.mark.parametrize("raw", BODIES)
+def test_malformed_body_is_a_client_error_not_a_500(staff_client, method, url, raw):
+    response = getattr(staff_client, method)(url, raw, content_type="application/json")
+    assert response.status_code == 400, response.content
+
+
+def test_non_json_media_type_is_415(staff_client):
+    response = staff_client.put("/api/v1/orders/o-x", b"a=b", content_type="text/plain")
+    assert response.status_code == 415
+
+
+def test_null_character_in_the_url_or_filter_is_not_a_500(staff_client, db):
+    assert staff_client.get("/api/v1/orders/o%00x").status_code == 404
+    assert staff_client.get("/api/v1/orders", {"seller": "a\x00b"}).json()["count"] == 0
+    response = staff_client.put("/api/v1/orders/o%00x", {}, format="json")
+    assert response.status_code == 400
+
+
+def test_huge_numbers_in_an_order_are_400(staff_client, seller):
+    body = order_body(seller=seller.external_id, amount=10**40)
+    assert staff_client.put("/api/v1/orders/o-1", body, format="json").status_code == 400
+    assert not Order.objects.exists()
+
+
+def test_database_refusal_is_a_409_not_a_500(db, seller):
+    # The check constraints are the last line of defence: a row that slipped past validation.
+    from decimal import Decimal
+
+    from orders.ingest import WriteConflict, write_rows
+    from tests.factories import aware
+
+    row = Order(
+        external_id="o-bad",
+        seller=seller,
+        buyer="b",
+        amount=Decimal("-1"),
+        created_at=aware("2026-10-01 10:00"),
+    )
+    with pytest.raises(WriteConflict):
+        write_rows(model=Order, rows=[row], update_fields=["amount"], before=None)
+    assert not Order.objects.exists()

@@ -1,0 +1,40 @@
+"""SPEC §2 validation of messages: 400 with a field-level message, nothing written."""
+
+from __future__ import annotations
+
+import pytest
+
+from orders.models import Message
+from tests.orders.payloads import message_body
+
+pytestmark = pytest.mark.django_db
+
+
+def put_message(client, body):
+    return client.put(f"/api/v1/messages/{body['external_id']}", body, format="json")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("sender", "admin", "one of"),
+        ("sender", None, "required"),
+        ("sent_at", "2026-10-10T09:00:00", "timezone required"),
+        ("conversation", "c" * 101, "100 characters"),
+        ("buyer", ["b-1"], "string"),
+        ("seller", "nobody", "unknown"),
+    ],
+)
+def test_invalid_message_field_is_refused(staff_client, seller, field, value, fragment):
+    body = {**message_body(seller=seller.external_id), field: value}
+    response = put_message(staff_client, body)
+    assert response.status_code == 400
+    assert any(fragment.lower() in m.lower() for m in response.json()[field])
+    assert not Message.objects.exists()
+
+
+def test_no_message_body_is_stored(staff_client, seller):
+    body = message_body(seller=seller.external_id, text="private words")
+    data = put_message(staff_client, body).json()
+    assert "text" not in data
+    assert "text" not in {f.name for f in Message._meta.get_fields()}

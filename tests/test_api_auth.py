@@ -1,0 +1,132 @@
+"""Who may do what on the ingestion API (SPEC §7): 401 / 403 / 404 / 429."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework.throttling import UserRateThrottle
+
+from tests.factories import MessageFactory, OrderFactory, ReviewFactory, SellerFactory
+from tests.orders.payloads import forget_throttles, order_body
+
+pytestmark = pytest.mark.django_db
+
+READS = [
+    "/api/v1/sellers",
+    "/api/v1/sellers/s-x",
+    "/api/v1/orders",
+    "/api/v1/orders/o-x",
+    "/api/v1/messages",
+    "/api/v1/messages/m-x",
+    "/api/v1/reviews",
+    "/api/v1/reviews/r-x",
+]
+WRITES = [
+    ("put", "/api/v1/sellers/s-x"),
+    ("put", "/api/v1/orders/o-x"),
+    ("put", "/api/v1/messages/m-x"),
+    ("put", "/api/v1/reviews/r-x"),
+    ("post", "/api/v1/sellers/bulk"),
+    ("post", "/api/v1/orders/bulk"),
+    ("post", "/api/v1/messages/bulk"),
+    ("post", "/api/v1/reviews/bulk"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    forget_throttles()
+    yield
+    forget_throttles()
+
+
+@pytest.fixture
+def other_sellers_data(seller):
+    """Seller B with one of each object; ``seller`` (A) owns nothing of it."""
+    other = SellerFactory(external_id="s-b")
+    order = OrderFactory(external_id="o-b", seller=other)
+    MessageFactory(external_id="m-b", seller=other)
+    ReviewFactory(external_id="r-b", order__seller=other)
+    return other, order
+
+
+@pytest.mark.parametrize("path", READS)
+def test_unauthenticated_read_is_401(api_client, db, path):
+    response = api_client.get(path)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Token")
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES)
+def test_unauthenticated_write_is_401(api_client, db, method, path):
+    assert getattr(api_client, method)(path, {}, format="json").status_code == 401
+
+
+def test_bad_token_is_401(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert client.get("/api/v1/orders").status_code == 401
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES)
+def test_seller_login_cannot_write(seller_client, seller, method, path):
+    body = order_body(seller=seller.external_id)
+    payload = [body] if path.endswith("bulk") else body
+    assert getattr(seller_client, method)(path, payload, format="json").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/sellers/s-b", "/api/v1/orders/o-b", "/api/v1/messages/m-b", "/api/v1/reviews/r-b"],
+)
+def test_seller_reading_another_sellers_object_gets_404(seller_client, other_sellers_data, path):
+    assert seller_client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["sellers", "orders", "messages", "reviews"])
+def test_seller_list_shows_only_its_own_data(seller_client, seller, other_sellers_data, path):
+    OrderFactory(external_id="o-a", seller=seller)
+    MessageFactory(external_id="m-a", seller=seller)
+    ReviewFactory(external_id="r-a", order__seller=seller)
+    results = seller_client.get(f"/api/v1/{path}").json()["results"]
+    assert results
+    owners = {item.get("seller", item["external_id"]) for item in results}
+    assert owners == {seller.external_id}
+
+
+def test_seller_filtering_on_another_seller_sees_nothing(seller_client, other_sellers_data):
+    assert seller_client.get("/api/v1/orders", {"seller": "s-b"}).json()["count"] == 0
+
+
+def test_seller_reads_its_own_seller_and_order(seller_client, seller):
+    OrderFactory(external_id="o-a", seller=seller)
+    assert seller_client.get(f"/api/v1/sellers/{seller.external_id}").status_code == 200
+    assert seller_client.get("/api/v1/orders/o-a").status_code == 200
+
+
+def test_staff_reads_every_sellers_objects(staff_client, other_sellers_data):
+    for path in ["sellers/s-b", "orders/o-b", "messages/m-b", "reviews/r-b"]:
+        assert staff_client.get(f"/api/v1/{path}").status_code == 200
+
+
+def test_session_login_works_too(seller):
+    client = APIClient()
+    client.force_login(seller.user)
+    assert client.get(f"/api/v1/sellers/{seller.external_id}").status_code == 200
+
+
+def test_login_that_is_no_seller_and_not_staff_sees_nothing(db):
+    from django.contrib.auth import get_user_model
+
+    client = APIClient()
+    client.force_login(get_user_model().objects.create_user(username="nobody"))
+    OrderFactory()
+    assert client.get("/api/v1/orders").json()["count"] == 0
+
+
+def test_requests_past_the_user_rate_get_429(staff_client, monkeypatch):
+    rates = {**UserRateThrottle.THROTTLE_RATES, "user": "3/minute"}
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", rates)
+    statuses = [staff_client.get("/api/v1/orders").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
