@@ -9,6 +9,9 @@ PORT ?= 8000
 # The test suite runs on the real services: PostgreSQL and Redis on this machine.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/gradecraft
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+SQLITE_TESTS := tests/metrics/test_compute_inquiries.py tests/metrics/test_compute_orders.py \
+	tests/metrics/test_compute_queries.py tests/metrics/test_periods.py \
+	tests/metrics/test_evidence_selectors.py tests/metrics/test_oracle_property.py
 
 .PHONY: install run test lint bench services clean
 
@@ -36,9 +39,13 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
+# The whole suite on PostgreSQL (tasks eager in-process, except the worker tests, which start
+# real Celery workers on the Redis broker); then the metric engine again on SQLite, the
+# embedded default, which must compute identical results.
 test: install services lint
-	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	DATABASE_URL=$(TEST_DATABASE_URL) WORKER_TEST_BROKER_URL=$(TEST_BROKER_URL) \
 		$(VENV)/bin/pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL $(VENV)/bin/pytest -q -p no:cacheprovider $(SQLITE_TESTS)
 
 bench: install services
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m bench.ingest

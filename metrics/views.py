@@ -6,7 +6,7 @@ integrations never disagree; no threshold is re-checked here: pass/fail comes fr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -34,7 +34,8 @@ CHART_RATES = ("response_rate", "success_rate", "on_time_rate")
 
 
 def _seller_for(request: HttpRequest) -> Seller | None:
-    return Seller.objects.filter(user_id=request.user.pk).first()
+    # Views using this are login_required: the user has a primary key.
+    return Seller.objects.filter(user_id=cast(int, request.user.pk)).first()
 
 
 def _progress(op: str, value: float, actual: float | None) -> int:

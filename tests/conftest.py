@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -50,3 +52,23 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _seeded_policy_in_transactional_tests(request):
+    """A transactional test's flush also wipes the policy the data migration seeded: re-seed it.
+
+    (pytest-django's serialized_rollback does not reliably restore it when such tests run
+    after other transactional tests.)
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from metrics.models import GradePolicy
+
+    if not GradePolicy.objects.filter(is_active=True).exists():
+        migration = importlib.import_module("metrics.migrations.0002_default_policy")
+        migration.seed_default_policy(apps, None)

@@ -7,130 +7,292 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orders', '0001_initial'),
+        ("orders", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GradeLevel',
+            name="GradeLevel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50)),
-                ('rank', models.PositiveSmallIntegerField(help_text='Higher is better: Level 1 < … < Master.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50)),
+                (
+                    "rank",
+                    models.PositiveSmallIntegerField(
+                        help_text="Higher is better: Level 1 < … < Master."
+                    ),
+                ),
             ],
             options={
-                'ordering': ['policy', 'rank'],
+                "ordering": ["policy", "rank"],
             },
         ),
         migrations.CreateModel(
-            name='Criterion',
+            name="Criterion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('metric', models.CharField(choices=[('completed_orders', 'completed_orders'), ('revenue', 'revenue'), ('review_count', 'review_count'), ('revenue_rank', 'revenue_rank'), ('ranked_sellers', 'ranked_sellers'), ('revenue_top_percent', 'revenue_top_percent'), ('unique_buyers', 'unique_buyers'), ('tenure_days', 'tenure_days'), ('inquiries', 'inquiries'), ('answered_in_time', 'answered_in_time'), ('response_rate', 'response_rate'), ('window_completed_orders', 'window_completed_orders'), ('window_revenue', 'window_revenue'), ('finished_orders', 'finished_orders'), ('success_rate', 'success_rate'), ('cancellation_rate', 'cancellation_rate'), ('seller_cancellation_rate', 'seller_cancellation_rate'), ('delivered_orders', 'delivered_orders'), ('on_time_rate', 'on_time_rate'), ('window_review_count', 'window_review_count'), ('average_rating', 'average_rating'), ('negative_review_rate', 'negative_review_rate'), ('median_first_response_minutes', 'median_first_response_minutes'), ('repeat_buyer_rate', 'repeat_buyer_rate')], max_length=40)),
-                ('op', models.CharField(choices=[('>=', '>='), ('<=', '<=')], max_length=2)),
-                ('value', models.DecimalField(decimal_places=4, max_digits=20)),
-                ('any_of', models.CharField(blank=True, help_text='Criteria of one level sharing this label pass when any one of them passes.', max_length=50)),
-                ('level', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='criteria', to='metrics.gradelevel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "metric",
+                    models.CharField(
+                        choices=[
+                            ("completed_orders", "completed_orders"),
+                            ("revenue", "revenue"),
+                            ("review_count", "review_count"),
+                            ("revenue_rank", "revenue_rank"),
+                            ("ranked_sellers", "ranked_sellers"),
+                            ("revenue_top_percent", "revenue_top_percent"),
+                            ("unique_buyers", "unique_buyers"),
+                            ("tenure_days", "tenure_days"),
+                            ("inquiries", "inquiries"),
+                            ("answered_in_time", "answered_in_time"),
+                            ("response_rate", "response_rate"),
+                            ("window_completed_orders", "window_completed_orders"),
+                            ("window_revenue", "window_revenue"),
+                            ("finished_orders", "finished_orders"),
+                            ("success_rate", "success_rate"),
+                            ("cancellation_rate", "cancellation_rate"),
+                            ("seller_cancellation_rate", "seller_cancellation_rate"),
+                            ("delivered_orders", "delivered_orders"),
+                            ("on_time_rate", "on_time_rate"),
+                            ("window_review_count", "window_review_count"),
+                            ("average_rating", "average_rating"),
+                            ("negative_review_rate", "negative_review_rate"),
+                            ("median_first_response_minutes", "median_first_response_minutes"),
+                            ("repeat_buyer_rate", "repeat_buyer_rate"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("op", models.CharField(choices=[(">=", ">="), ("<=", "<=")], max_length=2)),
+                ("value", models.DecimalField(decimal_places=4, max_digits=20)),
+                (
+                    "any_of",
+                    models.CharField(
+                        blank=True,
+                        help_text="Criteria of one level sharing this label pass when any one of them passes.",
+                        max_length=50,
+                    ),
+                ),
+                (
+                    "level",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="criteria",
+                        to="metrics.gradelevel",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'criteria',
-                'ordering': ['level', 'id'],
+                "verbose_name_plural": "criteria",
+                "ordering": ["level", "id"],
             },
         ),
         migrations.CreateModel(
-            name='GradePolicy',
+            name="GradePolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(default='Default policy', max_length=100)),
-                ('is_active', models.BooleanField(default=False)),
-                ('window_months', models.PositiveSmallIntegerField(blank=True, default=3, help_text='Rolling window of the rate metrics in months (0 = all time before the cutoff).', null=True)),
-                ('window_days', models.PositiveSmallIntegerField(blank=True, help_text='When set, wins over window_months: the N days before the cutoff.', null=True)),
-                ('response_window_hours', models.PositiveSmallIntegerField(default=24, validators=[django.core.validators.MinValueValidator(1)])),
-                ('demotion_grace_months', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(default="Default policy", max_length=100)),
+                ("is_active", models.BooleanField(default=False)),
+                (
+                    "window_months",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        default=3,
+                        help_text="Rolling window of the rate metrics in months (0 = all time before the cutoff).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "window_days",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="When set, wins over window_months: the N days before the cutoff.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "response_window_hours",
+                    models.PositiveSmallIntegerField(
+                        default=24, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                ("demotion_grace_months", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'grade policies',
-                'ordering': ['-is_active', '-created_at'],
+                "verbose_name_plural": "grade policies",
+                "ordering": ["-is_active", "-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='gradelevel',
-            name='policy',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='levels', to='metrics.gradepolicy'),
+            model_name="gradelevel",
+            name="policy",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="levels",
+                to="metrics.gradepolicy",
+            ),
         ),
         migrations.CreateModel(
-            name='EvaluationRun',
+            name="EvaluationRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(db_index=True, help_text='YYYY-MM', max_length=7)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('trigger', models.CharField(choices=[('schedule', 'Schedule'), ('manual', 'Manual')], default='manual', max_length=10)),
-                ('policy_snapshot', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('seller_count', models.PositiveIntegerField(default=0)),
-                ('level_counts', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True)),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('policy', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='runs', to='metrics.gradepolicy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.CharField(db_index=True, help_text="YYYY-MM", max_length=7)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[("schedule", "Schedule"), ("manual", "Manual")],
+                        default="manual",
+                        max_length=10,
+                    ),
+                ),
+                ("policy_snapshot", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("seller_count", models.PositiveIntegerField(default=0)),
+                ("level_counts", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True)),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="runs",
+                        to="metrics.gradepolicy",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SellerEvaluation',
+            name="SellerEvaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(max_length=7)),
-                ('level', models.CharField(blank=True, max_length=50, null=True)),
-                ('level_rank', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('computed_level', models.CharField(blank=True, max_length=50, null=True)),
-                ('previous_level', models.CharField(blank=True, max_length=50, null=True)),
-                ('at_risk', models.BooleanField(default=False)),
-                ('grace_used', models.PositiveSmallIntegerField(default=0)),
-                ('metrics', models.JSONField(default=dict)),
-                ('criteria', models.JSONField(default=list)),
-                ('next_level', models.JSONField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evaluations', to='metrics.evaluationrun')),
-                ('seller', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evaluations', to='orders.seller')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.CharField(max_length=7)),
+                ("level", models.CharField(blank=True, max_length=50, null=True)),
+                ("level_rank", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("computed_level", models.CharField(blank=True, max_length=50, null=True)),
+                ("previous_level", models.CharField(blank=True, max_length=50, null=True)),
+                ("at_risk", models.BooleanField(default=False)),
+                ("grace_used", models.PositiveSmallIntegerField(default=0)),
+                ("metrics", models.JSONField(default=dict)),
+                ("criteria", models.JSONField(default=list)),
+                ("next_level", models.JSONField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evaluations",
+                        to="metrics.evaluationrun",
+                    ),
+                ),
+                (
+                    "seller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evaluations",
+                        to="orders.seller",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-period', 'seller_id'],
+                "ordering": ["-period", "seller_id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='gradepolicy',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('is_active',), name='one_active_policy'),
+            model_name="gradepolicy",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_active", True)),
+                fields=("is_active",),
+                name="one_active_policy",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='gradelevel',
-            constraint=models.UniqueConstraint(fields=('policy', 'name'), name='level_name_unique_in_policy'),
+            model_name="gradelevel",
+            constraint=models.UniqueConstraint(
+                fields=("policy", "name"), name="level_name_unique_in_policy"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='gradelevel',
-            constraint=models.UniqueConstraint(fields=('policy', 'rank'), name='level_rank_unique_in_policy'),
+            model_name="gradelevel",
+            constraint=models.UniqueConstraint(
+                fields=("policy", "rank"), name="level_rank_unique_in_policy"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evaluationrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'running'])), fields=('period',), name='one_open_run_per_period'),
+            model_name="evaluationrun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["pending", "running"])),
+                fields=("period",),
+                name="one_open_run_per_period",
+            ),
         ),
         migrations.AddIndex(
-            model_name='sellerevaluation',
-            index=models.Index(fields=['period', 'level'], name='metrics_sel_period_ffff56_idx'),
+            model_name="sellerevaluation",
+            index=models.Index(fields=["period", "level"], name="metrics_sel_period_ffff56_idx"),
         ),
         migrations.AddConstraint(
-            model_name='sellerevaluation',
-            constraint=models.UniqueConstraint(fields=('seller', 'period'), name='one_evaluation_per_seller_period'),
+            model_name="sellerevaluation",
+            constraint=models.UniqueConstraint(
+                fields=("seller", "period"), name="one_evaluation_per_seller_period"
+            ),
         ),
     ]

@@ -41,10 +41,16 @@ ROOT = Path(__file__).resolve().parents[2]
 OCT = Period(2026, 10)
 # A short visibility timeout so that a killed worker's unacknowledged task is redelivered in
 # seconds rather than the hour Redis waits by default.
+# Seconds before Redis redelivers an unacknowledged task (2 h in production; see settings).
+VISIBILITY_TIMEOUT = 3
 WORKER_SCRIPT = """
 import sys
 from gradecraft.celery import app
-app.conf.broker_transport_options = {"visibility_timeout": 3}
+# Scan for unacknowledged tasks every second (kombu's default: every 10th call, 10 s apart).
+options = dict(app.conf.broker_transport_options or {})
+options.update(unacked_restore_interval=1, unacked_restore_throttle=1)
+app.conf.broker_transport_options = options
+print("transport options:", app.conf.broker_transport_options, flush=True)
 app.worker_main(sys.argv[1:])
 """
 
@@ -52,7 +58,7 @@ app.worker_main(sys.argv[1:])
 def _database_url() -> str:
     db = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("the worker test needs PostgreSQL (the worker is another process)")
+        pytest.fail("the worker test needs PostgreSQL (the worker is another process)")
     auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
@@ -64,13 +70,16 @@ def broker() -> Iterator[str]:
             connection.ensure_connection(max_retries=1)
             connection.default_channel.client.flushdb()  # our own DB number: stale tasks out
     except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"Redis broker not reachable at {BROKER_URL}: {exc}")
+        pytest.fail(f"Redis broker not reachable at {BROKER_URL}: {exc}")
     eager = celery_app.conf.task_always_eager
+    options = celery_app.conf.broker_transport_options
     celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT}
     try:
         yield BROKER_URL
     finally:
         celery_app.conf.task_always_eager = eager
+        celery_app.conf.broker_transport_options = options
 
 
 @contextmanager
@@ -81,6 +90,8 @@ def worker(broker_url: str) -> Iterator[subprocess.Popen[str]]:
         "CELERY_BROKER_URL": broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "False",
         "TIME_ZONE": settings.TIME_ZONE,
+        # Redis redelivers an unacknowledged task after this long (settings; 2 h in production).
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
     }
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -118,6 +129,8 @@ def worker(broker_url: str) -> Iterator[subprocess.Popen[str]]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
+        # The worker's log, shown by pytest when the test fails.
+        print((process.stdout.read() if process.stdout else "")[-6000:])
 
 
 def _wait_until_ready(process: subprocess.Popen[str], timeout: float = 60) -> None:
