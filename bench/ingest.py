@@ -208,6 +208,25 @@ def stop_server(server: subprocess.Popen) -> None:
             server.wait()
 
 
+def ensure_database(connection: Any) -> None:
+    """Create the target database on a fresh machine (connecting to the ``postgres`` one)."""
+    import psycopg2
+    from psycopg2 import sql
+
+    params = connection.get_connection_params()
+    name = params.pop("database", None) or params.pop("dbname")
+    admin = psycopg2.connect(**{**params, "dbname": "postgres"})
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                print(f"created database {name}")
+    finally:
+        admin.close()
+
+
 def rate(count: int, seconds: float) -> str:
     return f"{count:>9,} orders in {seconds:7.2f} s = {count / seconds:>9,.0f} orders/s"
 
@@ -253,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    ensure_database(connection)
     call_command("migrate", interactive=False, verbosity=0)
 
     prefix = f"bench-{secrets.token_hex(3)}"
