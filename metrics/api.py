@@ -17,6 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -165,8 +166,23 @@ class EvidenceCSVRenderer(BaseRenderer):
         return buffer.getvalue().encode(self.charset)
 
 
+class FormatOverrideNegotiation(DefaultContentNegotiation):
+    """``?format=csv`` wins over the Accept header (DRF would answer 406 to a client that
+    always sends ``Accept: application/json``); without it, Accept decides as usual."""
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        wanted = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+        for renderer in renderers:
+            if wanted and renderer.format == wanted:
+                return renderer, renderer.media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
+
 class SellerEvidenceView(APIView):
     permission_classes = [IsAuthenticated]
+    content_negotiation_class = FormatOverrideNegotiation
     renderer_classes = [JSONRenderer, EvidenceCSVRenderer]
 
     @extend_schema(

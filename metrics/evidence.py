@@ -103,7 +103,7 @@ def _order_item(order: Order, window: Window) -> Item:
         "delivered_at": _local(delivered_at),
         "completed_at": _local(as_of_cutoff(order.completed_at)),
         "cancelled_at": _local(cancelled_at),
-        "cancelled_by": order.cancelled_by if cancelled_at is not None else "",
+        "cancelled_by": (order.cancelled_by or None) if cancelled_at is not None else None,
         "on_time": on_time,
     }
 

@@ -77,6 +77,7 @@ def test_late_orders_come_first(seller_client, late_and_missed):
     ]
     assert body["items"][0]["delivered_at"] == "2026-10-06T10:01:00+09:00"
     assert body["items"][0]["due_at"] == "2026-10-06T10:00:00+09:00"
+    assert body["items"][0]["cancelled_by"] is None  # null like the orders API, never ""
 
 
 def test_missed_inquiries_come_first(seller_client, late_and_missed):
@@ -101,12 +102,19 @@ def test_missed_inquiries_come_first(seller_client, late_and_missed):
 
 
 @pytest.mark.parametrize(
-    "how", [{"HTTP_ACCEPT": "text/csv"}, {"format": "csv"}], ids=["accept", "format"]
+    "how",
+    [
+        {"HTTP_ACCEPT": "text/csv"},
+        {"format": "csv"},
+        {"format": "csv", "HTTP_ACCEPT": "application/json"},
+    ],
+    ids=["accept", "format", "format-beats-json-accept"],
 )
 def test_evidence_as_csv(seller_client, late_and_missed, how):
     query = "period=2026-10&metric=response_rate"
     if "format" in how:
-        response = evidence(seller_client, late_and_missed, query + "&format=csv")
+        headers = {k: v for k, v in how.items() if k != "format"}
+        response = evidence(seller_client, late_and_missed, query + "&format=csv", **headers)
     else:
         response = evidence(seller_client, late_and_missed, query, **how)
 
