@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -171,7 +171,7 @@ class FormatOverrideNegotiation(DefaultContentNegotiation):
     always sends ``Accept: application/json``); without it, Accept decides as usual."""
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         wanted = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
         for renderer in renderers:
