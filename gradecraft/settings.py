@@ -113,6 +113,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "login"
+# Lifetime of a seller's single-use sign-in link (POST /api/v1/sellers/{id}/login-link).
+LOGIN_LINK_MINUTES = env.int("LOGIN_LINK_MINUTES", default=10)
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 

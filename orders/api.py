@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.db.models import Model, QuerySet
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -23,8 +24,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gradecraft.api import IsStaffOrReadOnly
-from orders import selectors, services
+from gradecraft.api import IsStaff, IsStaffOrReadOnly
+from orders import login_links, selectors, services
 from orders.ingest import BulkValidationError, UpsertResult, usable_lookup
 from orders.serializers import (
     BulkErrorSerializer,
@@ -197,3 +198,31 @@ class MessageDetailView(ScopedDetailView):
 @bulk_schema("messages", MessageBulkSerializer)
 class MessageBulkView(BulkUpsertView):
     upsert_many = services.upsert_messages
+
+
+class LoginLinkSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="Single-use sign-in URL for the seller's dashboard.")
+    expires_at = serializers.DateTimeField()
+
+
+class SellerLoginLinkView(APIView):
+    """Staff: a single-use sign-in URL, valid a few minutes, for the seller's dashboard."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        tags=["sellers"],
+        request=None,
+        responses={201: LoginLinkSerializer},
+        summary="Create a single-use dashboard sign-in link for a seller (staff)",
+    )
+    def post(self, request: Request, external_id: str) -> Response:
+        seller = selectors.sellers_for(user=request.user).filter(external_id=external_id).first()
+        if seller is None:
+            raise NotFound()
+        link = login_links.issue_login_link(seller=seller, actor=request.user)
+        url = request.build_absolute_uri(reverse("login-link", args=[link.token]))
+        return Response(
+            LoginLinkSerializer({"url": url, "expires_at": link.expires_at}).data,
+            status=status.HTTP_201_CREATED,
+        )

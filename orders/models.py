@@ -142,3 +142,26 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return self.external_id
+
+
+class LoginLink(models.Model):
+    """A single-use sign-in link a marketplace sends its seller (SPEC §7 login-link).
+
+    Only a hash of the token is stored: a database leak does not leak working links.
+    """
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="login_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"login link for {self.seller_id} until {self.expires_at:%Y-%m-%d %H:%M}"

@@ -31,6 +31,12 @@ def ingest_routes(
 
 
 urlpatterns = [
+    path(
+        "sellers/<str:external_id>/login-link",
+        api.SellerLoginLinkView.as_view(),
+        name="seller-login-link",
+    ),
+    path("sellers/<str:external_id>/login-link/", api.SellerLoginLinkView.as_view(schema=None)),
     *ingest_routes(
         "sellers",
         list_view=api.SellerListView,

@@ -79,3 +79,14 @@ def test_dashboard_fits_a_phone_screen(page):
 def test_anonymous_visitor_is_sent_to_login(page):
     page.goto("/")
     assert "/login/" in page.url
+
+
+def test_a_sign_in_link_from_the_marketplace_opens_the_dashboard(page, staff_client):
+    seller = given_seller_with_a_late_order_and_a_missed_inquiry()
+    url = staff_client.post(f"/api/v1/sellers/{seller.external_id}/login-link").json()["url"]
+
+    page.goto(url.split("testserver", 1)[1])
+    page.click("#sign-in")
+    page.wait_for_load_state()
+
+    assert page.locator("#current-level").inner_text() == "Not evaluated yet"

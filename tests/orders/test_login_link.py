@@ -1,0 +1,111 @@
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from orders.models import LoginLink
+from tests.factories import SellerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def ask_for_link(client, seller):
+    return client.post(f"/api/v1/sellers/{seller.external_id}/login-link")
+
+
+def path_of(url: str) -> str:
+    return url.split("testserver", 1)[1]
+
+
+def test_staff_get_a_single_use_url_valid_for_minutes(staff_client, seller):
+    before = timezone.now()
+    response = ask_for_link(staff_client, seller)
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["url"].startswith("http://testserver/login/link/")
+    expires = LoginLink.objects.get().expires_at
+    assert timedelta(minutes=1) < expires - before <= timedelta(minutes=10, seconds=5)
+
+
+def test_the_link_signs_the_seller_in_and_lands_on_the_dashboard(staff_client, seller):
+    url = path_of(ask_for_link(staff_client, seller).json()["url"])
+    browser = Client()
+
+    assert browser.get(url).status_code == 200  # a confirm page: GET consumes nothing
+    response = browser.post(url)
+
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert browser.session["_auth_user_id"] == str(seller.user.pk)
+
+
+def test_a_link_works_once(staff_client, seller):
+    url = path_of(ask_for_link(staff_client, seller).json()["url"])
+    Client().post(url)
+
+    second = Client()
+    response = second.post(url)
+
+    assert response.status_code == 400
+    assert "_auth_user_id" not in second.session
+    assert second.get(url).status_code == 400
+
+
+def test_an_expired_link_is_refused(staff_client, seller):
+    url = path_of(ask_for_link(staff_client, seller).json()["url"])
+    browser = Client()
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        response = browser.post(url)
+
+    assert response.status_code == 400
+    assert "_auth_user_id" not in browser.session
+
+
+def test_a_made_up_token_is_refused():
+    assert Client().post("/login/link/not-a-real-token/").status_code == 400
+
+
+def test_only_a_hash_of_the_token_is_stored(staff_client, seller):
+    url = ask_for_link(staff_client, seller).json()["url"]
+    token = url.rstrip("/").rsplit("/", 1)[1]
+
+    assert token not in LoginLink.objects.get().token_hash
+
+
+def test_a_seller_without_login_gets_one_on_first_use(staff_client):
+    seller = SellerFactory(user=None, username="nologin")
+    url = path_of(ask_for_link(staff_client, seller).json()["url"])
+
+    browser = Client()
+    browser.post(url)
+
+    seller.refresh_from_db()
+    assert seller.user is not None and not seller.user.has_usable_password()
+    assert browser.session["_auth_user_id"] == str(seller.user.pk)
+
+
+def test_a_link_never_hands_over_another_account_with_the_same_username(staff_client):
+    UserFactory(username="taken", is_staff=True)
+    seller = SellerFactory(user=None, username="taken")
+    url = path_of(ask_for_link(staff_client, seller).json()["url"])
+
+    browser = Client()
+    assert browser.post(url).status_code == 400
+    assert "_auth_user_id" not in browser.session
+    assert get_user_model().objects.filter(username="taken").count() == 1
+
+
+def test_sellers_cannot_mint_links(seller_client, seller):
+    assert ask_for_link(seller_client, seller).status_code == 403
+
+
+def test_unauthenticated_is_401(api_client, seller):
+    assert ask_for_link(api_client, seller).status_code == 401
+
+
+def test_unknown_seller_is_404(staff_client):
+    assert ask_for_link(staff_client, SellerFactory.build(external_id="ghost")).status_code == 404
