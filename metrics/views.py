@@ -82,6 +82,16 @@ def _metric_rows(grade: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _missing(grade: dict[str, Any]) -> list[dict[str, Any]]:
+    """The next level's missing criteria, with each metric's label and kind for display."""
+    if not grade["next_level"]:
+        return []
+    return [
+        {**m, "label": METRICS[m["metric"]].label, "kind": METRICS[m["metric"]].kind.value}
+        for m in grade["next_level"]["missing"]
+    ]
+
+
 def _has_evidence(metric: str) -> bool:
     try:
         evidence_kind(metric)
@@ -136,6 +146,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "seller": seller,
         "grade": grade,
         "rows": _metric_rows(grade),
+        "missing": _missing(grade),
         "preview": preview,
         "preview_rows": _metric_rows(preview),
         "history": history[:HISTORY_LENGTH],
