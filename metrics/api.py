@@ -72,7 +72,7 @@ class SellerGradeView(APIView):
         responses=GradeSerializer,
         summary="The seller's grade for the latest evaluated period",
         description="Before the first evaluation: level, rank, period and effective_from are "
-        "null, metrics is {} and criteria is [].",
+        "null, every metric is null and criteria is [].",
     )
     def get(self, request: Request, external_id: str) -> Response:
         seller = _seller_or_404(request, external_id)

@@ -33,6 +33,9 @@ MAX_WINDOW_DAYS = 36500
 MAX_NAME = 100
 MAX_LEVEL_NAME = 50
 MAX_ANY_OF = 50
+# PostgreSQL text cannot store NUL: refuse it with a message instead of failing the INSERT.
+NUL = "\x00"
+NUL_MESSAGE = "Must not contain a NUL (\\x00) character."
 VALUE_PLACES = Decimal("0.0001")  # Criterion.value: decimal_places=4
 VALUE_LIMIT = Decimal(10) ** 16  # Criterion.value: max_digits=20
 
@@ -231,6 +234,8 @@ def clean_policy_data(data: Any) -> tuple[CleanPolicy | None, Errors]:
         name = ""
     elif len(name.strip()) > MAX_NAME:
         add("name", f"At most {MAX_NAME} characters.")
+    elif NUL in name:
+        add("name", NUL_MESSAGE)
     name = name.strip()
 
     window_months = _int_field(data, "window_months", 3, add, 0, MAX_WINDOW_MONTHS, True)
@@ -309,6 +314,8 @@ def _levels_field(raw: Any, add: Any) -> list[LevelSpec]:
         name = name.strip()
         if len(name) > MAX_LEVEL_NAME:
             add(f"{place}.name", f"At most {MAX_LEVEL_NAME} characters.")
+        elif NUL in name:
+            add(f"{place}.name", NUL_MESSAGE)
         elif name and name.casefold() in names:
             first = names[name.casefold()]
             add(f"{place}.name", f"Duplicate level name {name!r} (also level #{first + 1}).")
@@ -366,6 +373,8 @@ def _criteria_field(raw: Any, place: str, add: Any) -> list[CriterionSpec]:
         any_of = any_of.strip()
         if len(any_of) > MAX_ANY_OF:
             add(f"{at}.any_of", f"At most {MAX_ANY_OF} characters.")
+        elif NUL in any_of:
+            add(f"{at}.any_of", NUL_MESSAGE)
         if info is not None and op in OPS and value is not None:
             criteria.append(CriterionSpec(metric=info.key, op=str(op), value=value, any_of=any_of))
     return criteria

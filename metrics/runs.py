@@ -53,6 +53,9 @@ CHUNK_SIZE = 2000
 INSERT_BATCH_SIZE = 500
 # A run whose heartbeat is older than this is considered abandoned by its worker.
 STALE_AFTER = timedelta(minutes=15)
+# No marketplace data predates this; even the longest window allowed (1,200 months or
+# 36,500 days) of this period is a representable datetime.
+EARLIEST_PERIOD = Period(1900, 1)
 NO_LEVEL = "none"  # level_counts key of sellers that reach no level
 # Namespace of the advisory locks (int4): "gc" in ASCII. The key is the period as YYYYMM.
 _LOCK_NAMESPACE = 0x6763
@@ -115,6 +118,10 @@ def parse_completed_period(*, text: str, now: datetime | None = None) -> Period:
     Raises ValueError with a message meant for the API user / command line.
     """
     period = Period.parse(text)
+    if period < EARLIEST_PERIOD:
+        # The window of a year-1 period (minus the response window) is not a representable
+        # datetime: refuse it here (400) rather than queue a run that can only fail.
+        raise ValueError(f"Period {period} is too early: the earliest is {EARLIEST_PERIOD}.")
     now = now or timezone.now()
     if period.cutoff > now:
         raise ValueError(

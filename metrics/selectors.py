@@ -23,7 +23,8 @@ def visible_seller(*, user: AbstractBaseUser | AnonymousUser, external_id: str) 
 
     None for everything else, so the API answers 404 and never confirms another seller's id.
     """
-    if not user.is_authenticated:
+    if not user.is_authenticated or "\x00" in external_id:
+        # PostgreSQL text cannot hold NUL: no seller has such an id, and the query would fail.
         return None
     sellers = Seller.objects.filter(external_id=external_id)
     if not getattr(user, "is_staff", False):

@@ -80,7 +80,9 @@ def grade_payload(*, seller: str, evaluation: SellerEvaluation | None) -> dict[s
             "period": None,
             "effective_from": None,
             "at_risk": False,
-            "metrics": {},
+            # Every §4 key, null = "no data yet": integrations can read any key before the
+            # first evaluation as after it.
+            "metrics": dict.fromkeys(METRIC_KEYS),
             "criteria": [],
             "next_level": None,
         }
@@ -221,7 +223,7 @@ class GradeSerializer(serializers.Serializer):
     at_risk = serializers.BooleanField(help_text="The level is kept by demotion grace.")
     metrics = serializers.DictField(
         child=serializers.FloatField(allow_null=True),
-        help_text="Every metric key of SPEC §4 (empty before the first evaluation).",
+        help_text="Every metric key of SPEC §4 (all null before the first evaluation).",
     )
     criteria = CriterionResultSerializer(many=True)
     next_level = NextLevelSerializer(allow_null=True, help_text="null at the top level.")

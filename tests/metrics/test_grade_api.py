@@ -63,7 +63,7 @@ def test_grade_before_any_evaluation_has_no_level(seller_client, seller):
         "period": None,
         "effective_from": None,
         "at_risk": False,
-        "metrics": {},
+        "metrics": dict.fromkeys(METRIC_KEYS),
         "criteria": [],
         "next_level": None,
     }
