@@ -1,11 +1,13 @@
 """Cross-cutting API pieces: pagination, error shape and the permission classes every app uses."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import permissions
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -36,3 +38,22 @@ class IsStaffOrReadOnly(permissions.BasePermission):
 class IsStaff(permissions.BasePermission):
     def has_permission(self, request: Any, view: Any) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+class SafeJSONParser(JSONParser):
+    """DRF's JSON parser, except that a body nested too deeply is a 400, not a 500.
+
+    Python's ``json`` raises RecursionError (not ValueError, which DRF turns into a 400) past
+    about a thousand nested arrays or objects: a 200 KB body of brackets was a 500.
+    """
+
+    def parse(
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise ParseError("JSON parse error - the body is nested too deeply.") from exc

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import Model, QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -19,12 +21,12 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gradecraft.api import IsStaff, IsStaffOrReadOnly
+from gradecraft.api import IsStaff, IsStaffOrReadOnly, SafeJSONParser
 from orders import login_links, selectors, services
 from orders.ingest import BulkValidationError, UpsertResult, usable_lookup
 from orders.serializers import (
@@ -49,6 +51,26 @@ VALIDATION_ERROR = OpenApiResponse(
 )
 
 
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+    def __init__(self) -> None:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+        super().__init__(
+            f"The request body is larger than {limit // (1024 * 1024)} MB; nothing was written. "
+            "Send fewer items per request."
+        )
+
+
+def request_body(request: Request) -> Any:
+    """The parsed JSON body; an over-large one is a JSON 413, not Django's HTML 400 page."""
+    try:
+        return request.data
+    except RequestDataTooBig as exc:
+        raise PayloadTooLarge() from exc
+
+
 class ScopedListView(generics.ListAPIView):
     """GET a paginated list of what the user may see, optionally ``?seller=<external_id>``."""
 
@@ -67,6 +89,7 @@ class ScopedDetailView(APIView):
     """GET one object the user may see (404 otherwise); PUT creates (201) or replaces (200)."""
 
     permission_classes = [IsStaffOrReadOnly]
+    parser_classes = [SafeJSONParser]
     serializer_class: ClassVar[type[serializers.Serializer]]
     select: ClassVar[Callable[..., QuerySet[Any]]]
     upsert: ClassVar[Callable[..., tuple[Model, bool]]]
@@ -80,7 +103,7 @@ class ScopedDetailView(APIView):
         return Response(self.serializer_class(found).data)
 
     def put(self, request: Request, external_id: str) -> Response:
-        stored, created = type(self).upsert(external_id=external_id, data=request.data)
+        stored, created = type(self).upsert(external_id=external_id, data=request_body(request))
         return Response(
             self.serializer_class(stored).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -88,14 +111,15 @@ class ScopedDetailView(APIView):
 
 
 class BulkUpsertView(APIView):
-    """POST a JSON list of 1 to 1,000 items; all or nothing."""
+    """POST a JSON list of up to 1,000 items; all or nothing (an empty list is a no-op)."""
 
     permission_classes = [IsStaffOrReadOnly]
+    parser_classes = [SafeJSONParser]
     upsert_many: ClassVar[Callable[..., UpsertResult]]
 
     def post(self, request: Request) -> Response:
         try:
-            result = type(self).upsert_many(items=request.data)
+            result = type(self).upsert_many(items=request_body(request))
         except BulkValidationError as exc:
             return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"created": result.created, "updated": result.updated})
@@ -124,7 +148,7 @@ def bulk_schema(name: str, body: Any) -> Callable[[type], type]:
     return extend_schema_view(
         post=extend_schema(
             tags=[name],
-            summary=f"Create or replace 1 to 1,000 {name}",
+            summary=f"Create or replace up to 1,000 {name}",
             description="All or nothing: if any item is invalid nothing is written and every "
             "invalid item is listed with its index. Staff only.",
             request=body,
@@ -132,7 +156,8 @@ def bulk_schema(name: str, body: Any) -> Callable[[type], type]:
                 200: BulkResultSerializer,
                 400: OpenApiResponse(
                     BulkErrorSerializer,
-                    description="Invalid items (or a body that is not a list of 1 to 1,000).",
+                    description="Invalid items (or, with index null, a body that is not a list of "
+                    "up to 1,000 items).",
                 ),
             },
         )

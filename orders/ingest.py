@@ -21,6 +21,11 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 
 MAX_BATCH = 1000
+# Accepted timestamps. Wider than any marketplace event, narrow enough that every stored moment
+# renders in TIME_ZONE and has a period before and after it: 9999-12-31T23:00Z was storable but
+# overflowed when rendered in Asia/Seoul, failing the response (after the write) and every list.
+EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(3000, 1, 1, tzinfo=UTC)
 NON_FIELD = "non_field_errors"
 
 Errors = dict[str, list[str]]
@@ -45,6 +50,11 @@ class BulkValidationError(Exception):
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         super().__init__(f"{len(errors)} invalid item(s)")
         self.errors = errors
+
+    @classmethod
+    def of_body(cls, message: str) -> BulkValidationError:
+        """The whole body is refused (not a list, too many items): one entry, index null."""
+        return cls([{"index": None, "external_id": None, NON_FIELD: [message]}])
 
     def single_item_errors(self) -> Errors:
         """The field messages of a batch of one, for PUT (no index, no echo of the id)."""
@@ -149,9 +159,11 @@ class ItemReader:
             )
             return None
         try:
-            moment.astimezone(UTC)  # year 1 at +09:00 is not representable in UTC
+            in_utc = moment.astimezone(UTC)  # year 1 at +09:00 is not representable in UTC
         except OverflowError:
-            self.error(name, "Date-time out of range.")
+            in_utc = None
+        if in_utc is None or not EARLIEST_MOMENT <= in_utc < LATEST_MOMENT:
+            self.error(name, "Date-time out of range: use a year from 1900 to 2999.")
             return None
         return moment
 
@@ -246,11 +258,14 @@ class Batch(Generic[T]):
     """A parsed batch: one entry per item, with duplicates of an external id flagged."""
 
     def __init__(self, items: Any, parse: Callable[[ItemReader, str], T]) -> None:
+        # SPEC §7: "a JSON list of up to 1,000 items": an empty list is a valid no-op. A body
+        # that is no list, or a list that is too long, is refused in the same ``errors`` shape
+        # as an invalid item, with ``index`` null since no single item is at fault.
         if not isinstance(items, list):
-            raise ValidationError({NON_FIELD: ["Expected a JSON list of objects."]})
-        if not 1 <= len(items) <= MAX_BATCH:
-            raise ValidationError(
-                {NON_FIELD: [f"Send from 1 to {MAX_BATCH} items; got {len(items)}."]}
+            raise BulkValidationError.of_body(f"Expected a JSON list of up to {MAX_BATCH} objects.")
+        if len(items) > MAX_BATCH:
+            raise BulkValidationError.of_body(
+                f"Send at most {MAX_BATCH} items per request; got {len(items)}."
             )
         self.entries: list[Entry[T]] = []
         first_index: dict[str, int] = {}

@@ -79,10 +79,15 @@ class BulkResultSerializer(serializers.Serializer):
 
 
 class BulkErrorItemSerializer(serializers.Serializer):
-    index = serializers.IntegerField(help_text="Position of the item in the request list.")
+    index = serializers.IntegerField(
+        allow_null=True,
+        help_text="Position of the item in the request list; null when the whole body is "
+        "refused (not a list, or more than 1,000 items: see non_field_errors).",
+    )
     external_id = serializers.JSONField(
+        allow_null=True,
         help_text="The item's external_id, or the messages about it when it is itself invalid. "
-        "Every other key is a field name with its list of messages."
+        "Every other key is a field name with its list of messages.",
     )
 
 
@@ -157,13 +162,13 @@ class MessageWriteSerializer(serializers.Serializer):
 
 
 def bulk_of(write: type[serializers.Serializer], name: str) -> serializers.ListSerializer:
-    """The documented body of ``POST .../bulk``: 1 to 1,000 items, each with its external_id."""
+    """The documented body of ``POST .../bulk``: up to 1,000 items, each with its external_id."""
     item = type(
         name,
         (write,),
         {"external_id": serializers.CharField(max_length=100)},
     )
-    return serializers.ListSerializer(child=item(), min_length=1, max_length=MAX_BATCH)
+    return serializers.ListSerializer(child=item(), max_length=MAX_BATCH)
 
 
 SellerBulkSerializer = bulk_of(SellerWriteSerializer, "SellerBulkItemSerializer")

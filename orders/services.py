@@ -1,6 +1,6 @@
 """Writes of sellers, orders and messages (SPEC §2, §7): create or replace by external id.
 
-Every write goes through one ``upsert_*`` per entity, for a batch of 1 to 1,000 items, all or
+Every write goes through one ``upsert_*`` per entity, for a batch of up to 1,000 items, all or
 nothing; PUT is a batch of one (``upsert_seller`` etc.). Each upsert is a fixed number of queries
 whatever the batch size: one to resolve references, one to find the rows that exist, and one
 ``INSERT ... ON CONFLICT (external_id) DO UPDATE``.

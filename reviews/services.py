@@ -1,6 +1,6 @@
 """Writes of reviews (SPEC §2, §7): create or replace by external id, one review per order.
 
-Same shape as ``orders.services``: one ``upsert_reviews`` for a batch of 1 to 1,000 items, all
+Same shape as ``orders.services``: one ``upsert_reviews`` for a batch of up to 1,000 items, all
 or nothing, in a fixed number of queries; PUT is a batch of one.
 """
 

@@ -84,3 +84,20 @@ if schema is not None:
     def test_no_request_is_a_server_error(case, staff_headers):
         cache.clear()  # keep the user throttle out of the way of generated requests
         case.call_and_validate(headers=staff_headers, checks=[not_a_server_error])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("put", "/api/v1/policy"),
+        ("post", "/api/v1/evaluations"),
+        ("put", "/api/v1/sellers/s-1"),
+        ("post", "/api/v1/reviews/bulk"),
+    ],
+)
+def test_json_nested_too_deeply_is_a_400_on_every_write(staff_client, method, url):
+    body = "[" * 100_000 + "]" * 100_000
+    response = getattr(staff_client, method)(url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
