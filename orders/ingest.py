@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar
 
-from django.db import DataError, IntegrityError, models, transaction
+from django.db import DataError, IntegrityError, OperationalError, models, transaction
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 
@@ -332,6 +332,28 @@ def write_rows(
             )
     except (IntegrityError, DataError) as exc:
         raise WriteConflict() from exc
+    except OperationalError as exc:
+        # Two batches locking the same orders in opposite order: PostgreSQL aborts one
+        # (deadlock_detected, 40P01); the client retries, as for any conflict.
+        if getattr(exc.__cause__, "pgcode", None) == "40P01":
+            raise WriteConflict() from exc
+        raise
+
+
+def lock_orders(*, order_ids: Sequence[int]) -> dict[int, datetime | None]:
+    """Lock these orders until the transaction ends (in id order) and read their completed_at.
+
+    The review/order rule ("a reviewed order stays completed") spans two tables: a review
+    write and an order write each lock the order rows first, so the two cannot interleave.
+    """
+    from orders.models import Order
+
+    return dict(
+        Order.objects.select_for_update()
+        .filter(pk__in=order_ids)
+        .order_by("pk")
+        .values_list("pk", "completed_at")
+    )
 
 
 def put_item(*, external_id: str, data: Any) -> dict[str, Any]:

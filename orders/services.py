@@ -28,12 +28,15 @@ from orders.ingest import (
     Batch,
     ItemReader,
     UpsertResult,
+    WriteConflict,
     known,
+    lock_orders,
     put_item,
     upsert_one,
     write_rows,
 )
 from orders.models import CancelledBy, Message, Order, Seller, Sender
+from reviews.models import Review
 
 # Django's own username rule (UnicodeUsernameValidator), so every seller can log in.
 USERNAME_RE = re.compile(r"[\w.@+-]+")
@@ -280,7 +283,27 @@ def upsert_orders(*, items: Any) -> UpsertResult:
                 excluded_from_metrics=excluded,
             )
         )
-    write_rows(model=Order, rows=rows, update_fields=ORDER_UPDATE_FIELDS, before=None)
+    uncompleting = [
+        order.external_id
+        for order in batch.values()
+        if order.completed_at is None and order.external_id in stored
+    ]
+
+    def no_new_review_on_uncompleted_orders() -> None:
+        # A review may have arrived since validation read the orders: lock, then re-check.
+        if not uncompleting:
+            return
+        ids = Order.objects.filter(external_id__in=uncompleting).values_list("pk", flat=True)
+        locked = lock_orders(order_ids=list(ids))
+        if Review.objects.filter(order_id__in=locked).exists():
+            raise WriteConflict()
+
+    write_rows(
+        model=Order,
+        rows=rows,
+        update_fields=ORDER_UPDATE_FIELDS,
+        before=no_new_review_on_uncompleted_orders,
+    )
     return UpsertResult(created=len(rows) - len(stored), updated=len(stored))
 
 

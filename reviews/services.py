@@ -14,7 +14,9 @@ from orders.ingest import (
     Batch,
     ItemReader,
     UpsertResult,
+    WriteConflict,
     known,
+    lock_orders,
     put_item,
     upsert_one,
     write_rows,
@@ -92,11 +94,18 @@ def upsert_reviews(*, items: Any) -> UpsertResult:
         )
         for r in batch.values()
     ]
+
+    def orders_still_completed() -> None:
+        # Validation read the orders before the transaction; re-read them under lock.
+        locked = lock_orders(order_ids=[row.order_id for row in rows])
+        if any(completed_at is None for completed_at in locked.values()):
+            raise WriteConflict()
+
     write_rows(
         model=Review,
         rows=rows,
         update_fields=["order", "rating", "comment", "created_at", "modified"],
-        before=None,
+        before=orders_still_completed,
     )
     return UpsertResult(created=len(rows) - len(stored), updated=len(stored))
 
