@@ -18,12 +18,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_review_racing_an_order_uncompletion_is_refused_not_written():
     if connection.vendor != "postgresql":
         pytest.fail("this race needs PostgreSQL row locks")
-    order = OrderFactory(
+    OrderFactory(
         external_id="race-1",
         created_at=aware("2026-10-01 10:00"),
         delivered_at=aware("2026-10-02 10:00"),
         completed_at=aware("2026-10-03 10:00"),
     )
+    order = Order.objects.get(external_id="race-1")
     locked = threading.Event()
     release = threading.Event()
 
