@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
+from orders.ingest import usable_lookup
 from orders.models import Seller
 
 from .evidence import evidence_items
@@ -23,8 +24,7 @@ def visible_seller(*, user: AbstractBaseUser | AnonymousUser, external_id: str) 
 
     None for everything else, so the API answers 404 and never confirms another seller's id.
     """
-    if not user.is_authenticated or "\x00" in external_id:
-        # PostgreSQL text cannot hold NUL: no seller has such an id, and the query would fail.
+    if not user.is_authenticated or not usable_lookup(external_id):
         return None
     sellers = Seller.objects.filter(external_id=external_id)
     if not getattr(user, "is_staff", False):

@@ -26,7 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gradecraft.api import IsStaff, IsStaffOrReadOnly, SafeJSONParser
+from gradecraft.api import IsStaff, IsStaffOrReadOnly
 from orders import login_links, selectors, services
 from orders.ingest import BulkValidationError, UpsertResult, usable_lookup
 from orders.serializers import (
@@ -89,7 +89,6 @@ class ScopedDetailView(APIView):
     """GET one object the user may see (404 otherwise); PUT creates (201) or replaces (200)."""
 
     permission_classes = [IsStaffOrReadOnly]
-    parser_classes = [SafeJSONParser]
     serializer_class: ClassVar[type[serializers.Serializer]]
     select: ClassVar[Callable[..., QuerySet[Any]]]
     upsert: ClassVar[Callable[..., tuple[Model, bool]]]
@@ -114,7 +113,6 @@ class BulkUpsertView(APIView):
     """POST a JSON list of up to 1,000 items; all or nothing (an empty list is a no-op)."""
 
     permission_classes = [IsStaffOrReadOnly]
-    parser_classes = [SafeJSONParser]
     upsert_many: ClassVar[Callable[..., UpsertResult]]
 
     def post(self, request: Request) -> Response:
@@ -242,7 +240,11 @@ class SellerLoginLinkView(APIView):
         summary="Create a single-use dashboard sign-in link for a seller (staff)",
     )
     def post(self, request: Request, external_id: str) -> Response:
-        seller = selectors.sellers_for(user=request.user).filter(external_id=external_id).first()
+        seller = None
+        if usable_lookup(external_id):
+            seller = (
+                selectors.sellers_for(user=request.user).filter(external_id=external_id).first()
+            )
         if seller is None:
             raise NotFound()
         link = login_links.issue_login_link(seller=seller, actor=request.user)

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
 
 from tests.factories import MessageFactory, OrderFactory, ReviewFactory, SellerFactory
-from tests.orders.payloads import forget_throttles, order_body
+from tests.orders.payloads import order_body
 
 pytestmark = pytest.mark.django_db
 
@@ -31,14 +31,6 @@ WRITES = [
     ("post", "/api/v1/messages/bulk"),
     ("post", "/api/v1/reviews/bulk"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    forget_throttles()
-    yield
-    forget_throttles()
 
 
 @pytest.fixture

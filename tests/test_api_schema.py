@@ -66,8 +66,7 @@ def _keep_test_connection():
 
 
 @pytest.fixture
-def staff_headers(staff_user, settings, _keep_test_connection):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def staff_headers(staff_user, _keep_test_connection):
     token, _ = Token.objects.get_or_create(user=staff_user)
     return {"Authorization": f"Token {token.key}"}
 

@@ -21,11 +21,6 @@ def after_october(time_machine):
     time_machine.move_to(aware("2026-11-15 12:00"), tick=False)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def run_command(*args: str) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out, stderr=out)

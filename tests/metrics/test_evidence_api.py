@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 OCT = Period(2026, 10)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def late_and_missed(seller):
     """One order delivered on time and one late; one inquiry answered in time, one missed."""

@@ -22,11 +22,6 @@ SEP, OCT = Period(2026, 9), Period(2026, 10)
 AFTER_OCTOBER = aware("2026-11-15 12:00")
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def client_of(seller) -> APIClient:
     client = APIClient()
     token, _ = Token.objects.get_or_create(user=seller.user)

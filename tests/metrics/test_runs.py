@@ -28,12 +28,6 @@ pytestmark = pytest.mark.django_db
 OCT = Period(2026, 10)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    """SellerFactory hashes a password per user: PBKDF2 takes ~0.9 s here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def a_seller(**fields: Any) -> Seller:
     """SellerFactory, typed as the model it creates."""
     return cast(Seller, SellerFactory(**fields))

@@ -18,11 +18,6 @@ from tests.metrics.test_runs import a_seller, given_policy
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_a_run_executed_twice_at_once_stores_one_result_per_seller():
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one writer; the advisory lock is PostgreSQL's")

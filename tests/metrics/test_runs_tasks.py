@@ -23,11 +23,6 @@ pytestmark = pytest.mark.django_db
 FIRST_OF_NOVEMBER = aware("2026-11-01 00:05")
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_beat_evaluates_the_month_that_just_ended():
     given_policy()
     seller = a_seller()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache import cache
-
 
 def seller_body(external_id: str = "s-1", **overrides: Any) -> dict[str, Any]:
     body = {
@@ -55,8 +53,3 @@ def review_body(external_id: str = "r-1", *, order: str, **overrides: Any) -> di
         "created_at": "2026-10-06T10:00:00+09:00",
     }
     return {**body, **overrides}
-
-
-def forget_throttles() -> None:
-    """Throttle history lives in the cache; tests that count requests start from zero."""
-    cache.clear()

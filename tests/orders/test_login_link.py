@@ -110,3 +110,7 @@ def test_unauthenticated_is_401(api_client, seller):
 
 def test_unknown_seller_is_404(staff_client):
     assert ask_for_link(staff_client, SellerFactory.build(external_id="ghost")).status_code == 404
+
+
+def test_an_id_the_database_cannot_hold_is_404_not_500(staff_client):
+    assert staff_client.post("/api/v1/sellers/a%00b/login-link").status_code == 404
