@@ -44,7 +44,14 @@ OCT = Period(2026, 10)
 # Seconds before Redis redelivers an unacknowledged task (2 h in production; see settings).
 VISIBILITY_TIMEOUT = 3
 WORKER_SCRIPT = """
+import os
 import sys
+from datetime import UTC, datetime, timedelta
+# The suite's clock guard (tests/conftest.py): the worker lives on the same shifted clock.
+days = int(os.environ.get("GRADECRAFT_TEST_CLOCK_SHIFT_DAYS") or 0)
+if days:
+    import time_machine
+    time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True).start()
 from gradecraft.celery import app
 # Scan for unacknowledged tasks every second (kombu's default: every 10th call, 10 s apart).
 options = dict(app.conf.broker_transport_options or {})

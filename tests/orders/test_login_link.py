@@ -1,15 +1,24 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django.utils import timezone
 
 from orders.models import LoginLink, Seller
 from tests.factories import SellerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+# Links expire after minutes: every test here runs at a fixed instant (the clock ticks from it,
+# so "11 minutes later" is exact) rather than on whatever the wall clock says.
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
 
 
 def ask_for_link(client, seller):
@@ -21,14 +30,13 @@ def path_of(url: str) -> str:
 
 
 def test_staff_get_a_single_use_url_valid_for_minutes(staff_client, seller):
-    before = timezone.now()
     response = ask_for_link(staff_client, seller)
 
     assert response.status_code == 201
     body = response.json()
     assert body["url"].startswith("http://testserver/login/link/")
     expires = LoginLink.objects.get().expires_at
-    assert timedelta(minutes=1) < expires - before <= timedelta(minutes=10, seconds=5)
+    assert timedelta(minutes=1) < expires - NOW <= timedelta(minutes=10)
 
 
 def test_the_link_signs_the_seller_in_and_lands_on_the_dashboard(staff_client, seller):
@@ -58,7 +66,7 @@ def test_an_expired_link_is_refused(staff_client, seller):
     url = path_of(ask_for_link(staff_client, seller).json()["url"])
     browser = Client()
 
-    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+    with time_machine.travel(NOW + timedelta(minutes=11), tick=False):
         response = browser.post(url)
 
     assert response.status_code == 400
