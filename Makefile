@@ -14,7 +14,8 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 TEST_CLOCK_SHIFT_DAYS ?= 400
 SQLITE_TESTS := tests/metrics/test_compute_inquiries.py tests/metrics/test_compute_orders.py \
 	tests/metrics/test_compute_queries.py tests/metrics/test_periods.py \
-	tests/metrics/test_evidence_selectors.py tests/metrics/test_oracle_property.py
+	tests/metrics/test_evidence_selectors.py tests/metrics/test_oracle_property.py \
+	tests/metrics/test_runs_fanout.py tests/metrics/test_preview_month_to_date.py
 
 .PHONY: install run test lint bench services clean
 

@@ -134,11 +134,21 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Redis redelivers an unacknowledged task (a worker killed mid-run) after this many seconds:
-# longer than the longest evaluation run, shorter than Redis's 1 h default.
+# Redis redelivers an unacknowledged task (a worker killed mid-task) after this many seconds.
+# Evaluation work is cut into chunk tasks of seconds (EVALUATION_CHUNK_SIZE), so minutes
+# suffice; a task outliving it is only delivered twice, and every task is idempotent.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
 }
+# Sellers per evaluation chunk task (metrics.runs); measured with bench/evaluate at scale S:
+# see README "Benchmarks".
+EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=1000)
+# An open run with no heartbeat for this long is taken over (sweep every minute, or a new
+# trigger of its period): its chunks that are not done are dispatched again.
+EVALUATION_STALE_AFTER_SECONDS = env.int("EVALUATION_STALE_AFTER_SECONDS", default=120)
+# The month-to-date preview serves stored figures up to this old (the beat refreshes them every
+# 10 minutes); older or missing ones are computed for the one seller on demand.
+PREVIEW_MAX_AGE_SECONDS = env.int("PREVIEW_MAX_AGE_SECONDS", default=900)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpResponseBase, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -28,13 +28,15 @@ from gradecraft.api import IsStaff, Pagination
 from orders.models import Seller
 
 from . import runs, selectors
-from .evidence import evidence_kind
+from .evidence import EvidenceItems
 from .models import EvaluationRun
 from .policy import NoActivePolicy
+from .preview import preview_grade
 from .serializers import (
     EvaluationSerializer,
+    EvidencePageSerializer,
     EvidenceQuerySerializer,
-    EvidenceSerializer,
+    GradePreviewSerializer,
     GradeSerializer,
     RunCreatedSerializer,
     RunRequestSerializer,
@@ -84,18 +86,22 @@ class SellerGradePreviewView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        responses=GradeSerializer,
+        responses=GradePreviewSerializer,
         summary="The projected grade if the month were evaluated now (not stored)",
-        description="period = the current month; effective_from = the 1st of next month.",
+        description="period = the current month; effective_from = the 1st of next month; "
+        "as_of = the instant the figures are computed to (a month-to-date refresh, at most "
+        "PREVIEW_MAX_AGE_SECONDS old, or now).",
     )
     def get(self, request: Request, external_id: str) -> Response:
         seller = _seller_or_404(request, external_id)
         try:
-            preview = runs.preview_grade(seller=seller)
+            preview = preview_grade(seller=seller)
         except NoActivePolicy as exc:
             raise NoPolicy() from exc
         return Response(preview_payload(seller=seller.external_id, preview=preview))
 
+
+# --- evidence ---------------------------------------------------------------------------------
 
 # Columns of the evidence CSV (SPEC §7) by item kind: the header even when there are no items.
 EVIDENCE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -112,14 +118,10 @@ EVIDENCE_COLUMNS: dict[str, tuple[str, ...]] = {
     "reviews": ("external_id", "order", "rating"),
 }
 
-
-def evidence_columns(metric: str, items: list[Mapping[str, Any]]) -> list[str]:
-    try:
-        base = EVIDENCE_COLUMNS[evidence_kind(metric)]
-    except ValueError:
-        base = ()
-    extra = [key for item in items[:1] for key in item if key not in base]
-    return [*base, *extra]
+# The streamed CSV is handed to the server in pieces of about this many characters: one piece
+# per row would mean a write (and, behind a proxy, a chunk) per row; a bounded buffer keeps the
+# memory flat whatever the number of items.
+CSV_PIECE_CHARS = 64 * 1024
 
 
 def _csv_cell(value: Any) -> str:
@@ -137,8 +139,28 @@ def _csv_cell(value: Any) -> str:
     return text
 
 
+def evidence_csv(items: EvidenceItems) -> Iterator[str]:
+    """A header row, then one row per item, produced while the items are read (no list)."""
+    columns = EVIDENCE_COLUMNS[items.kind]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for item in items:
+        writer.writerow([_csv_cell(item[column]) for column in columns])
+        if buffer.tell() >= CSV_PIECE_CHARS:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
 class EvidenceCSVRenderer(BaseRenderer):
-    """``Accept: text/csv`` or ``?format=csv``: a header row, then one row per item."""
+    """``Accept: text/csv`` or ``?format=csv`` selects the CSV answer in content negotiation.
+
+    The view streams that answer itself (a ``StreamingHttpResponse``: every item, written as it
+    is read) and answers everything else in JSON (``SellerEvidenceView.finalize_response``),
+    so nothing is ever rendered through this class.
+    """
 
     media_type = "text/csv"
     format = "csv"
@@ -150,20 +172,7 @@ class EvidenceCSVRenderer(BaseRenderer):
         accepted_media_type: str | None = None,
         renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        if isinstance(data, Mapping) and "items" in data:
-            items = list(data["items"])
-            columns = evidence_columns(str(data.get("metric", "")), items)
-            writer.writerow(columns)
-            for item in items:
-                writer.writerow([_csv_cell(item.get(column)) for column in columns])
-        elif isinstance(data, Mapping):  # an error body
-            writer.writerow(["field", "message"])
-            for field, messages in data.items():
-                for message in messages if isinstance(messages, list) else [messages]:
-                    writer.writerow([field, _csv_cell(message)])
-        return buffer.getvalue().encode(self.charset)
+        raise NotImplementedError("The evidence CSV is streamed by SellerEvidenceView.")
 
 
 class FormatOverrideNegotiation(DefaultContentNegotiation):
@@ -180,10 +189,74 @@ class FormatOverrideNegotiation(DefaultContentNegotiation):
         return super().select_renderer(request, renderers, format_suffix)
 
 
+class EvidencePagination(Pagination):
+    """SPEC §7 evidence pages: ``?page_size=`` (default 100, at most 1,000) and ``?page=``.
+
+    Stricter than DRF's PageNumberPagination, which silently falls back to the default for a
+    page_size it cannot read and clamps one above the maximum (an integration asking for 5,000
+    would read 1,000 items and believe it had them all): here a page_size or page that is not
+    a positive integer, or a page_size above 1,000, is a 400 with a field message. A page past
+    the last one is a 404 (the page does not exist), except page 1, which exists, empty, when
+    there are no items. An empty value means the default, as in DRF.
+    """
+
+    invalid_page_message = "Invalid page {page_number}: {message}. Pages start at 1."
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param or "page_size", "")
+        size = _positive_int(raw, field="page_size", default=self.page_size)
+        if size > self.max_page_size:
+            raise ValidationError({"page_size": [f"At most {self.max_page_size} items a page."]})
+        return size
+
+    def get_page_number(self, request: Request, paginator: Any) -> int:
+        raw = request.query_params.get(self.page_query_param, "")
+        return _positive_int(raw, field="page", default=1)
+
+
+def _positive_int(raw: str, *, field: str, default: int) -> int:
+    if raw == "":
+        return default
+    try:
+        # isascii: int() would also read other scripts' digits, signs and surrounding spaces.
+        number = int(raw) if raw.isascii() and raw.isdigit() else 0
+    except ValueError:  # past Python's 4,300-digit limit for int(str)
+        number = 0
+    if number < 1:
+        raise ValidationError({field: [f"{field} must be a whole number of at least 1."]})
+    return number
+
+
+PAGE_SIZE_PARAMETER = OpenApiParameter(
+    "page_size",
+    {"type": "integer", "minimum": 1, "maximum": EvidencePagination.max_page_size},
+    default=EvidencePagination.page_size,
+    description="Items a page of the JSON answer: 1 to 1,000 (more is a 400, not a silent "
+    "cap). Ignored by the CSV, which has every item.",
+)
+PAGE_PARAMETER = OpenApiParameter(
+    "page",
+    {"type": "integer", "minimum": 1},
+    default=1,
+    description="Page of the JSON answer, from 1. A page past the last one is a 404 (page 1 "
+    "always exists, empty when there are no items); not a whole number ≥ 1 is a 400. "
+    "Ignored by the CSV.",
+)
+
+
+EVIDENCE_200_DESCRIPTION = (
+    "JSON: one page of the items (`?page=`, `?page_size=`). CSV: every item (not a page), "
+    "streamed: a header row (also when there are no items), then one row per item, failing "
+    "ones first; booleans are true/false, null is an empty cell, and a cell starting with "
+    "= + - @ is prefixed with ' (spreadsheet formula guard)."
+)
+
+
 class SellerEvidenceView(APIView):
     permission_classes = [IsAuthenticated]
     content_negotiation_class = FormatOverrideNegotiation
     renderer_classes = [JSONRenderer, EvidenceCSVRenderer]
+    pagination_class = EvidencePagination
 
     @extend_schema(
         parameters=[
@@ -191,16 +264,43 @@ class SellerEvidenceView(APIView):
             OpenApiParameter(
                 "metric", OpenApiTypes.STR, required=True, description="A window metric key."
             ),
+            PAGE_PARAMETER,
+            PAGE_SIZE_PARAMETER,
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=["json", "csv"],
+                description="csv: every item as one streamed CSV (wins over the Accept header; "
+                "`Accept: text/csv` does the same).",
+            ),
         ],
         responses={
-            (200, "application/json"): EvidenceSerializer,
+            (200, "application/json"): OpenApiResponse(
+                EvidencePageSerializer, description=EVIDENCE_200_DESCRIPTION
+            ),
             (200, "text/csv"): OpenApiResponse(
-                response=OpenApiTypes.STR, description="A header row, then one row per item."
+                OpenApiTypes.STR, description=EVIDENCE_200_DESCRIPTION
+            ),
+            (400, "application/json"): OpenApiResponse(
+                {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+                description="Field-level messages ({field: [messages]}) for a bad period, "
+                "metric, page or page_size; JSON also when CSV was asked for.",
+            ),
+            (404, "application/json"): OpenApiResponse(
+                {"type": "object", "properties": {"detail": {"type": "string"}}},
+                description="No such seller (or not yours), or a page past the last one; "
+                "JSON also when CSV was asked for.",
             ),
         },
         summary="The inquiries, orders or reviews behind a window metric, failing ones first",
+        description="JSON: one page of the items, `{count, next, previous, results}` (next and "
+        "previous are absolute URLs or null) plus the seller, period and metric asked for. "
+        "CSV (`?format=csv` or `Accept: text/csv`): every item, streamed.",
     )
-    def get(self, request: Request, external_id: str) -> Response:
+    def get(self, request: Request, external_id: str) -> HttpResponseBase:
         seller = _seller_or_404(request, external_id)
         query = EvidenceQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -210,17 +310,40 @@ class SellerEvidenceView(APIView):
         except NoActivePolicy as exc:
             raise NoPolicy() from exc
         except (ValueError, OverflowError) as exc:  # a period too far out to have a window
-            raise ValidationError({"detail": [str(exc)]}) from exc
-        body = {
-            "seller": seller.external_id,
-            "period": str(period),
-            "metric": metric,
-            "items": items,
-        }
-        response = Response(body)
-        if isinstance(getattr(request, "accepted_renderer", None), EvidenceCSVRenderer):
+            raise ValidationError({"period": [f"No evidence window for {period}: {exc}"]}) from exc
+
+        if isinstance(request.accepted_renderer, EvidenceCSVRenderer):
+            response = StreamingHttpResponse(
+                evidence_csv(items), content_type="text/csv; charset=utf-8"
+            )
             filename = f"evidence-{period}-{metric}.csv"
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            return response
+
+        paginator = self.pagination_class()
+        # EvidenceItems counts and slices like a queryset (one COUNT, one LIMIT/OFFSET query).
+        page: list[dict[str, Any]] | None = paginator.paginate_queryset(
+            items,  # type: ignore[arg-type]
+            request,
+            view=self,
+        )
+        body = paginator.get_paginated_response(page).data
+        return Response(
+            {"seller": seller.external_id, "period": str(period), "metric": metric, **body}
+        )
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        # Only a successful CSV answer is CSV (a StreamingHttpResponse, whatever the stubs say).
+        # Errors (400, 401, 404, 503...) and OPTIONS are JSON even when CSV was asked for:
+        # field messages a client can parse, the shape of every other endpoint's errors.
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and isinstance(
+            response.accepted_renderer, EvidenceCSVRenderer
+        ):
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
         return response
 
 
@@ -266,7 +389,9 @@ class EvaluationRunsView(APIView):
     def get(self, request: Request) -> Response:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
-            EvaluationRun.objects.order_by("-created_at", "-id"), request, view=self
+            runs.with_progress(EvaluationRun.objects.order_by("-created_at", "-id")),
+            request,
+            view=self,
         )
         return paginator.get_paginated_response([run_payload(run) for run in page or []])
 

@@ -30,7 +30,7 @@ spend ~2 s compiling one query; ``-c jit=off`` in the connection options avoids 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -56,6 +56,8 @@ from reviews.models import Review
 from .periods import Window
 from .registry import METRIC_KEYS, Metrics
 
+# Queries of seller_metrics when the caller brings the all-time totals (a run's chunk); one
+# more when it does not.
 QUERIES_PER_CHUNK = 4
 
 _CENT = Decimal("0.01")
@@ -205,25 +207,109 @@ def _placeholders(values: Sequence[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-_INQUIRIES_SQL = """
-SELECT walked.seller_id, walked.id, walked.conversation, walked.sent_at, walked.first_reply_at
-FROM (
-    SELECT m.seller_id, m.id, m.conversation, m.sender, m.sent_at,
-           LAG(m.sender) OVER (
-               PARTITION BY m.seller_id, m.conversation ORDER BY m.sent_at, m.id
+# The inquiries of a window, read from a slice of messages bounded by the window (SPEC §4).
+#
+# An inquiry's deadline is in [start, cutoff) iff its sent_at is in [start − h, cutoff − h), and
+# its first reply (if any counts) is in (sent_at, cutoff): so only the messages in
+# [start − h, cutoff) are read, through the (seller, sent_at) index. Whether a message is an
+# inquiry depends on the message just before it in its conversation; inside the slice that is
+# LAG(), and for the first message of a conversation in the slice it is the last message before
+# the slice: one backward step on the (seller, conversation, sent_at, id) index, taken only for
+# those rows (CASE evaluates it lazily). With no window start (window_months = 0) the slice is
+# all of history and the first message of a conversation has no predecessor.
+_INQUIRIES_CTE = """
+WITH slice AS (
+    SELECT m.seller_id, m.id, m.conversation, m.sender, m.sent_at
+    FROM {message} m
+    WHERE m.seller_id IN ({seller_ids}) AND m.sent_at < %(cutoff)s {slice_lower} {conversation}
+), walked AS (
+    SELECT s.seller_id, s.id, s.conversation, s.sender, s.sent_at,
+           LAG(s.sender) OVER (
+               PARTITION BY s.seller_id, s.conversation ORDER BY s.sent_at, s.id
            ) AS previous_sender,
-           MIN(CASE WHEN m.sender = %s THEN m.sent_at END) OVER (
-               PARTITION BY m.seller_id, m.conversation ORDER BY m.sent_at, m.id
+           ROW_NUMBER() OVER (
+               PARTITION BY s.seller_id, s.conversation ORDER BY s.sent_at, s.id
+           ) AS position,
+           MIN(CASE WHEN s.sender = %(seller)s THEN s.sent_at END) OVER (
+               PARTITION BY s.seller_id, s.conversation ORDER BY s.sent_at, s.id
                ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
            ) AS first_reply_at
-    FROM {message} m
-    WHERE m.seller_id IN ({seller_ids}) AND m.sent_at < %s {conversation}
-) walked
-WHERE walked.sender = %s
-  AND (walked.previous_sender IS NULL OR walked.previous_sender = %s)
-  AND walked.sent_at < %s {lower_bound}
-ORDER BY walked.seller_id, walked.sent_at, walked.id
+    FROM slice s
+), inquiries AS (
+    SELECT w.seller_id, w.id, w.conversation, w.sent_at, w.first_reply_at
+    FROM walked w
+    WHERE w.sender = %(buyer)s AND w.sent_at < %(last_sent)s {inquiry_lower}
+      AND (CASE
+          WHEN w.position > 1 THEN w.previous_sender = %(seller)s
+          ELSE {first_in_slice}
+      END)
+)
 """
+_FIRST_IN_SLICE_AFTER_HISTORY = """COALESCE((
+              SELECT p.sender FROM {message} p
+              WHERE p.seller_id = w.seller_id AND p.conversation = w.conversation
+                AND p.sent_at < %(slice_start)s
+              ORDER BY p.sent_at DESC, p.id DESC
+              LIMIT 1
+          ), %(seller)s) = %(seller)s"""
+
+_INQUIRY_ROWS_SQL = """
+SELECT seller_id, id, conversation, sent_at, first_reply_at
+FROM inquiries
+ORDER BY seller_id, sent_at, id
+"""
+
+# PostgreSQL aggregates per seller in the database. The median of the response times in
+# microseconds is exact in double precision (integers below 2**53, i.e. under 285 years; the
+# mean of the two middle ones is a half-integer, also exact), so percentile_cont loses nothing.
+_INQUIRY_COUNTS_SQL_POSTGRES = """
+SELECT seller_id,
+       COUNT(*) AS inquiries,
+       SUM(CASE WHEN first_reply_at <= sent_at + %(hours)s * INTERVAL '1 hour'
+                THEN 1 ELSE 0 END) AS answered_in_time,
+       percentile_cont(0.5) WITHIN GROUP (
+           ORDER BY CAST(ROUND(EXTRACT(EPOCH FROM (first_reply_at - sent_at)) * 1000000)
+                         AS double precision)
+       ) AS median_microseconds
+FROM inquiries
+GROUP BY seller_id
+"""
+
+
+def _inquiries_sql(
+    *, seller_ids: Sequence[int], window: Window, conversation: str | None, select: str
+) -> tuple[str, dict[str, Any]]:
+    hours = timedelta(hours=window.response_window_hours)
+    cutoff = window.cutoff.astimezone(UTC)
+    params: dict[str, Any] = {
+        "cutoff": _db_datetime(cutoff),
+        "last_sent": _db_datetime(cutoff - hours),
+        "seller": Sender.SELLER,
+        "buyer": Sender.BUYER,
+        "hours": window.response_window_hours,
+    }
+    params.update({f"s{i}": seller_id for i, seller_id in enumerate(seller_ids)})
+    message = connection.ops.quote_name(Message._meta.db_table)
+    slice_lower = inquiry_lower = ""
+    first_in_slice = "TRUE" if connection.vendor == "postgresql" else "1"
+    if window.start is not None:
+        params["slice_start"] = _db_datetime(window.start.astimezone(UTC) - hours)
+        slice_lower = "AND m.sent_at >= %(slice_start)s"
+        inquiry_lower = "AND w.sent_at >= %(slice_start)s"
+        first_in_slice = _FIRST_IN_SLICE_AFTER_HISTORY.format(message=message)
+    conversation_sql = ""
+    if conversation is not None:
+        conversation_sql = "AND m.conversation = %(conversation)s"
+        params["conversation"] = conversation
+    sql = _INQUIRIES_CTE.format(
+        message=message,
+        seller_ids=", ".join(f"%(s{i})s" for i in range(len(seller_ids))),
+        slice_lower=slice_lower,
+        inquiry_lower=inquiry_lower,
+        conversation=conversation_sql,
+        first_in_slice=first_in_slice,
+    )
+    return sql + select, params
 
 
 def window_inquiries(
@@ -240,22 +326,8 @@ def window_inquiries(
     if not seller_ids:
         return []
     hours = timedelta(hours=window.response_window_hours)
-    cutoff = window.cutoff.astimezone(UTC)
-    params: list[Any] = [Sender.SELLER, *seller_ids, _db_datetime(cutoff)]
-    conversation_sql = ""
-    if conversation is not None:
-        conversation_sql = "AND m.conversation = %s"
-        params.append(conversation)
-    params += [Sender.BUYER, Sender.SELLER, _db_datetime(cutoff - hours)]
-    lower_bound_sql = ""
-    if window.start is not None:
-        lower_bound_sql = "AND walked.sent_at >= %s"
-        params.append(_db_datetime(window.start.astimezone(UTC) - hours))
-    sql = _INQUIRIES_SQL.format(
-        message=connection.ops.quote_name(Message._meta.db_table),
-        seller_ids=_placeholders(seller_ids),
-        conversation=conversation_sql,
-        lower_bound=lower_bound_sql,
+    sql, params = _inquiries_sql(
+        seller_ids=seller_ids, window=window, conversation=conversation, select=_INQUIRY_ROWS_SQL
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -276,65 +348,205 @@ def window_inquiries(
     return inquiries
 
 
-# ---------------------------------------------------------------------------------------------
-# Sellers and revenue rank (raw SQL: RANK over all sellers, then restricted to the chunk).
-
-_SELLERS_SQL = """
-WITH ranked AS (
-    SELECT o.seller_id,
-           RANK() OVER (ORDER BY SUM(CAST(ROUND(o.amount * 100) AS BIGINT)) DESC) AS revenue_rank
-    FROM {order} o
-    WHERE o.completed_at IS NOT NULL AND o.completed_at < %s
-    GROUP BY o.seller_id
-)
-SELECT s.id, s.joined_at, ranked.revenue_rank, (SELECT COUNT(*) FROM ranked) AS ranked_sellers
-FROM {seller} s
-LEFT JOIN ranked ON ranked.seller_id = s.id
-WHERE s.id IN ({seller_ids})
-"""
-
-
 @dataclass(frozen=True)
-class _SellerRow:
-    joined_at: datetime
-    revenue_rank: int | None
-    ranked_sellers: int
+class InquiryCounts:
+    inquiries: int = 0
+    answered_in_time: int = 0
+    median_first_response_minutes: Fraction | None = None
 
 
-def _seller_rows(*, seller_ids: Sequence[int], window: Window) -> dict[int, _SellerRow]:
-    cutoff = _db_datetime(window.cutoff.astimezone(UTC))
-    sql = _SELLERS_SQL.format(
-        seller=connection.ops.quote_name(Seller._meta.db_table),
-        order=connection.ops.quote_name(Order._meta.db_table),
-        seller_ids=_placeholders(seller_ids),
+def _inquiry_counts(*, seller_ids: Sequence[int], window: Window) -> dict[int, InquiryCounts]:
+    """Per seller: inquiries, answered in time and the median first response (one query).
+
+    PostgreSQL counts and takes the median in SQL; SQLite (the embedded default, no
+    percentile_cont) reads the inquiry rows and counts them here.
+    """
+    if connection.vendor != "postgresql":
+        grouped: dict[int, list[Inquiry]] = {}
+        for inquiry in window_inquiries(seller_ids=seller_ids, window=window):
+            grouped.setdefault(inquiry.seller_id, []).append(inquiry)
+        return {
+            seller_id: InquiryCounts(
+                inquiries=len(asked),
+                answered_in_time=sum(1 for inquiry in asked if inquiry.in_time),
+                median_first_response_minutes=median_first_response_minutes(asked),
+            )
+            for seller_id, asked in grouped.items()
+        }
+    sql, params = _inquiries_sql(
+        seller_ids=seller_ids,
+        window=window,
+        conversation=None,
+        select=_INQUIRY_COUNTS_SQL_POSTGRES,
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [cutoff, *seller_ids])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     return {
-        seller_id: _SellerRow(
-            joined_at=_as_utc(joined_at),
-            revenue_rank=None if rank is None else int(rank),
-            ranked_sellers=int(ranked or 0),
+        seller_id: InquiryCounts(
+            inquiries=int(asked),
+            answered_in_time=int(in_time or 0),
+            median_first_response_minutes=(
+                None
+                if middle is None
+                else Fraction(middle) / _MICROSECONDS_PER_MINUTE  # exact: see the SQL above
+            ),
         )
-        for seller_id, joined_at, rank, ranked in rows
+        for seller_id, asked, in_time, middle in rows
     }
 
 
 # ---------------------------------------------------------------------------------------------
-# Orders and reviews (ORM aggregates grouped by seller).
+# All-time figures (SPEC §4 cumulative metrics): one pass over all history per run.
+#
+# completed_orders, revenue and unique_buyers come from one GROUP BY (seller, buyer) over the
+# completed orders (a hash aggregate; COUNT(DISTINCT) would sort), the revenue RANK over every
+# ranked seller from the same pass, review_count from one GROUP BY over the reviews. A run
+# stores this once in RunSellerTotal (INSERT ... SELECT, nothing through Python) and every chunk
+# reads its sellers' rows; the live preview and dry runs read the same SELECT directly.
+
+_TOTALS_SELECT = """
+WITH pairs AS (
+    SELECT o.seller_id, o.buyer, COUNT(*) AS orders,
+           SUM(CAST(ROUND(o.amount * 100) AS BIGINT)) AS cents
+    FROM {order} o
+    WHERE o.completed_at IS NOT NULL AND o.completed_at < %(cutoff)s
+    GROUP BY o.seller_id, o.buyer
+), ranked AS (
+    SELECT seller_id, SUM(orders) AS completed_orders, SUM(cents) AS revenue_cents,
+           COUNT(*) AS unique_buyers, RANK() OVER (ORDER BY SUM(cents) DESC) AS revenue_rank
+    FROM pairs
+    GROUP BY seller_id
+), reviewed AS (
+    SELECT o.seller_id, COUNT(*) AS review_count
+    FROM {review} r JOIN {order} o ON o.id = r.order_id
+    WHERE r.created_at < %(cutoff)s {review_sellers}
+    GROUP BY o.seller_id
+)
+SELECT s.id, s.joined_at, COALESCE(ranked.completed_orders, 0), COALESCE(ranked.revenue_cents, 0),
+       COALESCE(ranked.unique_buyers, 0), COALESCE(reviewed.review_count, 0),
+       ranked.revenue_rank, (SELECT COUNT(*) FROM ranked)
+FROM {seller} s
+LEFT JOIN ranked ON ranked.seller_id = s.id
+LEFT JOIN reviewed ON reviewed.seller_id = s.id
+{sellers}
+"""
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A seller's all-time figures before the cutoff, and its revenue rank among all sellers."""
+
+    joined_at: datetime
+    completed_orders: int = 0
+    revenue_cents: int = 0
+    unique_buyers: int = 0
+    review_count: int = 0
+    revenue_rank: int | None = None
+    ranked_sellers: int = 0
+
+
+def _totals_sql(
+    *, cutoff: datetime, seller_ids: Sequence[int] | None
+) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {"cutoff": _db_datetime(cutoff.astimezone(UTC))}
+    sellers = review_sellers = ""
+    if seller_ids is not None:
+        params.update({f"s{i}": seller_id for i, seller_id in enumerate(seller_ids)})
+        in_list = ", ".join(f"%(s{i})s" for i in range(len(seller_ids)))
+        sellers = f"WHERE s.id IN ({in_list})"
+        review_sellers = f"AND o.seller_id IN ({in_list})"
+    sql = _TOTALS_SELECT.format(
+        order=connection.ops.quote_name(Order._meta.db_table),
+        review=connection.ops.quote_name(Review._meta.db_table),
+        seller=connection.ops.quote_name(Seller._meta.db_table),
+        sellers=sellers,
+        review_sellers=review_sellers,
+    )
+    return sql, params
+
+
+def seller_totals(*, cutoff: datetime, seller_ids: Sequence[int] | None) -> dict[int, Totals]:
+    """The all-time figures of these sellers (None: of every seller), ranked among every
+    seller, in one query."""
+    if seller_ids is not None and not seller_ids:
+        return {}
+    sql, params = _totals_sql(cutoff=cutoff, seller_ids=seller_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {row[0]: _totals_of(row[1:]) for row in rows}
+
+
+def _totals_of(row: Sequence[Any]) -> Totals:
+    joined_at, completed, cents, buyers, reviews, rank, ranked = row
+    return Totals(
+        joined_at=_as_utc(joined_at),
+        completed_orders=int(completed),
+        revenue_cents=int(cents),
+        unique_buyers=int(buyers),
+        review_count=int(reviews),
+        revenue_rank=None if rank is None else int(rank),
+        ranked_sellers=int(ranked),
+    )
+
+
+def store_run_totals(*, run_id: int, cutoff: datetime) -> int:
+    """Every seller's all-time figures for a run, written by the database itself (one
+    INSERT ... SELECT). Returns the number of sellers stored."""
+    from .models import RunSellerTotal
+
+    select, params = _totals_sql(cutoff=cutoff, seller_ids=None)
+    params["run_id"] = run_id
+    table = connection.ops.quote_name(RunSellerTotal._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (run_id, seller_id, joined_at, completed_orders, revenue_cents, "  # noqa: S608 - table names are ours
+        "unique_buyers, review_count, revenue_rank, ranked_sellers) "
+        f"SELECT %(run_id)s, totals.* FROM ({select}) totals"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+def stored_run_totals(*, run_id: int, seller_ids: Sequence[int]) -> dict[int, Totals]:
+    """The chunk's rows of ``store_run_totals`` (one query)."""
+    from .models import RunSellerTotal
+
+    rows = RunSellerTotal.objects.filter(run_id=run_id, seller_id__in=seller_ids).values_list(
+        "seller_id",
+        "joined_at",
+        "completed_orders",
+        "revenue_cents",
+        "unique_buyers",
+        "review_count",
+        "revenue_rank",
+        "ranked_sellers",
+    )
+    return {row[0]: _totals_of(row[1:]) for row in rows}
+
+
+# ---------------------------------------------------------------------------------------------
+# Window figures of orders and reviews: only rows with an event in the window are read.
+
+
+def _touches_window(window: Window) -> Q:
+    """Orders with any event that a window metric counts: completed, cancelled, delivered or
+    created in the window (each through its (seller, timestamp) index)."""
+    return (
+        in_window("completed_at", window)
+        | in_window("cancelled_at", window)
+        | in_window("delivered_at", window)
+    )
 
 
 def _order_rows(*, seller_ids: Sequence[int], window: Window) -> dict[int, dict[str, Any]]:
-    done = before_cutoff("completed_at", window)
     rows = (
-        Order.objects.filter(seller_id__in=seller_ids, created_at__lt=window.cutoff)
+        Order.objects.filter(seller_id__in=seller_ids)
+        .filter(_touches_window(window))
         .order_by()
         .values("seller_id")
         .annotate(
-            completed_orders=Count("id", filter=done),
-            revenue_cents=Sum(cents("amount"), filter=done),
-            unique_buyers=Count("buyer", filter=done, distinct=True),
             window_completed_orders=Count("id", filter=completed_in_window_q(window)),
             window_revenue_cents=Sum(cents("amount"), filter=completed_in_window_q(window)),
             finished_completed=Count("id", filter=finished_completed_q(window)),
@@ -342,28 +554,60 @@ def _order_rows(*, seller_ids: Sequence[int], window: Window) -> dict[int, dict[
             seller_cancelled=Count("id", filter=seller_cancelled_q(window)),
             delivered_orders=Count("id", filter=delivered_q(window)),
             delivered_on_time=Count("id", filter=delivered_q(window) & on_time_q()),
-            window_buyers=Count("buyer", filter=window_buyer_orders_q(window), distinct=True),
-            repeat_buyers=Count(
-                "buyer",
-                filter=window_buyer_orders_q(window) & Q(earlier_completed_order()),
-                distinct=True,
-            ),
         )
     )
     return {row["seller_id"]: dict(row) for row in rows}
 
 
+# repeat_buyer_rate in one (seller, buyer) pass over the window's orders: each buyer's latest
+# window order, then one index probe on (seller, buyer) for an earlier completed order.
+_REPEAT_BUYERS_SQL = """
+SELECT wb.seller_id, COUNT(*),
+       SUM(CASE WHEN EXISTS (
+           SELECT 1 FROM {order} p
+           WHERE p.seller_id = wb.seller_id AND p.buyer = wb.buyer
+             AND p.excluded_from_metrics = %(no)s AND p.completed_at < wb.latest
+       ) THEN 1 ELSE 0 END)
+FROM (
+    SELECT o.seller_id, o.buyer, MAX(o.created_at) AS latest
+    FROM {order} o
+    WHERE o.seller_id IN ({seller_ids}) AND o.excluded_from_metrics = %(no)s
+      AND o.created_at < %(cutoff)s {lower}
+    GROUP BY o.seller_id, o.buyer
+) wb
+GROUP BY wb.seller_id
+"""
+
+
+def _repeat_buyers(*, seller_ids: Sequence[int], window: Window) -> dict[int, tuple[int, int]]:
+    """seller id → (distinct buyers with a window order, of whom repeat buyers) (SPEC §4)."""
+    params: dict[str, Any] = {"no": False, "cutoff": _db_datetime(window.cutoff.astimezone(UTC))}
+    params.update({f"s{i}": seller_id for i, seller_id in enumerate(seller_ids)})
+    lower = ""
+    if window.start is not None:
+        lower = "AND o.created_at >= %(start)s"
+        params["start"] = _db_datetime(window.start.astimezone(UTC))
+    sql = _REPEAT_BUYERS_SQL.format(
+        order=connection.ops.quote_name(Order._meta.db_table),
+        seller_ids=", ".join(f"%(s{i})s" for i in range(len(seller_ids))),
+        lower=lower,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {seller_id: (int(buyers), int(repeat)) for seller_id, buyers, repeat in cursor}
+
+
 def _review_rows(*, seller_ids: Sequence[int], window: Window) -> dict[int, dict[str, Any]]:
     in_count = window_reviews_q(window)
     rows = (
-        Review.objects.filter(order__seller_id__in=seller_ids, created_at__lt=window.cutoff)
+        Review.objects.filter(order__seller_id__in=seller_ids)
+        .filter(in_count)
         .order_by()
         .values(seller_id=F("order__seller_id"))
         .annotate(
-            review_count=Count("id"),
-            window_review_count=Count("id", filter=in_count),
-            rating_sum=Sum("rating", filter=in_count),
-            negative_reviews=Count("id", filter=in_count & Q(rating__lte=2)),
+            window_review_count=Count("id"),
+            rating_sum=Sum("rating"),
+            negative_reviews=Count("id", filter=Q(rating__lte=2)),
         )
     )
     return {row["seller_id"]: dict(row) for row in rows}
@@ -406,55 +650,59 @@ def tenure_days(*, joined_at: datetime, cutoff: datetime) -> int:
     return max(elapsed // timedelta(days=1), 0)
 
 
-def seller_metrics(*, seller_ids: Sequence[int], window: Window) -> dict[int, Metrics]:
+def seller_metrics(
+    *, seller_ids: Sequence[int], window: Window, totals: Mapping[int, Totals] | None = None
+) -> dict[int, Metrics]:
     """Every metric of SPEC §4 for a chunk of sellers, keyed by ``Seller.pk``.
 
-    Exactly ``QUERIES_PER_CHUNK`` (4) queries whatever ``len(seller_ids)`` (none for an empty
-    chunk); the caller chooses the chunk size. Values follow ``metrics/registry.py``: ``int``
-    counts, ``Decimal`` money, ``Fraction`` rates/ratings/top-percent/minutes, ``None`` when
-    the denominator is 0 or the seller has no rank. ``revenue_rank`` and ``ranked_sellers`` are
-    over ALL sellers of the database. Ids with no Seller row are left out of the result.
+    ``totals``: the sellers' all-time figures when the caller has them (a run reads them from
+    ``stored_run_totals``); otherwise they are computed here (``seller_totals``, one query that
+    ranks every seller). Then a fixed number of window-bounded queries whatever
+    ``len(seller_ids)`` (``QUERIES_PER_CHUNK``; none for an empty chunk). Values follow
+    ``metrics/registry.py``: ``int`` counts, ``Decimal`` money, ``Fraction``
+    rates/ratings/top-percent/minutes, ``None`` when the denominator is 0 or the seller has no
+    rank. Ids with no Seller row (or no totals row) are left out of the result.
     """
     ids = list(dict.fromkeys(seller_ids))
     if not ids:
         return {}
-    sellers = _seller_rows(seller_ids=ids, window=window)
+    if totals is None:
+        totals = seller_totals(cutoff=window.cutoff, seller_ids=ids)
     orders = _order_rows(seller_ids=ids, window=window)
+    buyers = _repeat_buyers(seller_ids=ids, window=window)
     reviews = _review_rows(seller_ids=ids, window=window)
-    inquiries: dict[int, list[Inquiry]] = {seller_id: [] for seller_id in ids}
-    for inquiry in window_inquiries(seller_ids=ids, window=window):
-        inquiries[inquiry.seller_id].append(inquiry)
+    asked = _inquiry_counts(seller_ids=ids, window=window)
 
     result: dict[int, Metrics] = {}
+    no_inquiries = InquiryCounts()
     for seller_id in ids:
-        seller = sellers.get(seller_id)
-        if seller is None:
+        total = totals.get(seller_id)
+        if total is None:
             continue
         o = orders.get(seller_id, {})
         r = reviews.get(seller_id, {})
-        asked = inquiries[seller_id]
+        q = asked.get(seller_id, no_inquiries)
+        window_buyers, repeat_buyers = buyers.get(seller_id, (0, 0))
 
-        n_inquiries = len(asked)
-        answered_in_time = sum(1 for inquiry in asked if inquiry.in_time)
         finished = o.get("finished_completed", 0) + o.get("finished_cancelled", 0)
         delivered = o.get("delivered_orders", 0)
         window_reviews = r.get("window_review_count", 0)
-        rank = seller.revenue_rank
+        rank = total.revenue_rank
 
         metrics: Metrics = {
-            "completed_orders": o.get("completed_orders", 0),
-            "revenue": money(o.get("revenue_cents")),
-            "review_count": r.get("review_count", 0),
+            "completed_orders": total.completed_orders,
+            "revenue": money(total.revenue_cents),
+            "review_count": total.review_count,
             "revenue_rank": rank,
-            "ranked_sellers": seller.ranked_sellers,
+            "ranked_sellers": total.ranked_sellers,
             "revenue_top_percent": (
-                None if rank is None else Fraction(100 * rank, seller.ranked_sellers)
+                None if rank is None else Fraction(100 * rank, total.ranked_sellers)
             ),
-            "unique_buyers": o.get("unique_buyers", 0),
-            "tenure_days": tenure_days(joined_at=seller.joined_at, cutoff=window.cutoff),
-            "inquiries": n_inquiries,
-            "answered_in_time": answered_in_time,
-            "response_rate": _rate(answered_in_time, n_inquiries),
+            "unique_buyers": total.unique_buyers,
+            "tenure_days": tenure_days(joined_at=total.joined_at, cutoff=window.cutoff),
+            "inquiries": q.inquiries,
+            "answered_in_time": q.answered_in_time,
+            "response_rate": _rate(q.answered_in_time, q.inquiries),
             "window_completed_orders": o.get("window_completed_orders", 0),
             "window_revenue": money(o.get("window_revenue_cents")),
             "finished_orders": finished,
@@ -468,8 +716,8 @@ def seller_metrics(*, seller_ids: Sequence[int], window: Window) -> dict[int, Me
                 None if window_reviews == 0 else Fraction(int(r["rating_sum"]), window_reviews)
             ),
             "negative_review_rate": _rate(r.get("negative_reviews", 0), window_reviews),
-            "median_first_response_minutes": median_first_response_minutes(asked),
-            "repeat_buyer_rate": _rate(o.get("repeat_buyers", 0), o.get("window_buyers", 0)),
+            "median_first_response_minutes": q.median_first_response_minutes,
+            "repeat_buyer_rate": _rate(repeat_buyers, window_buyers),
         }
         assert tuple(metrics) == METRIC_KEYS, "compute.py and registry.py disagree on keys"
         result[seller_id] = metrics

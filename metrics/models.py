@@ -118,6 +118,7 @@ class EvaluationRun(models.Model):
     level_counts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    chunks_total = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -165,3 +166,102 @@ class SellerEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seller_id} {self.period}: {self.level}"
+
+
+# --- a run's working tables: filled while it runs, published (or dropped) by its finalize step.
+
+
+class RunChunk(models.Model):
+    """One slice of a run's sellers (pk range), computed by one task; ``done_at`` once staged.
+
+    Progress (SPEC §7) is read from these rows; a run taken over after a dead worker redoes only
+    the chunks that are not done.
+    """
+
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    first_seller_id = models.BigIntegerField()
+    last_seller_id = models.BigIntegerField()
+    seller_count = models.PositiveIntegerField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="one_chunk_per_run_index"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} chunk {self.index}"
+
+
+class RunSellerTotal(models.Model):
+    """A seller's all-time figures before the run's cutoff (one pass per run, metrics.compute)."""
+
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="+")
+    seller_id = models.BigIntegerField()
+    joined_at = models.DateTimeField()
+    completed_orders = models.PositiveIntegerField()
+    revenue_cents = models.BigIntegerField()
+    unique_buyers = models.PositiveIntegerField()
+    review_count = models.PositiveIntegerField()
+    revenue_rank = models.PositiveIntegerField(null=True)
+    ranked_sellers = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "seller_id"], name="one_total_per_run_seller"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} seller {self.seller_id} totals"
+
+
+class StagedEvaluation(models.Model):
+    """A computed result waiting for its run's finalize step, which moves every staged row of
+    the run into SellerEvaluation in one transaction. A redelivered chunk replaces its rows."""
+
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="+")
+    seller_id = models.BigIntegerField()
+    level = models.CharField(max_length=50, null=True)
+    level_rank = models.PositiveSmallIntegerField(null=True)
+    computed_level = models.CharField(max_length=50, null=True)
+    previous_level = models.CharField(max_length=50, null=True)
+    at_risk = models.BooleanField(default=False)
+    grace_used = models.PositiveSmallIntegerField(default=0)
+    metrics = models.JSONField(default=dict)
+    criteria = models.JSONField(default=list)
+    next_level = models.JSONField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "seller_id"], name="one_staged_per_run_seller"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} seller {self.seller_id}: {self.level}"
+
+
+class MonthToDate(models.Model):
+    """A seller's metrics for the month so far, as of ``as_of`` (SPEC §7 grade/preview).
+
+    Refreshed for every seller by the beat (``metrics.tasks.refresh_month_to_date``) and for one
+    seller on demand when its row is missing or older than ``PREVIEW_MAX_AGE_SECONDS``; the
+    grade itself is always taken from these metrics under the active policy at read time. The
+    window parameters say which policy window the metrics were computed for.
+    """
+
+    seller = models.OneToOneField(
+        "orders.Seller", on_delete=models.CASCADE, primary_key=True, related_name="month_to_date"
+    )
+    as_of = models.DateTimeField()
+    window_months = models.PositiveSmallIntegerField(null=True)
+    window_days = models.PositiveSmallIntegerField(null=True)
+    response_window_hours = models.PositiveSmallIntegerField()
+    metrics = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name_plural = "month-to-date figures"
+
+    def __str__(self) -> str:
+        return f"{self.seller_id} as of {self.as_of:%Y-%m-%d %H:%M}"

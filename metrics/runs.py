@@ -1,64 +1,86 @@
-"""Evaluation runs (SPEC §6): start, execute and replace one period's results.
+"""Evaluation runs (SPEC §6): start, fan out, finalize and take over one period's run.
 
 Services, so they write. The life of a run:
 
 1. ``start_run`` creates it ``pending``. The partial unique constraint
    ``one_open_run_per_period`` makes the database refuse a second open run of a period
    (``RunAlreadyOpen``): concurrency lives in the database, not in process memory.
-2. ``execute_run`` marks it ``running`` (a short transaction of its own), snapshots the policy,
-   computes every seller chunk by chunk *outside* any write transaction, then replaces the
-   period's ``SellerEvaluation`` rows in ONE short transaction (delete + bulk insert), so a
-   reader never sees two rows per seller and period nor a half-written period.
-3. Any exception: that transaction rolls back, the run is marked ``failed`` with the error and
-   the exception propagates (the Celery task decides whether to retry).
+2. ``prepare_run`` (one transaction) marks it ``running``, snapshots the policy, stores every
+   seller's all-time figures once (``compute.store_run_totals``: one INSERT ... SELECT) and cuts
+   the sellers into ``RunChunk`` rows of ``chunk_size()`` sellers by primary key.
+3. ``compute_chunk`` computes and grades one chunk and stages its rows (``StagedEvaluation``)
+   in one short transaction that also marks the chunk done; a redelivered chunk finds itself
+   done, or replaces its own staged rows, so it never duplicates one. Chunks are independent:
+   the Celery task ``metrics.tasks.evaluate_chunk`` runs them on any number of workers.
+4. ``finalize_run``, once every chunk is done, publishes the period in ONE transaction: the
+   period's old ``SellerEvaluation`` rows out, the staged rows in (INSERT ... SELECT), the run
+   ``succeeded``. A reader never sees two rows per seller and period nor a half-written period.
+5. Any error marks the run ``failed``. A run whose workers went silent (a machine died: no
+   heartbeat for ``stale_after()``) is taken over by the periodic sweep or by a new trigger of
+   its period (``take_over_stale_run``): the chunks that are not done are dispatched again.
 
-Executing a run id twice gives the same database as once: a succeeded run is returned as is,
-a ``running``/``failed`` one (a worker killed mid-run, a retry) is simply redone.
+``execute_run`` does 2–4 in this process (the ``evaluate`` command, tests); the Celery tasks do
+the same steps spread over workers. Memory stays bounded by one chunk either way.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import uuid4
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from orders.models import Seller
 
-from .compute import seller_metrics
+from .compute import (
+    Totals,
+    seller_metrics,
+    seller_totals,
+    store_run_totals,
+    stored_run_totals,
+)
 from .grading import GradeResult, PolicySnapshot, exact_to_json, grade, result_to_json
-from .models import EvaluationRun, GradePolicy, RunStatus, RunTrigger, SellerEvaluation
-from .periods import Period, window_for_period, window_to_now
+from .models import (
+    EvaluationRun,
+    GradePolicy,
+    RunChunk,
+    RunSellerTotal,
+    RunStatus,
+    RunTrigger,
+    SellerEvaluation,
+    StagedEvaluation,
+)
+from .periods import Period, Window, window_for_period
 from .policy import active_policy, snapshot_of
 from .registry import Metrics
 
 logger = logging.getLogger(__name__)
 
-# Sellers per engine call. Measured on this machine's PostgreSQL (shared and loaded, so
-# ±30 %) with 5,000 sellers, 100k orders, 150k messages, 80k reviews: database time of a whole
-# period 42 s at 100, 9.7 s at 500, 6.3 s at 1,000, 3.8 s at 2,000 and 3.8 s at 5,000. Each
-# chunk pays a fixed ~0.7 s (the revenue RANK over all sellers and the scans of
-# metrics.compute), so small chunks lose; past 2,000 nothing is gained and the IN lists and
-# per-chunk rows only grow. Python time (grading) is ~0.7 ms a seller whatever the chunk.
-CHUNK_SIZE = 2000
-# Rows per INSERT in the replace transaction: 250 to 5,000 all measured 5.6–7.8 s for 5,000
-# rows (noise); the cost is encoding the JSON columns (~1 ms a row), not round trips.
+
+def chunk_size() -> int:
+    """Sellers per chunk (one task): ``EVALUATION_CHUNK_SIZE`` (settings: how it was measured)."""
+    return int(settings.EVALUATION_CHUNK_SIZE)
+
+
+# Rows per INSERT when a chunk stages its results.
 INSERT_BATCH_SIZE = 500
-# A run whose heartbeat is older than this is considered abandoned by its worker.
-STALE_AFTER = timedelta(minutes=15)
 # No marketplace data predates this; even the longest window allowed (1,200 months or
 # 36,500 days) of this period is a representable datetime.
 EARLIEST_PERIOD = Period(1900, 1)
 NO_LEVEL = "none"  # level_counts key of sellers that reach no level
 # Namespace of the advisory locks (int4): "gc" in ASCII. The key is the period as YYYYMM.
 _LOCK_NAMESPACE = 0x6763
+
+
+def stale_after() -> timedelta:
+    """A run with no sign of life (heartbeat) for this long is taken over (a dead worker)."""
+    return timedelta(seconds=settings.EVALUATION_STALE_AFTER_SECONDS)
 
 
 class RunAlreadyOpen(Exception):
@@ -102,14 +124,10 @@ class PeriodOutcome:
 
 
 @dataclass(frozen=True)
-class GradePreview:
-    """The projected grade "if evaluated today" (SPEC §7 grade/preview); nothing is stored."""
-
-    period: Period
-    effective_from: datetime
-    metrics: Metrics
-    result: GradeResult
-    rank: int | None
+class Progress:
+    chunks_done: int
+    chunks_total: int
+    sellers_done: int
 
 
 def parse_completed_period(*, text: str, now: datetime | None = None) -> Period:
@@ -131,6 +149,18 @@ def parse_completed_period(*, text: str, now: datetime | None = None) -> Period:
     return period
 
 
+def policy_window(*, period: Period, snapshot: PolicySnapshot) -> Window:
+    return window_for_period(
+        period=period,
+        window_months=snapshot.window_months,
+        window_days=snapshot.window_days,
+        response_window_hours=snapshot.response_window_hours,
+    )
+
+
+# --- starting ---------------------------------------------------------------------------------
+
+
 def start_run(*, period: Period, trigger: str) -> EvaluationRun:
     """Create a pending run of ``period``; RunAlreadyOpen if one is pending or running."""
     if trigger not in RunTrigger.values:
@@ -145,44 +175,353 @@ def start_run(*, period: Period, trigger: str) -> EvaluationRun:
 
 
 def request_run(*, period: Period, trigger: str) -> EvaluationRun:
-    """Start a run and hand it to the Celery task once the run row is committed.
+    """Start a run (or take over the period's stale one) and hand it to the Celery task once the
+    run row is committed.
 
     With eager tasks (the embedded default) the run has finished when this returns, unless the
-    caller holds a transaction open (then it runs at that transaction's commit).
+    caller holds a transaction open (then it runs at that transaction's commit). A period whose
+    open run has gone silent for ``stale_after()`` is taken over instead of refused.
     """
-    from .tasks import evaluate_run  # tasks import this module
-
-    run = start_run(period=period, trigger=trigger)
-    task_id = str(uuid4())
-    EvaluationRun.objects.filter(pk=run.pk).update(task_id=task_id)
-    run.task_id = task_id
-
-    def enqueue() -> None:
-        try:
-            evaluate_run.apply_async(args=[run.pk], task_id=task_id)
-        except Exception:
-            # Eager mode propagates the task's exception; the run is already marked failed.
-            logger.exception("Evaluation run %s of %s failed", run.pk, period)
-
-    transaction.on_commit(enqueue)
+    try:
+        run = start_run(period=period, trigger=trigger)
+    except RunAlreadyOpen:
+        stale = stale_open_run(period=period)
+        if stale is None or not take_over(run=stale):
+            raise
+        return stale
+    _enqueue(run)
     return run
 
 
-def execute_run(*, run_id: int) -> EvaluationRun:
-    """Compute and store every seller's result for the run's period (idempotent, see module)."""
-    try:
-        run = _mark_running(run_id=run_id)
+def _enqueue(run: EvaluationRun) -> None:
+    from .tasks import evaluate_run  # tasks import this module
+
+    def enqueue() -> None:
+        try:
+            evaluate_run.apply_async(args=[run.pk])
+        except Exception:
+            # Eager mode propagates the task's exception; the run is already marked failed.
+            logger.exception("Evaluation run %s of %s failed", run.pk, run.period)
+
+    transaction.on_commit(enqueue)
+
+
+# --- the steps of a run -----------------------------------------------------------------------
+
+
+def prepare_run(*, run_id: int) -> list[int]:
+    """Claim the run and return the indexes of the chunks still to compute (see module).
+
+    The first call snapshots the policy, stores the all-time totals and cuts the chunks, in one
+    transaction; a later call (a retry, a takeover) keeps all of that and returns the chunks
+    that are not done. A succeeded run returns [].
+    """
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().get(pk=run_id)
         if run.status == RunStatus.SUCCEEDED:
-            return run
+            return []
+        now = timezone.now()
+        first_time = not RunChunk.objects.filter(run_id=run_id).exists()
+        if first_time:
+            if not run.policy_snapshot:
+                # A retried (failed) run keeps the policy it was first executed under.
+                policy: GradePolicy = active_policy()
+                run.policy = policy
+                run.policy_snapshot = snapshot_of(policy).to_json()
+            run.started_at = now
+            period = Period.parse(run.period)
+            RunSellerTotal.objects.filter(run_id=run_id).delete()
+            StagedEvaluation.objects.filter(run_id=run_id).delete()
+            store_run_totals(run_id=run_id, cutoff=period.cutoff)
+            run.chunks_total = _cut_chunks(run_id=run_id)
+        run.status = RunStatus.RUNNING
+        run.heartbeat_at = now
+        run.finished_at = None
+        run.error = ""
+        try:
+            with transaction.atomic():
+                run.save(
+                    update_fields=[
+                        "status",
+                        "started_at",
+                        "heartbeat_at",
+                        "finished_at",
+                        "error",
+                        "policy",
+                        "policy_snapshot",
+                        "chunks_total",
+                    ]
+                )
+        except IntegrityError as exc:
+            # A failed run being retried while another run of its period has been opened.
+            raise RunAlreadyOpen(run.period) from exc
+    return list(
+        RunChunk.objects.filter(run_id=run_id, done_at__isnull=True)
+        .order_by("index")
+        .values_list("index", flat=True)
+    )
+
+
+def _cut_chunks(*, run_id: int) -> int:
+    """RunChunk rows of ``chunk_size()`` sellers each, by primary key, over the run's sellers."""
+    ids = list(
+        RunSellerTotal.objects.filter(run_id=run_id)
+        .order_by("seller_id")
+        .values_list("seller_id", flat=True)
+    )
+    chunks = [
+        RunChunk(
+            run_id=run_id,
+            index=index,
+            first_seller_id=chunk[0],
+            last_seller_id=chunk[-1],
+            seller_count=len(chunk),
+        )
+        for index, chunk in enumerate(_chunks(ids, chunk_size()))
+    ]
+    RunChunk.objects.bulk_create(chunks)
+    return len(chunks)
+
+
+def compute_chunk(*, run_id: int, index: int) -> bool:
+    """Compute, grade and stage one chunk of the run; True when every chunk of it is done.
+
+    Idempotent: a chunk already done is left alone; a chunk of a run that is no longer running
+    (failed, or published by a duplicate) does nothing.
+    """
+    run = EvaluationRun.objects.only("period", "status", "policy_snapshot").get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        return False
+    chunk = RunChunk.objects.get(run_id=run_id, index=index)
+    if chunk.done_at is None:
+        _heartbeat(run_id=run_id)
         period = Period.parse(run.period)
         snapshot = PolicySnapshot.from_json(run.policy_snapshot)
-        graded = grade_period(
-            period=period, snapshot=snapshot, on_chunk=lambda: _heartbeat(run_id=run_id)
+        totals = stored_run_totals_in_range(
+            run_id=run_id, first=chunk.first_seller_id, last=chunk.last_seller_id
         )
-        return _replace_period(run_id=run_id, period=period, graded=graded, snapshot=snapshot)
-    except Exception as exc:
-        _mark_failed(run_id=run_id, error=exc)
+        graded = grade_sellers(
+            seller_ids=sorted(totals), period=period, snapshot=snapshot, totals=totals
+        )
+        rows = [_staged_row(run_id=run_id, item=item, snapshot=snapshot) for item in graded]
+        with transaction.atomic():
+            locked = RunChunk.objects.select_for_update().get(pk=chunk.pk)
+            if locked.done_at is None:  # not finished meanwhile by a duplicate delivery
+                StagedEvaluation.objects.filter(
+                    run_id=run_id,
+                    seller_id__gte=chunk.first_seller_id,
+                    seller_id__lte=chunk.last_seller_id,
+                ).delete()
+                StagedEvaluation.objects.bulk_create(rows, batch_size=INSERT_BATCH_SIZE)
+                locked.done_at = timezone.now()
+                locked.save(update_fields=["done_at"])
+        _heartbeat(run_id=run_id)
+    return not RunChunk.objects.filter(run_id=run_id, done_at__isnull=True).exists()
+
+
+def stored_run_totals_in_range(*, run_id: int, first: int, last: int) -> dict[int, Totals]:
+    ids = list(
+        RunSellerTotal.objects.filter(
+            run_id=run_id, seller_id__gte=first, seller_id__lte=last
+        ).values_list("seller_id", flat=True)
+    )
+    return stored_run_totals(run_id=run_id, seller_ids=ids)
+
+
+def finalize_run(*, run_id: int) -> EvaluationRun:
+    """Publish the run's staged rows as the period's results, in one transaction (see module).
+
+    Does nothing to a succeeded run, and leaves a run with chunks still to do as it is.
+    """
+    run = EvaluationRun.objects.get(pk=run_id)
+    period = Period.parse(run.period)
+    with transaction.atomic():
+        _lock_period(period)
+        run = EvaluationRun.objects.select_for_update().get(pk=run_id)
+        if run.status != RunStatus.RUNNING:
+            return run
+        if RunChunk.objects.filter(run_id=run_id, done_at__isnull=True).exists():
+            return run
+        snapshot = PolicySnapshot.from_json(run.policy_snapshot)
+        SellerEvaluation.objects.filter(period=str(period)).delete()
+        _publish_staged(run_id=run_id, period=period)
+        _relink_following_period(period=period)
+        counts = dict(
+            StagedEvaluation.objects.filter(run_id=run_id)
+            .values_list("level")
+            .annotate(n=Count("id"))
+            .values_list("level", "n")
+        )
+        run.status = RunStatus.SUCCEEDED
+        run.finished_at = run.heartbeat_at = timezone.now()
+        run.seller_count = sum(counts.values())
+        run.level_counts = level_counts(counts=counts, snapshot=snapshot)
+        run.error = ""
+        run.save(
+            update_fields=[
+                "status",
+                "finished_at",
+                "heartbeat_at",
+                "seller_count",
+                "level_counts",
+                "error",
+            ]
+        )
+        StagedEvaluation.objects.filter(run_id=run_id).delete()
+        RunSellerTotal.objects.filter(run_id=run_id).delete()
+    return run
+
+
+_STAGED_COLUMNS = (
+    "seller_id",
+    "level",
+    "level_rank",
+    "computed_level",
+    "previous_level",
+    "at_risk",
+    "grace_used",
+    "metrics",
+    "criteria",
+    "next_level",
+)
+
+
+def _publish_staged(*, run_id: int, period: Period) -> None:
+    """INSERT ... SELECT: the staged rows become the period's SellerEvaluation rows."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in _STAGED_COLUMNS)
+    sql = (
+        f"INSERT INTO {quote(SellerEvaluation._meta.db_table)} "  # noqa: S608 - names are ours
+        f"(run_id, period, created_at, {columns}) "
+        f"SELECT run_id, %s, %s, {columns} FROM {quote(StagedEvaluation._meta.db_table)} "
+        "WHERE run_id = %s"
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [str(period), now, run_id])
+
+
+def execute_run(*, run_id: int) -> EvaluationRun:
+    """Every step of the run in this process: prepare, each chunk, finalize (idempotent)."""
+    try:
+        for index in prepare_run(run_id=run_id):
+            compute_chunk(run_id=run_id, index=index)
+        return finalize_run(run_id=run_id)
+    except RunAlreadyOpen:
         raise
+    except Exception as exc:
+        mark_failed(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def with_progress(runs: QuerySet[EvaluationRun]) -> QuerySet[EvaluationRun]:
+    """The runs with their progress annotated (no query per run)."""
+    done = Q(chunks__done_at__isnull=False)
+    return runs.annotate(
+        chunks_done=Count("chunks", filter=done),
+        sellers_done=Sum("chunks__seller_count", filter=done),
+    )
+
+
+def progress(run: EvaluationRun) -> Progress:
+    """Chunks done of the run's chunks, and the sellers they hold (annotated by
+    ``with_progress``, else one query)."""
+    chunks_done = getattr(run, "chunks_done", None)
+    sellers_done = getattr(run, "sellers_done", None)
+    if chunks_done is None:
+        done = RunChunk.objects.filter(run_id=run.pk, done_at__isnull=False).aggregate(
+            chunks=Count("id"), sellers=Sum("seller_count")
+        )
+        chunks_done, sellers_done = done["chunks"], done["sellers"]
+    return Progress(
+        chunks_done=chunks_done or 0,
+        chunks_total=run.chunks_total,
+        sellers_done=sellers_done or 0,
+    )
+
+
+# --- grading (shared by runs, dry runs and the preview) ---------------------------------------
+
+
+def grade_sellers(
+    *,
+    seller_ids: Sequence[int],
+    period: Period,
+    snapshot: PolicySnapshot,
+    totals: dict[int, Totals] | None = None,
+) -> list[SellerGrade]:
+    """Metrics and grade of these sellers for ``period`` (reads only): the engine's queries,
+    one for the external ids and one for the levels held."""
+    window = policy_window(period=period, snapshot=snapshot)
+    metrics_by_id = seller_metrics(seller_ids=seller_ids, window=window, totals=totals)
+    external_ids = dict(
+        Seller.objects.filter(pk__in=list(metrics_by_id)).values_list("pk", "external_id")
+    )
+    held = held_levels(seller_ids=list(metrics_by_id), period=period)
+    graded = []
+    for pk in sorted(metrics_by_id):
+        held_level, grace_used = held.get(pk, (None, 0))
+        result = grade(metrics_by_id[pk], snapshot, held_level=held_level, grace_used=grace_used)
+        graded.append(SellerGrade(pk, external_ids[pk], held_level, metrics_by_id[pk], result))
+    return graded
+
+
+def grade_period(*, period: Period, snapshot: PolicySnapshot) -> Iterator[SellerGrade]:
+    """Every seller's grade for ``period`` without storing anything (a dry run), chunk by chunk;
+    the all-time totals are read once for all sellers."""
+    totals = seller_totals(cutoff=period.cutoff, seller_ids=None)
+    for chunk in _chunks(sorted(totals), chunk_size()):
+        yield from grade_sellers(seller_ids=chunk, period=period, snapshot=snapshot, totals=totals)
+
+
+def held_levels(*, seller_ids: Sequence[int], period: Period) -> dict[int, tuple[str | None, int]]:
+    """seller id → (final level, grace_used) of its evaluation of the latest earlier period."""
+    latest_earlier = (
+        SellerEvaluation.objects.filter(seller_id=OuterRef("seller_id"), period__lt=str(period))
+        .order_by("-period")
+        .values("period")[:1]
+    )
+    rows = SellerEvaluation.objects.filter(
+        seller_id__in=seller_ids, period=Subquery(latest_earlier)
+    ).values_list("seller_id", "level", "grace_used")
+    return {seller_id: (level, grace_used) for seller_id, level, grace_used in rows}
+
+
+def level_counts(*, counts: dict[str | None, int], snapshot: PolicySnapshot) -> dict[str, int]:
+    """{level name: sellers} for every level of the policy (rank order), null → "none"."""
+    ordered = {
+        level.name: counts.get(level.name, 0)
+        for level in sorted(snapshot.levels, key=lambda lv: lv.rank)
+    }
+    ordered[NO_LEVEL] = counts.get(None, 0) + counts.get(NO_LEVEL, 0)
+    return ordered
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _staged_row(*, run_id: int, item: SellerGrade, snapshot: PolicySnapshot) -> StagedEvaluation:
+    result = item.result
+    stored = result_to_json(result)
+    rank = next((lv.rank for lv in snapshot.levels if lv.name == result.level), None)
+    return StagedEvaluation(
+        run_id=run_id,
+        seller_id=item.seller_id,
+        level=result.level,
+        level_rank=rank,
+        computed_level=result.computed_level,
+        previous_level=item.previous_level,
+        at_risk=result.at_risk,
+        grace_used=result.grace_used,
+        metrics={key: exact_to_json(value) for key, value in item.metrics.items()},
+        criteria=stored["criteria"],
+        next_level=stored["next_level"],
+    )
+
+
+# --- the whole period in this process (the evaluate command) ----------------------------------
 
 
 def evaluate_period(
@@ -196,20 +535,23 @@ def evaluate_period(
     """
     if dry_run:
         snapshot = snapshot_of(active_policy())
-        graded = grade_period(period=period, snapshot=snapshot)
         stored = dict(
             SellerEvaluation.objects.filter(period=str(period)).values_list("seller_id", "level")
         )
         changes = []
-        for item in graded:
+        counts: dict[str | None, int] = {}
+        seller_count = 0
+        for item in grade_period(period=period, snapshot=snapshot):
+            seller_count += 1
+            counts[item.result.level] = counts.get(item.result.level, 0) + 1
             old = stored.get(item.seller_id, item.previous_level)
             if old != item.result.level:
                 changes.append(GradeChange(item.external_id, old, item.result.level))
         return PeriodOutcome(
             period=period,
             run=None,
-            seller_count=len(graded),
-            level_counts=_level_counts(graded=graded, snapshot=snapshot),
+            seller_count=seller_count,
+            level_counts=level_counts(counts=counts, snapshot=snapshot),
             changes=changes,
         )
     before = dict(
@@ -234,123 +576,7 @@ def evaluate_period(
     )
 
 
-def preview_grade(*, seller: Seller, now: datetime | None = None) -> GradePreview:
-    """The seller's grade for the month so far (cutoff = now) under the active policy.
-
-    The held level is the seller's latest stored evaluation (of a period before this month),
-    so grace applies exactly as the coming evaluation would apply it. Nothing is stored.
-    """
-    now = now or timezone.now()
-    period = Period.containing(now)
-    snapshot = snapshot_of(active_policy())
-    window = window_to_now(
-        now=now,
-        window_months=snapshot.window_months,
-        window_days=snapshot.window_days,
-        response_window_hours=snapshot.response_window_hours,
-    )
-    metrics = seller_metrics(seller_ids=[seller.pk], window=window)[seller.pk]
-    held = (
-        SellerEvaluation.objects.filter(seller_id=seller.pk, period__lt=str(period))
-        .order_by("-period")
-        .values_list("level", "grace_used")
-        .first()
-    )
-    held_level, grace_used = held if held else (None, 0)
-    result = grade(metrics, snapshot, held_level=held_level, grace_used=grace_used)
-    ranks = {level.name: level.rank for level in snapshot.levels}
-    return GradePreview(
-        period=period,
-        effective_from=period.cutoff,
-        metrics=metrics,
-        result=result,
-        rank=ranks.get(result.level) if result.level else None,
-    )
-
-
-def grade_period(
-    *, period: Period, snapshot: PolicySnapshot, on_chunk: Any = None
-) -> list[SellerGrade]:
-    """Every seller's metrics and grade for ``period``; reads only.
-
-    Per chunk of CHUNK_SIZE sellers: the engine's fixed number of queries plus ONE query for the
-    levels held (each seller's evaluation of its latest earlier period).
-    """
-    window = window_for_period(
-        period=period,
-        window_months=snapshot.window_months,
-        window_days=snapshot.window_days,
-        response_window_hours=snapshot.response_window_hours,
-    )
-    sellers = list(Seller.objects.order_by("pk").values_list("pk", "external_id"))
-    graded: list[SellerGrade] = []
-    for chunk in _chunks(sellers, CHUNK_SIZE):
-        ids = [pk for pk, _ in chunk]
-        metrics_by_id = seller_metrics(seller_ids=ids, window=window)
-        held = _held_levels(seller_ids=ids, period=period)
-        for pk, external_id in chunk:
-            held_level, grace_used = held.get(pk, (None, 0))
-            result = grade(
-                metrics_by_id[pk], snapshot, held_level=held_level, grace_used=grace_used
-            )
-            graded.append(SellerGrade(pk, external_id, held_level, metrics_by_id[pk], result))
-        if on_chunk is not None:
-            on_chunk()
-    return graded
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _held_levels(*, seller_ids: Sequence[int], period: Period) -> dict[int, tuple[str | None, int]]:
-    """seller id → (final level, grace_used) of its evaluation of the latest earlier period."""
-    latest_earlier = (
-        SellerEvaluation.objects.filter(seller_id=OuterRef("seller_id"), period__lt=str(period))
-        .order_by("-period")
-        .values("period")[:1]
-    )
-    rows = SellerEvaluation.objects.filter(
-        seller_id__in=seller_ids, period=Subquery(latest_earlier)
-    ).values_list("seller_id", "level", "grace_used")
-    return {seller_id: (level, grace_used) for seller_id, level, grace_used in rows}
-
-
-def _mark_running(*, run_id: int) -> EvaluationRun:
-    """Claim the run: status running, started/heartbeat now, the policy snapshotted once."""
-    with transaction.atomic():
-        run = EvaluationRun.objects.select_for_update().get(pk=run_id)
-        if run.status == RunStatus.SUCCEEDED:
-            return run
-        now = timezone.now()
-        if not run.policy_snapshot:
-            # A redelivered or retried run keeps the policy it was first executed under.
-            policy: GradePolicy = active_policy()
-            run.policy = policy
-            run.policy_snapshot = snapshot_of(policy).to_json()
-        run.status = RunStatus.RUNNING
-        run.started_at = now
-        run.heartbeat_at = now
-        run.finished_at = None
-        run.error = ""
-        try:
-            with transaction.atomic():
-                run.save(
-                    update_fields=[
-                        "status",
-                        "started_at",
-                        "heartbeat_at",
-                        "finished_at",
-                        "error",
-                        "policy",
-                        "policy_snapshot",
-                    ]
-                )
-        except IntegrityError as exc:
-            # A failed run being retried while another run of its period has been opened.
-            raise RunAlreadyOpen(run.period) from exc
-    return run
+# --- liveness ---------------------------------------------------------------------------------
 
 
 def _heartbeat(*, run_id: int) -> None:
@@ -367,62 +593,6 @@ def _lock_period(period: Period) -> None:
                 "SELECT pg_advisory_xact_lock(%s, %s)",
                 [_LOCK_NAMESPACE, period.year * 100 + period.month],
             )
-
-
-def _replace_period(
-    *, run_id: int, period: Period, graded: list[SellerGrade], snapshot: PolicySnapshot
-) -> EvaluationRun:
-    """In one transaction: the period's old rows out, the new rows in, the run succeeded."""
-    ranks = {level.name: level.rank for level in snapshot.levels}
-    # Rows are built before the transaction opens, so it holds its locks only for the SQL.
-    rows = [
-        _evaluation_row(run_id=run_id, period=period, item=item, ranks=ranks) for item in graded
-    ]
-    with transaction.atomic():
-        _lock_period(period)
-        run = EvaluationRun.objects.select_for_update().get(pk=run_id)
-        if run.status == RunStatus.SUCCEEDED:
-            return run  # a duplicate delivery of this run finished first: nothing to add
-        SellerEvaluation.objects.filter(period=str(period)).delete()
-        SellerEvaluation.objects.bulk_create(rows, batch_size=INSERT_BATCH_SIZE)
-        _relink_following_period(period=period)
-        run.status = RunStatus.SUCCEEDED
-        run.finished_at = run.heartbeat_at = timezone.now()
-        run.seller_count = len(graded)
-        run.level_counts = _level_counts(graded=graded, snapshot=snapshot)
-        run.error = ""
-        run.save(
-            update_fields=[
-                "status",
-                "finished_at",
-                "heartbeat_at",
-                "seller_count",
-                "level_counts",
-                "error",
-            ]
-        )
-    return run
-
-
-def _evaluation_row(
-    *, run_id: int, period: Period, item: SellerGrade, ranks: dict[str, int]
-) -> SellerEvaluation:
-    result = item.result
-    stored = result_to_json(result)
-    return SellerEvaluation(
-        run_id=run_id,
-        seller_id=item.seller_id,
-        period=str(period),
-        level=result.level,
-        level_rank=ranks.get(result.level) if result.level else None,
-        computed_level=result.computed_level,
-        previous_level=item.previous_level,
-        at_risk=result.at_risk,
-        grace_used=result.grace_used,
-        metrics={key: exact_to_json(value) for key, value in item.metrics.items()},
-        criteria=stored["criteria"],
-        next_level=stored["next_level"],
-    )
 
 
 def _relink_following_period(*, period: Period) -> None:
@@ -445,43 +615,64 @@ def _relink_following_period(*, period: Period) -> None:
     later.filter(period=Subquery(next_period)).update(previous_level=Subquery(level_here))
 
 
-def _level_counts(*, graded: list[SellerGrade], snapshot: PolicySnapshot) -> dict[str, int]:
-    """{level name: sellers} for every level of the policy (rank order), null → "none"."""
-    counts = Counter(item.result.level or NO_LEVEL for item in graded)
-    ordered = {
-        level.name: counts.get(level.name, 0)
-        for level in sorted(snapshot.levels, key=lambda lv: lv.rank)
-    }
-    ordered[NO_LEVEL] = counts.get(NO_LEVEL, 0)
-    return ordered
-
-
-def _mark_failed(*, run_id: int, error: BaseException) -> None:
-    message = f"{type(error).__name__}: {error}"[:2000]
+def mark_failed(*, run_id: int, error: str) -> None:
+    """Mark a run failed with its error (never a succeeded one); its working rows go."""
     try:
-        EvaluationRun.objects.filter(pk=run_id).exclude(status=RunStatus.SUCCEEDED).update(
-            status=RunStatus.FAILED, finished_at=timezone.now(), error=message
-        )
+        with transaction.atomic():
+            updated = (
+                EvaluationRun.objects.filter(pk=run_id)
+                .exclude(status=RunStatus.SUCCEEDED)
+                .update(status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:2000])
+            )
+            if updated:
+                StagedEvaluation.objects.filter(run_id=run_id).delete()
+                RunSellerTotal.objects.filter(run_id=run_id).delete()
+                RunChunk.objects.filter(run_id=run_id).delete()
     except DatabaseError:
         # The connection itself is gone (the very error being reported): the task's retry or
-        # the stale-run check will see the run still running.
+        # the stale-run sweep will see the run still running.
         logger.exception("Could not mark evaluation run %s failed", run_id)
 
 
-def mark_failed(*, run_id: int, error: str) -> None:
-    """Mark a run failed (the task does this when its retries are exhausted)."""
-    EvaluationRun.objects.filter(pk=run_id).exclude(status=RunStatus.SUCCEEDED).update(
-        status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:2000]
-    )
+def _stale_q(now: datetime) -> Q:
+    limit = now - stale_after()
+    return Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit)
 
 
 def stale_open_run(*, period: Period, now: datetime | None = None) -> EvaluationRun | None:
-    """The period's open run if its worker seems gone (no heartbeat for STALE_AFTER)."""
+    """The period's open run if its workers seem gone (no heartbeat for ``stale_after()``)."""
     now = now or timezone.now()
-    run = EvaluationRun.objects.filter(
-        period=str(period), status__in=[RunStatus.PENDING, RunStatus.RUNNING]
-    ).first()
-    if run is None:
-        return None
-    last_sign = run.heartbeat_at or run.created_at
-    return run if now - last_sign > STALE_AFTER else None
+    return (
+        EvaluationRun.objects.filter(
+            period=str(period), status__in=[RunStatus.PENDING, RunStatus.RUNNING]
+        )
+        .filter(_stale_q(now))
+        .first()
+    )
+
+
+def stale_runs(*, now: datetime | None = None) -> list[EvaluationRun]:
+    """Every open run whose workers seem gone (the periodic sweep)."""
+    now = now or timezone.now()
+    return list(
+        EvaluationRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).filter(
+            _stale_q(now)
+        )
+    )
+
+
+def take_over(*, run: EvaluationRun) -> bool:
+    """Claim a stale run for a new dispatch: its heartbeat is renewed first (one UPDATE that
+    only one of several sweepers wins), so it is not taken over twice at once."""
+    now = timezone.now()
+    claimed = (
+        EvaluationRun.objects.filter(pk=run.pk, status__in=[RunStatus.PENDING, RunStatus.RUNNING])
+        .filter(_stale_q(now))
+        .update(heartbeat_at=now)
+    )
+    if claimed:
+        logger.warning(
+            "Evaluation run %s of %s looks abandoned; taking it over", run.pk, run.period
+        )
+        _enqueue(run)
+    return bool(claimed)

@@ -5,14 +5,12 @@ Each selector is a fixed number of queries, whatever the length of a seller's hi
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from orders.ingest import usable_lookup
 from orders.models import Seller
 
-from .evidence import evidence_items
+from .evidence import EvidenceItems, evidence_items
 from .grading import PolicySnapshot
 from .models import EvaluationRun, RunStatus, SellerEvaluation
 from .periods import Period, window_for_period
@@ -37,9 +35,10 @@ def latest_evaluation(*, seller_id: int) -> SellerEvaluation | None:
     return SellerEvaluation.objects.filter(seller_id=seller_id).order_by("-period").first()
 
 
-def seller_evaluations(*, seller_id: int) -> list[SellerEvaluation]:
-    """All of the seller's evaluations, newest period first (1 query; one row per month)."""
-    return list(SellerEvaluation.objects.filter(seller_id=seller_id).order_by("-period"))
+def seller_evaluations(*, seller_id: int, limit: int | None = None) -> list[SellerEvaluation]:
+    """The seller's evaluations (the newest ``limit`` of them), newest period first (1 query)."""
+    evaluations = SellerEvaluation.objects.filter(seller_id=seller_id).order_by("-period")
+    return list(evaluations[:limit] if limit is not None else evaluations)
 
 
 def period_policy(*, period: Period) -> PolicySnapshot:
@@ -60,10 +59,14 @@ def period_policy(*, period: Period) -> PolicySnapshot:
     return snapshot_of(active_policy())
 
 
-def seller_evidence(*, seller_id: int, period: Period, metric: str) -> list[dict[str, Any]]:
+def seller_evidence(*, seller_id: int, period: Period, metric: str) -> EvidenceItems:
     """The items behind a window metric of ``period`` (SPEC §7 evidence), failing ones first.
 
-    ValueError (from metrics.evidence) for a metric that has no evidence items.
+    Two queries before any item is read (the period's policy, and the inquiries for the
+    response metrics); orders and reviews are then counted, paged or streamed lazily.
+    ValueError (or OverflowError) for a metric with no evidence items or a period whose window
+    cannot be computed (e.g. 0001-01 with a three-month window); NoActivePolicy when the
+    period was never evaluated and no policy is active.
     """
     policy = period_policy(period=period)
     window = window_for_period(
@@ -76,7 +79,9 @@ def seller_evidence(*, seller_id: int, period: Period, metric: str) -> list[dict
 
 
 def evaluation_run(*, run_id: int) -> EvaluationRun | None:
-    return EvaluationRun.objects.filter(pk=run_id).first()
+    from .runs import with_progress
+
+    return with_progress(EvaluationRun.objects.filter(pk=run_id)).first()
 
 
 def succeeded_periods() -> set[str]:

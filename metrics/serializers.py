@@ -11,13 +11,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
+
+from orders.models import CancelledBy
 
 from .grading import exact_from_json, result_to_json
 from .models import EvaluationRun, SellerEvaluation
 from .periods import Period
+from .preview import GradePreview
 from .registry import METRIC_KEYS, METRICS, display_value
-from .runs import GradePreview, parse_completed_period
+from .runs import parse_completed_period, progress
 
 # --- payloads -----------------------------------------------------------------------------
 
@@ -111,6 +116,7 @@ def preview_payload(*, seller: str, preview: GradePreview) -> dict[str, Any]:
         "metrics": {key: display_value(key, preview.metrics.get(key)) for key in METRIC_KEYS},
         "criteria": _criteria(stored["criteria"]),
         "next_level": _next_level(stored["next_level"]),
+        "as_of": timezone.localtime(preview.as_of).isoformat(),
     }
 
 
@@ -138,6 +144,16 @@ def run_payload(run: EvaluationRun) -> dict[str, Any]:
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "error": run.error,
+        "progress": progress_payload(run),
+    }
+
+
+def progress_payload(run: EvaluationRun) -> dict[str, int]:
+    done = progress(run)
+    return {
+        "chunks_done": done.chunks_done,
+        "chunks_total": done.chunks_total,
+        "sellers_done": done.sellers_done,
     }
 
 
@@ -229,6 +245,13 @@ class GradeSerializer(serializers.Serializer):
     next_level = NextLevelSerializer(allow_null=True, help_text="null at the top level.")
 
 
+class GradePreviewSerializer(GradeSerializer):
+    as_of = serializers.DateTimeField(
+        help_text="The instant the month-to-date figures are computed to: now, or the time of "
+        "the latest month-to-date refresh (at most PREVIEW_MAX_AGE_SECONDS ago)."
+    )
+
+
 class EvaluationSerializer(serializers.Serializer):
     period = serializers.CharField()
     level = serializers.CharField(allow_null=True)
@@ -241,19 +264,64 @@ class EvaluationSerializer(serializers.Serializer):
     criteria = CriterionResultSerializer(many=True)
 
 
-class EvidenceSerializer(serializers.Serializer):
+class InquiryEvidenceSerializer(serializers.Serializer):
+    conversation = serializers.CharField()
+    sent_at = serializers.DateTimeField(help_text="The buyer's message (the inquiry).")
+    deadline = serializers.DateTimeField(help_text="sent_at + the policy's response window.")
+    answered_at = serializers.DateTimeField(
+        allow_null=True, help_text="The seller's first reply before the cutoff; null if none."
+    )
+    in_time = serializers.BooleanField()
+
+
+class OrderEvidenceSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(
+        allow_null=True, help_text="null when not delivered before the period's cutoff."
+    )
+    completed_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    cancelled_by = serializers.ChoiceField(choices=CancelledBy.choices, allow_null=True)
+    on_time = serializers.BooleanField(allow_null=True, help_text="null when not delivered.")
+
+
+class ReviewEvidenceSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    order = serializers.CharField(help_text="The reviewed order's external_id.")
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+
+
+class EvidencePageSerializer(serializers.Serializer):
     seller = serializers.CharField()
     period = serializers.CharField()
     metric = serializers.CharField()
-    items = serializers.ListField(
-        child=serializers.DictField(),
-        help_text="Inquiries, orders or reviews behind the metric, failing ones first.",
+    count = serializers.IntegerField(help_text="Items in all pages.")
+    next = serializers.URLField(allow_null=True, help_text="The next page (absolute URL).")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page (absolute URL).")
+    results = PolymorphicProxySerializer(
+        component_name="EvidenceItem",
+        serializers=[
+            InquiryEvidenceSerializer,
+            OrderEvidenceSerializer,
+            ReviewEvidenceSerializer,
+        ],
+        resource_type_field_name=None,
+        many=True,
+        help_text="This page's items, failing ones first, then by time: inquiries for the "
+        "response metrics, orders for the order metrics, reviews for the review metrics.",
     )
 
 
 class RunCreatedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
+
+
+class ProgressSerializer(serializers.Serializer):
+    chunks_done = serializers.IntegerField(help_text="Chunks of sellers computed and staged.")
+    chunks_total = serializers.IntegerField(help_text="0 until the run is prepared.")
+    sellers_done = serializers.IntegerField()
 
 
 class RunSerializer(serializers.Serializer):
@@ -269,3 +337,4 @@ class RunSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     error = serializers.CharField(allow_blank=True)
+    progress = ProgressSerializer()

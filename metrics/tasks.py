@@ -1,8 +1,12 @@
 """Thin Celery tasks over metrics.runs: they take ids and strings, never model instances.
 
-Delivery guarantees come from the settings (acks late, reject on worker lost, prefetch 1) and
-from ``execute_run`` being idempotent: a redelivered run id is simply redone, a succeeded one
-returned as is. The all-or-nothing work is the single replace transaction in runs.py.
+A run fans out: ``evaluate_run`` prepares it and sends one ``evaluate_chunk`` per chunk; any
+worker takes any chunk; the task that finishes the last chunk publishes the period
+(``runs.finalize_run``). Every step is idempotent, so a redelivered or duplicated message only
+repeats work: acks late, reject on worker lost and prefetch 1 come from the settings. Chunk
+tasks last seconds, so the broker's visibility timeout can be minutes
+(``CELERY_VISIBILITY_TIMEOUT``), and ``sweep_stale_runs`` (the beat, every minute) takes over a
+run whose workers died with it. With eager tasks (no broker) the same code runs in-process.
 """
 
 from __future__ import annotations
@@ -13,54 +17,94 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from . import runs
-from .models import RunTrigger
+from . import preview, runs
+from .models import EvaluationRun, RunTrigger
 from .periods import Period
 
 logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 3
+_RETRY = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,  # 1 s, 2 s, 4 s (jittered): a database restart or failover
+    "retry_backoff_max": 300,
+    "max_retries": MAX_RETRIES,
+}
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,  # 1 s, 2 s, 4 s (jittered): a database restart or failover
-    retry_backoff_max=300,
-    max_retries=MAX_RETRIES,
-)
+def _give_up(task, run_id: int, exc: Exception) -> None:  # type: ignore[no-untyped-def]
+    if task.request.retries >= MAX_RETRIES:
+        runs.mark_failed(run_id=run_id, error=f"Gave up after {MAX_RETRIES} retries: {exc}")
+
+
+@shared_task(**_RETRY)
 def evaluate_run(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
-    """Execute evaluation run ``run_id``; returns its final status."""
+    """Prepare run ``run_id`` and dispatch its chunks that are not done yet."""
     try:
-        run = runs.execute_run(run_id=run_id)
+        pending = runs.prepare_run(run_id=run_id)
     except runs.RunAlreadyOpen:
         # A retry of a failed run found another run of its period open: that one wins.
         logger.warning("Evaluation run %s not retried: its period has another open run", run_id)
         return "failed"
     except OperationalError as exc:
-        if self.request.retries >= MAX_RETRIES:
-            runs.mark_failed(run_id=run_id, error=f"Gave up after {MAX_RETRIES} retries: {exc}")
+        _give_up(self, run_id, exc)
         raise
-    return str(run.status)
+    except Exception as exc:
+        runs.mark_failed(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+    if not pending:  # no sellers, or every chunk already done: publish now
+        return str(runs.finalize_run(run_id=run_id).status)
+    for index in pending:
+        evaluate_chunk.apply_async(args=[run_id, index])
+    # "running" with workers; with eager tasks the chunks (and the publication) are done.
+    return str(EvaluationRun.objects.values_list("status", flat=True).get(pk=run_id))
+
+
+@shared_task(**_RETRY)
+def evaluate_chunk(self, run_id: int, index: int) -> str:  # type: ignore[no-untyped-def]
+    """Compute and stage one chunk; the task that completes the run's last chunk publishes it."""
+    try:
+        if runs.compute_chunk(run_id=run_id, index=index):
+            return str(runs.finalize_run(run_id=run_id).status)
+    except OperationalError as exc:
+        _give_up(self, run_id, exc)
+        raise
+    except Exception as exc:
+        runs.mark_failed(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+    return "running"
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def sweep_stale_runs() -> list[int]:
+    """The beat, every minute: take over each open run whose workers went silent."""
+    return [run.pk for run in runs.stale_runs() if runs.take_over(run=run)]
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def refresh_month_to_date() -> int:
+    """The beat: every seller's month-to-date preview figures, as of now."""
+    return preview.refresh_month_to_date()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def evaluate_previous_month() -> int | None:
     """The beat entry (00:05 on the 1st, TIME_ZONE): evaluate the month that just ended.
 
-    If a run of that month is already open it is left alone, unless its worker has gone silent
-    for ``runs.STALE_AFTER`` (a worker killed mid-run): then this redoes it.
+    If a run of that month is already open it is left alone, unless its workers went silent for
+    ``runs.stale_after()``: then it is taken over.
     """
     period = Period.containing(timezone.now()).previous()
     try:
         run = runs.start_run(period=period, trigger=RunTrigger.SCHEDULE)
     except runs.RunAlreadyOpen:
         stale = runs.stale_open_run(period=period)
-        if stale is None:
+        if stale is None or not runs.take_over(run=stale):
             logger.info("Evaluation of %s already pending or running; skipped", period)
             return None
-        logger.warning("Evaluation run %s of %s looks abandoned; redoing it", stale.pk, period)
-        run = stale
-    return runs.execute_run(run_id=run.pk).pk
+        return stale.pk
+    evaluate_run.apply_async(args=[run.pk])
+    return run.pk

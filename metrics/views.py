@@ -9,14 +9,16 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from orders.models import Seller
 
-from . import runs, selectors
+from . import selectors
 from .evidence import evidence_kind
 from .periods import Period
+from .preview import preview_grade
 from .registry import METRICS
 from .serializers import evaluation_payload, grade_payload, preview_payload
 
@@ -30,6 +32,8 @@ MAIN_METRICS = (
     "revenue",
 )
 HISTORY_LENGTH = 12
+# Items a page of the evidence page (the API's default page size too).
+EVIDENCE_PAGE_SIZE = 100
 CHART_RATES = ("response_rate", "success_rate", "on_time_rate")
 
 
@@ -137,11 +141,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if request.user.is_staff:
             return redirect("admin:index")
         return render(request, "dashboard/no_seller.html", status=403)
+    # The last HISTORY_LENGTH evaluations, newest first: the newest is the current grade.
+    evaluations = selectors.seller_evaluations(seller_id=seller.pk, limit=HISTORY_LENGTH)
     grade = grade_payload(
-        seller=seller.external_id, evaluation=selectors.latest_evaluation(seller_id=seller.pk)
+        seller=seller.external_id, evaluation=evaluations[0] if evaluations else None
     )
-    preview = preview_payload(seller=seller.external_id, preview=runs.preview_grade(seller=seller))
-    history = [evaluation_payload(e) for e in selectors.seller_evaluations(seller_id=seller.pk)]
+    projection = preview_grade(seller=seller)
+    preview = preview_payload(seller=seller.external_id, preview=projection)
+    history = [evaluation_payload(e) for e in evaluations]
     context = {
         "seller": seller,
         "grade": grade,
@@ -149,7 +156,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "missing": _missing(grade),
         "preview": preview,
         "preview_rows": _metric_rows(preview),
-        "history": history[:HISTORY_LENGTH],
+        "preview_as_of": projection.as_of,
+        "history": history,
         "chart": _chart(history) if history else None,
     }
     return render(request, "dashboard/index.html", context)
@@ -157,20 +165,30 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def evidence(request: HttpRequest, metric: str) -> HttpResponse:
+    """One page of the items behind a window metric (the API's evidence), failing ones first.
+
+    A period that is not YYYY-MM, or whose window cannot be computed (0001-01, 9998-12), and a
+    page that does not exist are a 404, like an unknown metric.
+    """
     seller = _seller_for(request)
     if seller is None or metric not in METRICS or not _has_evidence(metric):
         raise Http404("No evidence for this metric.")
     try:
         period = Period.parse(request.GET.get("period", ""))
-    except ValueError as exc:
+        items = selectors.seller_evidence(seller_id=seller.pk, period=period, metric=metric)
+    except (ValueError, OverflowError) as exc:  # a period too far out to have a window
         raise Http404(str(exc)) from exc
-    items = selectors.seller_evidence(seller_id=seller.pk, period=period, metric=metric)
+    try:
+        page = Paginator(items, EVIDENCE_PAGE_SIZE).page(request.GET.get("page") or 1)
+    except InvalidPage as exc:
+        raise Http404(str(exc)) from exc
     context = {
         "seller": seller,
         "metric": metric,
         "label": METRICS[metric].label,
         "period": period,
-        "kind": evidence_kind(metric),
-        "items": items,
+        "kind": items.kind,
+        "page": page,
+        "items": page.object_list,
     }
     return render(request, "dashboard/evidence.html", context)

@@ -223,3 +223,58 @@ def test_window_days_counts_inquiries_with_deadline_in_the_last_days(seller):
     given_inquiry(seller, aware("2026-10-23 23:59"))  # deadline 10-24 23:59: out
 
     assert when_evaluated(seller, window_days=7)["inquiries"] == 1
+
+
+# --- the window's slice of messages (only [start − response window, cutoff) is read) ----------
+# Window of 2026-10 with 3 months: deadlines in [2026-08-01, 2026-11-01), so the slice starts at
+# 2026-07-31 00:00 (KST) for a 24 h response window.
+
+
+def test_a_buyer_message_right_after_an_older_buyer_message_is_not_an_inquiry(seller):
+    # The first message of the conversation lies long before the slice; the second one, in the
+    # slice, follows a buyer message, so it is no inquiry (SPEC §4).
+    given_message(seller, "old", "buyer", aware("2026-03-01 10:00"))
+    given_message(seller, "old", "buyer", aware("2026-08-10 10:00"))
+
+    metrics = when_evaluated(seller)
+
+    assert metrics["inquiries"] == 0
+
+
+def test_a_buyer_message_after_an_old_seller_message_is_an_inquiry(seller):
+    given_message(seller, "old", "buyer", aware("2026-03-01 10:00"))
+    given_message(seller, "old", "seller", aware("2026-03-01 11:00"))
+    given_message(seller, "old", "buyer", aware("2026-08-10 10:00"))
+    given_message(seller, "old", "seller", aware("2026-08-10 12:00"))
+
+    metrics = when_evaluated(seller)
+
+    assert (metrics["inquiries"], metrics["answered_in_time"]) == (1, 1)
+    assert metrics["median_first_response_minutes"] == 120
+
+
+def test_an_inquiry_just_inside_the_slice_after_one_just_outside_it(seller):
+    # 2026-07-30 23:59 KST: its deadline 2026-07-31 23:59 is before the window; the next buyer
+    # message (2026-07-31 00:00, deadline 2026-08-01 00:00 = the window start) follows it and so
+    # is no inquiry, although it is the first message inside the slice.
+    given_message(seller, "edge", "buyer", aware("2026-07-30 23:59"))
+    given_message(seller, "edge", "buyer", aware("2026-07-31 00:00"))
+    given_message(seller, "edge2", "seller", aware("2026-07-30 23:59"))
+    given_message(seller, "edge2", "buyer", aware("2026-07-31 00:00"))  # an inquiry, in window
+
+    metrics = when_evaluated(seller)
+
+    assert (metrics["inquiries"], metrics["answered_in_time"]) == (1, 0)
+
+
+def test_equal_timestamps_before_the_slice_are_ordered_by_insertion(seller):
+    # Two messages at the same instant before the slice: the later-inserted one (seller) is the
+    # predecessor of the buyer message in the slice, which is therefore an inquiry.
+    at = aware("2026-06-01 09:00")
+    given_message(seller, "tie", "buyer", at)
+    given_message(seller, "tie", "seller", at)
+    given_message(seller, "tie", "buyer", aware("2026-09-01 09:00"))
+
+    metrics = when_evaluated(seller)
+
+    assert metrics["inquiries"] == 1

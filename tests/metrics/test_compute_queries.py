@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from metrics.compute import seller_metrics
+from metrics.compute import QUERIES_PER_CHUNK, seller_metrics, seller_totals
 from metrics.periods import Period, window_for_period
 from tests.factories import MessageFactory, OrderFactory, ReviewFactory, SellerFactory, aware
 
@@ -40,18 +40,31 @@ def window():
     )
 
 
-def test_one_seller_and_fifty_sellers_take_the_same_four_queries(
+def test_one_seller_and_fifty_sellers_take_the_same_five_queries(
     db, window, django_assert_num_queries
 ):
     sellers = [given_active_seller(i) for i in range(50)]
 
-    with django_assert_num_queries(4):
+    # the totals, then window orders, repeat buyers, window reviews and inquiries
+    with django_assert_num_queries(QUERIES_PER_CHUNK + 1):
         one = seller_metrics(seller_ids=[sellers[0].pk], window=window)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(QUERIES_PER_CHUNK + 1):
         fifty = seller_metrics(seller_ids=[s.pk for s in sellers], window=window)
 
     assert len(one) == 1
     assert len(fifty) == 50
+    assert QUERIES_PER_CHUNK == 4
+
+
+def test_a_chunk_with_its_totals_in_hand_takes_four_queries(db, window, django_assert_num_queries):
+    sellers = [given_active_seller(i) for i in range(20)]
+    ids = [s.pk for s in sellers]
+    totals = seller_totals(cutoff=window.cutoff, seller_ids=ids)
+
+    with django_assert_num_queries(4):
+        chunk = seller_metrics(seller_ids=ids, window=window, totals=totals)
+
+    assert chunk == seller_metrics(seller_ids=ids, window=window)
 
 
 def test_a_seller_gets_the_same_metrics_alone_or_in_a_chunk(db, window):

@@ -1,10 +1,14 @@
+from datetime import timedelta
+
 import pytest
 import time_machine
 from django.test import Client
 
 from metrics.periods import Period
 from metrics.runs import evaluate_period
+from orders.models import Order, Seller
 from tests.factories import OrderFactory, SellerFactory, UserFactory, aware
+from tests.metrics.test_runs import given_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +68,97 @@ def test_evidence_page_lists_the_late_order(settings):
     assert response.status_code == 200
     assert b"late-order" in response.content
     assert unknown_metric.status_code == 404
+
+
+def given_logged_in_seller_with_late_deliveries(count: int):
+    """A logged-in seller with ``count`` late deliveries in 2026-10, one hour apart.
+
+    Returns the client and the order ids in the order the evidence lists them (all late: by
+    delivery time).
+    """
+    seller = SellerFactory(username="pages", user=UserFactory(username="pages", password="pw-p"))
+    first = aware("2026-10-01 00:00")
+    Order.objects.bulk_create(
+        OrderFactory.build(
+            seller=seller,
+            external_id=f"late-{i:03d}",
+            created_at=aware("2026-09-01 00:00"),
+            due_at=aware("2026-09-30 00:00"),
+            delivered_at=first + timedelta(hours=i),
+        )
+        for i in range(count)
+    )
+    client = Client()
+    client.login(username="pages", password="pw-p")
+    return client, [f"late-{i:03d}" for i in range(count)]
+
+
+def shown_orders(response) -> list[str]:
+    return [item["external_id"] for item in response.context["items"]]
+
+
+def test_evidence_page_shows_100_items_a_page_with_links_between_pages():
+    with time_machine.travel(aware("2026-11-15 12:00"), tick=False):
+        client, expected = given_logged_in_seller_with_late_deliveries(250)
+        first = client.get("/evidence/on_time_rate/?period=2026-10")
+        second = client.get("/evidence/on_time_rate/?period=2026-10&page=2")
+        last = client.get("/evidence/on_time_rate/?period=2026-10&page=3")
+
+    assert shown_orders(first) == expected[:100]
+    assert shown_orders(second) == expected[100:200]
+    assert shown_orders(last) == expected[200:]
+    assert b'href="?period=2026-10&amp;page=2"' in first.content
+    assert b'rel="prev"' not in first.content
+    assert b'href="?period=2026-10&amp;page=1"' in second.content
+    assert b'href="?period=2026-10&amp;page=3"' in second.content
+    assert b'rel="next"' not in last.content
+    assert b"Items 201\xe2\x80\x93250 of 250." in last.content
+
+
+def test_evidence_page_links_to_the_whole_csv():
+    with time_machine.travel(aware("2026-11-15 12:00"), tick=False):
+        client, _ = given_logged_in_seller_with_late_deliveries(3)
+        page = client.get("/evidence/on_time_rate/?period=2026-10")
+        seller = Seller.objects.get(username="pages")
+        csv_url = (
+            f"/api/v1/sellers/{seller.external_id}/evidence"
+            "?period=2026-10&metric=on_time_rate&format=csv"
+        )
+        download = client.get(csv_url)
+
+    assert csv_url.replace("&", "&amp;").encode() in page.content
+    assert download.status_code == 200
+    assert len(b"".join(download.streaming_content).decode().splitlines()) == 4
+
+
+@pytest.mark.parametrize("page", ["4", "0", "two"])
+def test_evidence_page_that_does_not_exist_is_404(page):
+    with time_machine.travel(aware("2026-11-15 12:00"), tick=False):
+        client, _ = given_logged_in_seller_with_late_deliveries(250)
+        response = client.get(f"/evidence/on_time_rate/?period=2026-10&page={page}")
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("period", ["0001-01", "9998-12", "9999-12", "0000-01", "garbage", ""])
+@pytest.mark.parametrize("window_months", [3, 1])
+def test_evidence_page_for_a_period_without_a_window_is_404_not_500(period, window_months):
+    with time_machine.travel(aware("2026-11-15 12:00"), tick=False):
+        given_policy(window_months=window_months)
+        client, _ = given_logged_in_seller_with_late_deliveries(1)
+        response = client.get(f"/evidence/response_rate/?period={period}")
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("orders", [1, 250])
+def test_evidence_page_queries_do_not_grow_with_the_items(orders, django_assert_max_num_queries):
+    with time_machine.travel(aware("2026-11-15 12:00"), tick=False):
+        client, _ = given_logged_in_seller_with_late_deliveries(orders)
+        # session, user, seller; the period's run (none: the active policy, its levels, their
+        # criteria); the count, the page
+        with django_assert_max_num_queries(9):
+            response = client.get("/evidence/on_time_rate/?period=2026-10")
+
+    assert response.status_code == 200
+    assert len(response.context["items"]) == min(orders, 100)

@@ -210,7 +210,7 @@ def test_window_revenue_evidence_lists_every_completed_order_including_excluded(
 def test_negative_review_evidence_lists_low_ratings_first(busy_seller):
     items = evidence_items(seller_id=busy_seller.pk, window=window(), metric="negative_review_rate")
 
-    assert items == [
+    assert list(items) == [
         {"external_id": "r-bad", "order": "reviewed-badly", "rating": 2},
         {"external_id": "r-good", "order": "done-on-time", "rating": 5},
     ]
@@ -275,7 +275,57 @@ def test_evidence_agrees_with_the_computed_metrics(busy_seller):
     assert metrics["repeat_buyer_rate"] == Fraction(100 * 1, len(repeat))  # ann only
 
 
-def test_evidence_takes_one_query(busy_seller, django_assert_num_queries):
+def test_reading_the_evidence_takes_one_query(busy_seller, django_assert_num_queries):
     for metric in ("response_rate", "on_time_rate", "repeat_buyer_rate", "average_rating"):
         with django_assert_num_queries(1):
-            evidence_items(seller_id=busy_seller.pk, window=window(), metric=metric)
+            items = evidence_items(seller_id=busy_seller.pk, window=window(), metric=metric)
+            read = [item for item in items]  # a for loop: list() would also count them
+
+        assert read
+
+
+@pytest.mark.parametrize(
+    "metric",
+    ["success_rate", "on_time_rate", "window_revenue", "repeat_buyer_rate", "average_rating"],
+)
+def test_order_and_review_evidence_is_read_only_when_asked(
+    busy_seller, metric, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        items = evidence_items(seller_id=busy_seller.pk, window=window(), metric=metric)
+    with django_assert_num_queries(1):
+        count = items.count()
+    with django_assert_num_queries(1):
+        page = items[1:3]
+
+    everything = list(items)
+    assert count == len(everything)
+    assert page == everything[1:3]
+
+
+@pytest.mark.parametrize(
+    ("metric", "expected"),
+    [
+        # seller-cancel | reviewed-badly, buyer-cancel-after-delivery, done-on-time, done-late
+        ("seller_cancellation_rate", ["buyer-cancel-after-delivery", "done-on-time"]),
+        # done-late | reviewed-badly, buyer-cancel-after-delivery, done-on-time, ...
+        ("on_time_rate", ["buyer-cancel-after-delivery", "done-on-time"]),
+        # new buyers reviewed-badly, seller-cancel, buyer-cancel..., completes-after-cutoff | ann
+        ("repeat_buyer_rate", ["buyer-cancel-after-delivery", "completes-after-cutoff"]),
+    ],
+)
+def test_a_slice_is_cut_from_the_failing_first_order(busy_seller, metric, expected):
+    items = evidence_items(seller_id=busy_seller.pk, window=window(), metric=metric)
+
+    assert [i["external_id"] for i in items[2:4]] == expected
+
+
+def test_a_window_reaching_before_year_1_is_a_value_error(seller):
+    # Period 0001-01, one-month window: it starts at 0001-01-01 00:00 local, before 0001-01-01
+    # 00:00 UTC (which the database adapters would need), so it is refused up front.
+    first_month = window_for_period(
+        period=Period(1, 1), window_months=1, window_days=None, response_window_hours=24
+    )
+
+    with pytest.raises(ValueError, match="outside the supported calendar"):
+        evidence_items(seller_id=seller.pk, window=first_month, metric="on_time_rate")

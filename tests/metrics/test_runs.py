@@ -257,17 +257,18 @@ def test_period_must_have_ended_to_be_evaluated():
 
 @pytest.mark.parametrize("sellers", [3, 40])
 def test_grading_a_period_takes_a_fixed_number_of_queries(
-    sellers, django_assert_max_num_queries, monkeypatch
+    sellers, django_assert_max_num_queries, settings
 ):
     given_policy()
     for seller in SellerFactory.create_batch(sellers):
         given_completed_orders(seller, count=1, at="2026-10-02 10:00")
     snapshot = snapshot_of(active_policy())
-    monkeypatch.setattr(runs, "CHUNK_SIZE", 50)
+    settings.EVALUATION_CHUNK_SIZE = 50
 
-    # 1 seller list + 4 engine queries + 1 held-levels query per chunk.
-    with django_assert_max_num_queries(6):
-        graded = runs.grade_period(period=OCT, snapshot=snapshot)
+    # the totals of every seller once, then per chunk 4 engine queries, the external ids and
+    # the held levels.
+    with django_assert_max_num_queries(7):
+        graded = list(runs.grade_period(period=OCT, snapshot=snapshot))
 
     assert len(graded) == sellers
 

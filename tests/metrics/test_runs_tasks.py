@@ -47,7 +47,7 @@ def test_beat_skips_a_period_whose_run_is_already_open():
     assert EvaluationRun.objects.count() == 1
 
 
-def test_beat_redoes_a_run_abandoned_by_a_killed_worker():
+def test_beat_redoes_a_run_abandoned_by_a_killed_worker(django_capture_on_commit_callbacks):
     given_policy()
     a_seller()
     with time_machine.travel(FIRST_OF_NOVEMBER, tick=False):
@@ -56,7 +56,10 @@ def test_beat_redoes_a_run_abandoned_by_a_killed_worker():
         status=RunStatus.RUNNING, heartbeat_at=FIRST_OF_NOVEMBER
     )
 
-    with time_machine.travel(FIRST_OF_NOVEMBER + timedelta(hours=1), tick=False):
+    with (
+        time_machine.travel(FIRST_OF_NOVEMBER + timedelta(hours=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         assert tasks.evaluate_previous_month.delay().get() == abandoned.pk
 
     abandoned.refresh_from_db()
@@ -81,7 +84,7 @@ def test_evaluate_run_marks_the_run_failed_when_retries_are_exhausted(monkeypatc
     def unreachable(*, run_id):
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr(runs, "execute_run", unreachable)
+    monkeypatch.setattr(runs, "prepare_run", unreachable)
 
     with pytest.raises(OperationalError):
         tasks.evaluate_run.apply(args=[run.pk], retries=tasks.MAX_RETRIES).get()

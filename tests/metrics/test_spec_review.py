@@ -232,9 +232,16 @@ def evaluations_of(client: APIClient, seller: str) -> list[dict[str, Any]]:
 
 
 def evidence_of(client: APIClient, seller: str, period: str, metric: str) -> list[dict[str, Any]]:
-    response = client.get(f"/api/v1/sellers/{seller}/evidence?period={period}&metric={metric}")
-    assert response.status_code == 200, response.content
-    return response.json()["items"]
+    """Every evidence item, following the pages (SPEC §7: the JSON is paginated)."""
+    url: str | None = f"/api/v1/sellers/{seller}/evidence?period={period}&metric={metric}"
+    items: list[dict[str, Any]] = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        items += body["results"]
+        url = body["next"]
+    return items
 
 
 # --- §7 shapes ------------------------------------------------------------------------------
@@ -894,7 +901,7 @@ def test_evidence_as_csv_has_a_header_and_one_row_per_item(
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [(r["external_id"], r["on_time"]) for r in rows] == [
         ("ev-late", "false"),
         ("ev-ok", "true"),
@@ -935,7 +942,8 @@ def test_preview_has_the_grade_shape_for_the_month_so_far(staff_client):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == GRADE_KEYS
+    assert set(body) == GRADE_KEYS | {"as_of"}
+    assert body["as_of"] == TODAY
     assert (body["period"], body["effective_from"]) == ("2027-01", "2027-02-01T00:00:00+09:00")
     assert (body["level"], body["rank"], body["at_risk"]) == ("Level 1", 1, False)
     assert set(body["metrics"]) >= SPEC_METRIC_KEYS

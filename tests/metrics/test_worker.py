@@ -23,8 +23,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from gradecraft.celery import app as celery_app
-from metrics import runs
-from metrics.models import EvaluationRun, RunStatus, SellerEvaluation
+from metrics import runs, tasks
+from metrics.models import EvaluationRun, RunChunk, RunStatus, SellerEvaluation
 from metrics.periods import Period
 from metrics.tasks import evaluate_run
 from orders.models import Order, Seller
@@ -80,25 +80,44 @@ def broker() -> Iterator[str]:
         pytest.fail(f"Redis broker not reachable at {BROKER_URL}: {exc}")
     eager = celery_app.conf.task_always_eager
     options = celery_app.conf.broker_transport_options
+    url = celery_app.conf.broker_url
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT}
+    _use_broker(BROKER_URL)  # what the code under test sends goes to the real broker too
     try:
         yield BROKER_URL
     finally:
         celery_app.conf.task_always_eager = eager
         celery_app.conf.broker_transport_options = options
+        _use_broker(url)
+
+
+def _use_broker(url: str) -> None:
+    """Point this process's Celery app at ``url`` (its cached connection pools are dropped)."""
+    celery_app.conf.broker_url = url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @contextmanager
-def worker(broker_url: str) -> Iterator[subprocess.Popen[str]]:
+def worker(
+    broker_url: str,
+    *,
+    pool: str = "solo",
+    concurrency: int = 1,
+    visibility_timeout: int = VISIBILITY_TIMEOUT,
+    chunk_size: int | None = None,
+) -> Iterator[subprocess.Popen[str]]:
+    """A real worker process (its own process group, like a machine of its own)."""
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "False",
         "TIME_ZONE": settings.TIME_ZONE,
-        # Redis redelivers an unacknowledged task after this long (settings; 2 h in production).
-        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        # Redis redelivers an unacknowledged task after this long (settings; 5 min in production).
+        "CELERY_VISIBILITY_TIMEOUT": str(visibility_timeout),
+        "EVALUATION_CHUNK_SIZE": str(chunk_size or settings.EVALUATION_CHUNK_SIZE),
     }
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -108,9 +127,9 @@ def worker(broker_url: str) -> Iterator[subprocess.Popen[str]]:
             WORKER_SCRIPT,
             "worker",
             "-P",
-            "solo",
+            pool,
             "-c",
-            "1",
+            str(concurrency),
             "-n",
             name,
             "--without-heartbeat",
@@ -124,6 +143,7 @@ def worker(broker_url: str) -> Iterator[subprocess.Popen[str]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
     try:
         _wait_until_ready(process)
@@ -137,7 +157,8 @@ def worker(broker_url: str) -> Iterator[subprocess.Popen[str]]:
                 process.kill()
                 process.wait(timeout=5)
         # The worker's log, shown by pytest when the test fails.
-        print((process.stdout.read() if process.stdout else "")[-6000:])
+        if process.stdout is not None and not process.stdout.closed:
+            print(process.stdout.read()[-6000:])
 
 
 def _wait_until_ready(process: subprocess.Popen[str], timeout: float = 60) -> None:
@@ -232,3 +253,97 @@ def test_a_worker_killed_mid_run_loses_nothing_and_the_redelivery_completes_it(b
 
     assert done.status == RunStatus.SUCCEEDED, done.error
     assert SellerEvaluation.objects.filter(run=done).count() == 3000
+
+
+def chunks_done(run_id: int) -> int:
+    return RunChunk.objects.filter(run_id=run_id, done_at__isnull=False).count()
+
+
+def wait_for_chunks(run_id: int, at_least: int, timeout: float = 60) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = chunks_done(run_id)
+        if done >= at_least:
+            return done
+        time.sleep(0.02)
+    raise AssertionError(f"run {run_id}: fewer than {at_least} chunks done after {timeout} s")
+
+
+def test_two_workers_share_the_chunks_of_one_period(broker, settings):
+    settings.EVALUATION_CHUNK_SIZE = 100
+    given_policy()
+    given_sellers(1200)
+    run = runs.start_run(period=OCT, trigger="manual")
+
+    with worker(broker, chunk_size=100) as one, worker(broker, chunk_size=100) as two:
+        send(run.pk, broker)
+        done = wait_for(run.pk, {RunStatus.SUCCEEDED, RunStatus.FAILED}, timeout=120)
+        one.terminate()
+        two.terminate()
+        logs = [one.communicate(timeout=30)[0], two.communicate(timeout=30)[0]]
+
+    assert done.status == RunStatus.SUCCEEDED, done.error
+    assert SellerEvaluation.objects.filter(run=done).count() == 1200
+    assert chunks_done(run.pk) == done.chunks_total == 12
+    # Each worker computed some of the twelve chunks.
+    per_worker = [log.count("metrics.tasks.evaluate_chunk") for log in logs]
+    assert all(count >= 1 for count in per_worker), per_worker
+
+
+def test_a_dead_worker_machine_is_taken_over_and_the_period_completes_exactly_once(
+    broker, settings
+):
+    """The whole worker (parent and pool children) is SIGKILLed mid-run, as when its machine
+    dies. Redis would hold the lost task for its visibility timeout (an hour here, so it cannot
+    help): the stale-run sweep hands the chunks that are not done to the next worker."""
+    settings.EVALUATION_STALE_AFTER_SECONDS = 2
+    settings.EVALUATION_CHUNK_SIZE = 200
+    given_policy()
+    given_sellers(3000)
+    run = runs.start_run(period=OCT, trigger="manual")
+
+    with worker(
+        broker, pool="prefork", concurrency=2, visibility_timeout=3600, chunk_size=200
+    ) as machine:
+        send(run.pk, broker)
+        wait_for_chunks(run.pk, at_least=2)
+        os.killpg(machine.pid, signal.SIGKILL)
+        machine.wait(timeout=10)
+
+    dead = EvaluationRun.objects.get(pk=run.pk)
+    assert dead.status == RunStatus.RUNNING
+    assert 2 <= chunks_done(run.pk) < dead.chunks_total == 15
+    assert not SellerEvaluation.objects.filter(period=str(OCT)).exists()  # nothing half-published
+
+    time.sleep(2.5)  # no heartbeat for longer than EVALUATION_STALE_AFTER_SECONDS
+    with worker(broker, visibility_timeout=3600, chunk_size=200):
+        assert tasks.sweep_stale_runs.apply().get() == [run.pk]
+        done = wait_for(run.pk, {RunStatus.SUCCEEDED, RunStatus.FAILED}, timeout=120)
+
+    assert done.status == RunStatus.SUCCEEDED, done.error
+    assert SellerEvaluation.objects.filter(period=str(OCT)).count() == 3000
+    assert SellerEvaluation.objects.values("seller").distinct().count() == 3000
+    assert chunks_done(run.pk) == 15
+
+
+def test_a_new_trigger_of_a_period_whose_run_went_silent_takes_it_over(
+    broker, settings, staff_client
+):
+    settings.EVALUATION_STALE_AFTER_SECONDS = 2
+    given_policy()
+    given_sellers(20)
+    silent = runs.start_run(period=OCT, trigger="schedule")  # its worker never came
+
+    assert (
+        staff_client.post("/api/v1/evaluations", {"period": "2026-10"}, format="json").status_code
+        == 409
+    )
+    time.sleep(2.5)
+    with worker(broker):
+        response = staff_client.post("/api/v1/evaluations", {"period": "2026-10"}, format="json")
+        done = wait_for(silent.pk, {RunStatus.SUCCEEDED, RunStatus.FAILED})
+
+    assert response.status_code == 202
+    assert response.json()["id"] == silent.pk
+    assert done.status == RunStatus.SUCCEEDED, done.error
+    assert SellerEvaluation.objects.filter(period=str(OCT)).count() == 20
