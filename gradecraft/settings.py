@@ -143,6 +143,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Sellers per evaluation chunk task (metrics.runs); measured with bench/evaluate at scale S:
 # see README "Benchmarks".
 EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=1000)
+# work_mem of the run's one pass over all orders (PostgreSQL; SET LOCAL in that transaction).
+EVALUATION_WORK_MEM = env.str("EVALUATION_WORK_MEM", default="256MB")
 # An open run with no heartbeat for this long is taken over (sweep every minute, or a new
 # trigger of its period): its chunks that are not done are dispatched again.
 EVALUATION_STALE_AFTER_SECONDS = env.int("EVALUATION_STALE_AFTER_SECONDS", default=120)

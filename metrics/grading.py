@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from .registry import ExactValue, Metrics
@@ -206,12 +207,21 @@ def _evaluate(level: str, spec: CriterionSpec, metrics: Metrics) -> CriterionRes
     )
 
 
+@lru_cache(maxsize=1024)
+def _fraction(threshold: Decimal) -> Fraction:
+    return Fraction(threshold)
+
+
 def _compare(actual: ExactValue, op: str, threshold: Decimal) -> bool:
-    """Exact comparison; a null metric fails every criterion."""
+    """Exact comparison; a null metric fails every criterion.
+
+    Money (Decimal) is compared with the Decimal threshold; counts (int) and rates (Fraction)
+    with the threshold as a Fraction: exact either way, without converting every value.
+    """
     if actual is None or isinstance(actual, bool):
         return False
-    exact = Fraction(actual)
-    limit = Fraction(threshold)
+    exact: Decimal | Fraction | int = actual
+    limit: Decimal | Fraction = threshold if isinstance(actual, Decimal) else _fraction(threshold)
     if op == GTE:
         return exact >= limit
     if op == LTE:

@@ -195,26 +195,40 @@ class RunChunk(models.Model):
         return f"run {self.run_id} chunk {self.index}"
 
 
-class RunSellerTotal(models.Model):
-    """A seller's all-time figures before the run's cutoff (one pass per run, metrics.compute)."""
+class RunSellerFigures(models.Model):
+    """A seller's order and review figures for the run's window (``metrics.compute``: one pass
+    per run, all-time and window); the chunks add the inquiries."""
 
     run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="+")
     seller_id = models.BigIntegerField()
     joined_at = models.DateTimeField()
-    completed_orders = models.PositiveIntegerField()
+    completed_orders = models.BigIntegerField()
     revenue_cents = models.BigIntegerField()
-    unique_buyers = models.PositiveIntegerField()
-    review_count = models.PositiveIntegerField()
-    revenue_rank = models.PositiveIntegerField(null=True)
-    ranked_sellers = models.PositiveIntegerField()
+    unique_buyers = models.BigIntegerField()
+    review_count = models.BigIntegerField()
+    revenue_rank = models.BigIntegerField(null=True)
+    ranked_sellers = models.BigIntegerField()
+    window_completed_orders = models.BigIntegerField()
+    window_revenue_cents = models.BigIntegerField()
+    finished_completed = models.BigIntegerField()
+    finished_cancelled = models.BigIntegerField()
+    seller_cancelled = models.BigIntegerField()
+    delivered_orders = models.BigIntegerField()
+    delivered_on_time = models.BigIntegerField()
+    window_buyers = models.BigIntegerField()
+    repeat_buyers = models.BigIntegerField()
+    window_review_count = models.BigIntegerField()
+    rating_sum = models.BigIntegerField()
+    negative_reviews = models.BigIntegerField()
 
     class Meta:
+        verbose_name_plural = "run seller figures"
         constraints = [
-            models.UniqueConstraint(fields=["run", "seller_id"], name="one_total_per_run_seller"),
+            models.UniqueConstraint(fields=["run", "seller_id"], name="one_figures_per_run_seller"),
         ]
 
     def __str__(self) -> str:
-        return f"run {self.run_id} seller {self.seller_id} totals"
+        return f"run {self.run_id} seller {self.seller_id} figures"
 
 
 class StagedEvaluation(models.Model):

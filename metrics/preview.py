@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from orders.models import Seller
 
-from .compute import seller_metrics, seller_totals
+from .compute import seller_figures, seller_metrics
 from .grading import GradeResult, PolicySnapshot, exact_from_json, exact_to_json, grade
 from .models import MonthToDate, SellerEvaluation
 from .periods import Period, Window, window_to_now
@@ -143,18 +143,18 @@ def preview_grade(*, seller: Seller, now: datetime | None = None) -> GradePrevie
 def refresh_month_to_date(*, now: datetime | None = None) -> int:
     """Every seller's month-to-date metrics as of ``now``, chunk by chunk (the beat's job).
 
-    The all-time totals are read once for all sellers; memory grows with the sellers' totals
-    (a few integers each), the metrics with one chunk. Returns the number of sellers refreshed.
+    The order and review figures are read once for all sellers (a few integers each); the
+    metrics are computed and stored one chunk at a time. Returns the number of sellers refreshed.
     """
     now = now or timezone.now()
     snapshot = snapshot_of(active_policy())
     window = _window(now=now, snapshot=snapshot)
-    totals = seller_totals(cutoff=now, seller_ids=None)
-    ids = sorted(totals)
+    figures = seller_figures(window=window, seller_ids=None)
+    ids = sorted(figures)
     size = chunk_size()
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]
-        metrics = seller_metrics(seller_ids=chunk, window=window, totals=totals)
+        metrics = seller_metrics(seller_ids=chunk, window=window, figures=figures)
         _store(
             [
                 _row(seller_id=pk, as_of=now, snapshot=snapshot, metrics=values)

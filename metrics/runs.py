@@ -25,6 +25,8 @@ the same steps spread over workers. Memory stays bounded by one chunk either way
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -38,19 +40,13 @@ from django.utils import timezone
 
 from orders.models import Seller
 
-from .compute import (
-    Totals,
-    seller_metrics,
-    seller_totals,
-    store_run_totals,
-    stored_run_totals,
-)
+from .compute import Figures, seller_figures, seller_metrics, store_run_figures, stored_run_figures
 from .grading import GradeResult, PolicySnapshot, exact_to_json, grade, result_to_json
 from .models import (
     EvaluationRun,
     GradePolicy,
     RunChunk,
-    RunSellerTotal,
+    RunSellerFigures,
     RunStatus,
     RunTrigger,
     SellerEvaluation,
@@ -229,10 +225,12 @@ def prepare_run(*, run_id: int) -> list[int]:
                 run.policy = policy
                 run.policy_snapshot = snapshot_of(policy).to_json()
             run.started_at = now
-            period = Period.parse(run.period)
-            RunSellerTotal.objects.filter(run_id=run_id).delete()
+            snapshot = PolicySnapshot.from_json(run.policy_snapshot)
+            window = policy_window(period=Period.parse(run.period), snapshot=snapshot)
+            RunSellerFigures.objects.filter(run_id=run_id).delete()
             StagedEvaluation.objects.filter(run_id=run_id).delete()
-            store_run_totals(run_id=run_id, cutoff=period.cutoff)
+            _more_work_mem()
+            store_run_figures(run_id=run_id, window=window)
             run.chunks_total = _cut_chunks(run_id=run_id)
         run.status = RunStatus.RUNNING
         run.heartbeat_at = now
@@ -265,7 +263,7 @@ def prepare_run(*, run_id: int) -> list[int]:
 def _cut_chunks(*, run_id: int) -> int:
     """RunChunk rows of ``chunk_size()`` sellers each, by primary key, over the run's sellers."""
     ids = list(
-        RunSellerTotal.objects.filter(run_id=run_id)
+        RunSellerFigures.objects.filter(run_id=run_id)
         .order_by("seller_id")
         .values_list("seller_id", flat=True)
     )
@@ -297,11 +295,11 @@ def compute_chunk(*, run_id: int, index: int) -> bool:
         _heartbeat(run_id=run_id)
         period = Period.parse(run.period)
         snapshot = PolicySnapshot.from_json(run.policy_snapshot)
-        totals = stored_run_totals_in_range(
+        figures = stored_run_figures(
             run_id=run_id, first=chunk.first_seller_id, last=chunk.last_seller_id
         )
         graded = grade_sellers(
-            seller_ids=sorted(totals), period=period, snapshot=snapshot, totals=totals
+            seller_ids=list(figures), period=period, snapshot=snapshot, figures=figures
         )
         rows = [_staged_row(run_id=run_id, item=item, snapshot=snapshot) for item in graded]
         with transaction.atomic():
@@ -312,20 +310,68 @@ def compute_chunk(*, run_id: int, index: int) -> bool:
                     seller_id__gte=chunk.first_seller_id,
                     seller_id__lte=chunk.last_seller_id,
                 ).delete()
-                StagedEvaluation.objects.bulk_create(rows, batch_size=INSERT_BATCH_SIZE)
+                _stage(rows)
                 locked.done_at = timezone.now()
                 locked.save(update_fields=["done_at"])
         _heartbeat(run_id=run_id)
     return not RunChunk.objects.filter(run_id=run_id, done_at__isnull=True).exists()
 
 
-def stored_run_totals_in_range(*, run_id: int, first: int, last: int) -> dict[int, Totals]:
-    ids = list(
-        RunSellerTotal.objects.filter(
-            run_id=run_id, seller_id__gte=first, seller_id__lte=last
-        ).values_list("seller_id", flat=True)
+def _stage(rows: list[StagedEvaluation]) -> None:
+    """Insert a chunk's staged rows: COPY on PostgreSQL, bulk INSERTs elsewhere.
+
+    Measured at scale S, 2,000 rows of ~2.3 kB of JSON each: bulk_create 0.22 s (Django's JSON
+    adaptation row by row), COPY of the same rows 0.06 s.
+    """
+    if connection.vendor != "postgresql":
+        StagedEvaluation.objects.bulk_create(rows, batch_size=INSERT_BATCH_SIZE)
+        return
+    lines = (
+        ",".join(
+            _csv_field(value)
+            for value in (
+                row.run_id,
+                row.seller_id,
+                row.level,
+                row.level_rank,
+                row.computed_level,
+                row.previous_level,
+                "t" if row.at_risk else "f",
+                row.grace_used,
+                json.dumps(row.metrics),
+                json.dumps(row.criteria),
+                None if row.next_level is None else json.dumps(row.next_level),
+            )
+        )
+        for row in rows
     )
-    return stored_run_totals(run_id=run_id, seller_ids=ids)
+    buffer = io.StringIO("\n".join(lines) + "\n")
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in ("run_id", *_STAGED_COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(  # the psycopg2 cursor under Django's wrapper
+            f"COPY {quote(StagedEvaluation._meta.db_table)} ({columns}) FROM STDIN (FORMAT csv)",
+            buffer,
+        )
+
+
+def _csv_field(value: Any) -> str:
+    """COPY's CSV: NULL is an unquoted empty field, so every text is quoted (even empty)."""
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    return '"' + str(value).replace('"', '""') + '"'
+
+
+def _more_work_mem() -> None:
+    """The run's one pass over every order groups by (seller, buyer): ~440,000 groups at 1M
+    orders, which spill to disk at PostgreSQL's default 4 MB (measured: see settings)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('work_mem', %s, true)", [settings.EVALUATION_WORK_MEM]
+            )
 
 
 def finalize_run(*, run_id: int) -> EvaluationRun:
@@ -368,7 +414,7 @@ def finalize_run(*, run_id: int) -> EvaluationRun:
             ]
         )
         StagedEvaluation.objects.filter(run_id=run_id).delete()
-        RunSellerTotal.objects.filter(run_id=run_id).delete()
+        RunSellerFigures.objects.filter(run_id=run_id).delete()
     return run
 
 
@@ -448,12 +494,12 @@ def grade_sellers(
     seller_ids: Sequence[int],
     period: Period,
     snapshot: PolicySnapshot,
-    totals: dict[int, Totals] | None = None,
+    figures: dict[int, Figures] | None = None,
 ) -> list[SellerGrade]:
     """Metrics and grade of these sellers for ``period`` (reads only): the engine's queries,
     one for the external ids and one for the levels held."""
     window = policy_window(period=period, snapshot=snapshot)
-    metrics_by_id = seller_metrics(seller_ids=seller_ids, window=window, totals=totals)
+    metrics_by_id = seller_metrics(seller_ids=seller_ids, window=window, figures=figures)
     external_ids = dict(
         Seller.objects.filter(pk__in=list(metrics_by_id)).values_list("pk", "external_id")
     )
@@ -468,10 +514,14 @@ def grade_sellers(
 
 def grade_period(*, period: Period, snapshot: PolicySnapshot) -> Iterator[SellerGrade]:
     """Every seller's grade for ``period`` without storing anything (a dry run), chunk by chunk;
-    the all-time totals are read once for all sellers."""
-    totals = seller_totals(cutoff=period.cutoff, seller_ids=None)
-    for chunk in _chunks(sorted(totals), chunk_size()):
-        yield from grade_sellers(seller_ids=chunk, period=period, snapshot=snapshot, totals=totals)
+    the order and review figures are read once for all sellers."""
+    figures = seller_figures(
+        window=policy_window(period=period, snapshot=snapshot), seller_ids=None
+    )
+    for chunk in _chunks(sorted(figures), chunk_size()):
+        yield from grade_sellers(
+            seller_ids=chunk, period=period, snapshot=snapshot, figures=figures
+        )
 
 
 def held_levels(*, seller_ids: Sequence[int], period: Period) -> dict[int, tuple[str | None, int]]:
@@ -626,7 +676,7 @@ def mark_failed(*, run_id: int, error: str) -> None:
             )
             if updated:
                 StagedEvaluation.objects.filter(run_id=run_id).delete()
-                RunSellerTotal.objects.filter(run_id=run_id).delete()
+                RunSellerFigures.objects.filter(run_id=run_id).delete()
                 RunChunk.objects.filter(run_id=run_id).delete()
     except DatabaseError:
         # The connection itself is gone (the very error being reported): the task's retry or

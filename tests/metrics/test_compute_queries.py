@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from metrics.compute import QUERIES_PER_CHUNK, seller_metrics, seller_totals
+from metrics.compute import QUERIES_PER_CHUNK, seller_figures, seller_metrics
 from metrics.periods import Period, window_for_period
 from tests.factories import MessageFactory, OrderFactory, ReviewFactory, SellerFactory, aware
 
@@ -40,12 +40,12 @@ def window():
     )
 
 
-def test_one_seller_and_fifty_sellers_take_the_same_five_queries(
+def test_one_seller_and_fifty_sellers_take_the_same_two_queries(
     db, window, django_assert_num_queries
 ):
     sellers = [given_active_seller(i) for i in range(50)]
 
-    # the totals, then window orders, repeat buyers, window reviews and inquiries
+    # the order and review figures, then the inquiries
     with django_assert_num_queries(QUERIES_PER_CHUNK + 1):
         one = seller_metrics(seller_ids=[sellers[0].pk], window=window)
     with django_assert_num_queries(QUERIES_PER_CHUNK + 1):
@@ -53,16 +53,16 @@ def test_one_seller_and_fifty_sellers_take_the_same_five_queries(
 
     assert len(one) == 1
     assert len(fifty) == 50
-    assert QUERIES_PER_CHUNK == 4
+    assert QUERIES_PER_CHUNK == 1
 
 
-def test_a_chunk_with_its_totals_in_hand_takes_four_queries(db, window, django_assert_num_queries):
+def test_a_chunk_with_its_figures_in_hand_takes_one_query(db, window, django_assert_num_queries):
     sellers = [given_active_seller(i) for i in range(20)]
     ids = [s.pk for s in sellers]
-    totals = seller_totals(cutoff=window.cutoff, seller_ids=ids)
+    figures = seller_figures(window=window, seller_ids=ids)
 
-    with django_assert_num_queries(4):
-        chunk = seller_metrics(seller_ids=ids, window=window, totals=totals)
+    with django_assert_num_queries(1):
+        chunk = seller_metrics(seller_ids=ids, window=window, figures=figures)
 
     assert chunk == seller_metrics(seller_ids=ids, window=window)
 

@@ -174,3 +174,14 @@ def test_a_live_run_is_not_taken_over(settings):
 
     assert runs.stale_runs() == []
     assert runs.take_over(run=run) is False
+
+
+def test_level_names_with_quotes_commas_and_backslashes_survive_staging():
+    policy = given_policy()
+    policy.levels.filter(name="Silver").update(name='Pro, "Top" \\N')
+    given_sellers(2)
+
+    outcome = runs.evaluate_period(period=OCT)
+
+    assert set(levels_of(OCT).values()) == {'Pro, "Top" \\N'}
+    assert outcome.level_counts['Pro, "Top" \\N'] == 2
