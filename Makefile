@@ -17,7 +17,7 @@ SQLITE_TESTS := tests/metrics/test_compute_inquiries.py tests/metrics/test_compu
 	tests/metrics/test_evidence_selectors.py tests/metrics/test_oracle_property.py \
 	tests/metrics/test_runs_fanout.py tests/metrics/test_preview_month_to_date.py
 
-.PHONY: install run test lint bench services clean
+.PHONY: install run test lint bench bench-evaluate services clean
 
 $(VENV)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -53,6 +53,11 @@ test: install services lint
 
 bench: install services
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m bench.ingest
+
+# The evaluation engine against a hand-written SQL floor on a generated marketplace in its own
+# scratch database: make bench-evaluate [SCALE=XS|S|L] [BENCH_ARGS=--keep-data]
+bench-evaluate: install services
+	$(PY) -m bench.evaluate --scale $(or $(SCALE),S) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

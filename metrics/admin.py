@@ -370,15 +370,32 @@ class EvaluationRunAdmin(admin.ModelAdmin):
         "status",
         "trigger",
         "policy",
+        "progress",
         "seller_count",
         "level_counts",
         "started_at",
+        "heartbeat_at",
         "finished_at",
     ]
     list_filter = ["status", "trigger", "period"]
     list_select_related = ["policy"]
     search_fields = ["period"]
     actions = ["rerun_periods"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EvaluationRun]:
+        from .runs import with_progress
+
+        return with_progress(super().get_queryset(request))
+
+    @admin.display(description="progress")
+    def progress(self, run: EvaluationRun) -> str:
+        """Chunks staged of the run's chunks (SPEC §7 progress), and the sellers in them."""
+        from .runs import progress
+
+        done = progress(run)
+        if not done.chunks_total:
+            return "–"
+        return f"{done.chunks_done}/{done.chunks_total} chunks, {done.sellers_done} sellers"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,31 +1,33 @@
-"""Set-based computation of every metric of SPEC §4 for a chunk of sellers.
+"""Set-based computation of every metric of SPEC §4.
 
-``seller_metrics`` runs exactly ``QUERIES_PER_CHUNK`` (4) queries whatever the chunk size:
+Two statements, whose cost follows the window and the sellers:
 
-1. sellers: ``joined_at`` and the revenue RANK over ALL sellers of the database (raw SQL, the
-   rank has to be computed before restricting to the chunk);
-2. orders: one ``GROUP BY seller`` with ``COUNT/SUM(...) FILTER (WHERE ...)`` for every order
-   figure, including repeat buyers (a correlated ``EXISTS``);
-3. reviews: one ``GROUP BY seller`` likewise;
-4. inquiries: one pass over the chunk's messages with window functions (``LAG`` to find the
-   inquiries, ``MIN(...) OVER (ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)`` for the first
-   seller reply), returning one row per inquiry of the window; counts and the median are taken
-   in Python from those rows.
+1. figures (``seller_figures`` / ``store_run_figures``): every order and review figure, the
+   all-time ones (completed orders, revenue and its RANK over all sellers, unique buyers,
+   review count) and the window ones (sales, finished / delivered orders, repeat buyers,
+   reviews), in one statement: one GROUP BY seller and one GROUP BY (seller, buyer) over the
+   orders, one GROUP BY seller over the reviews. A run pays it ONCE and stores the result per
+   seller (``RunSellerFigures``); the live preview runs it for one seller.
+2. inquiries (``_inquiry_counts``), per chunk of sellers: only the messages in
+   [window start − response window, cutoff) are read through the (seller, sent_at) index, with
+   one backward index step per conversation for the message just before the slice; window
+   functions find the inquiries and each one's first seller reply, and PostgreSQL counts them and
+   takes the median in SQL (SQLite reads the rows and counts them here).
 
-The raw SQL runs unchanged on PostgreSQL and SQLite, and the results are identical on both:
-money is summed as integer cents (SQLite would otherwise sum floats), timestamps are compared
-as the backend stores them (Django stores UTC text on SQLite, whose order is time order), and
-every derived value is an exact ``int`` / ``Decimal`` / ``Fraction`` built in Python
+The SQL runs unchanged on PostgreSQL and SQLite, and the results are identical on both: money is
+summed as integer cents (SQLite would otherwise sum floats), timestamps are compared as the
+backend stores them (Django stores UTC text on SQLite, whose order is time order), and every
+derived value is an exact ``int`` / ``Decimal`` / ``Fraction`` built in Python
 (``metrics/registry.py``: the exact-value contract).
 
-``metrics.evidence`` lists the items behind the same counts with the same filters
-(``finished_q``, ``delivered_q``, ...), so evidence and metrics cannot drift apart.
+``metrics.evidence`` lists the items behind the same counts with the same definitions
+(``finished_q``, ``delivered_q``, ``window_inquiries``, ...); the independent oracle of
+tests/oracle.py checks both against SPEC §4.
 
-Chunk size (measured on PostgreSQL 15, 2 busy cores, 2,000 sellers × 50 orders × 100
-messages): query 1 costs the same whatever the chunk (~0.1–0.2 s: it aggregates every completed
-order), so chunks of 100 ran at ~200–400 sellers/s and chunks of 500–2,000 at ~500–900
-sellers/s. With PostgreSQL's JIT on (the default), big chunks can pass ``jit_above_cost`` and
-spend ~2 s compiling one query; ``-c jit=off`` in the connection options avoids that.
+Measured at scale S (10,000 sellers, 1M orders, 3M messages, 400k reviews, 24 months; see
+README "Benchmarks" for the whole run against a hand-written SQL floor): figures ~1.4 s,
+inquiries ~1.8 s for all chunks whatever the chunk size from 500 to 10,000 sellers. PostgreSQL's
+JIT is off (``-c jit=off``): it compiled for seconds on queries that run in a fraction of that.
 """
 
 from __future__ import annotations

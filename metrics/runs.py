@@ -666,22 +666,31 @@ def _relink_following_period(*, period: Period) -> None:
 
 
 def mark_failed(*, run_id: int, error: str) -> None:
-    """Mark a run failed with its error (never a succeeded one); its working rows go."""
+    """Mark a run failed with its error (never a succeeded one), then drop its working rows.
+
+    The status is written first, on its own: a cleanup that fails (a broken schema, the very
+    error being reported) must not leave the run open and its period blocked.
+    """
+    try:
+        updated = (
+            EvaluationRun.objects.filter(pk=run_id)
+            .exclude(status=RunStatus.SUCCEEDED)
+            .update(status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:2000])
+        )
+    except DatabaseError:
+        # The connection itself is gone: the task's retry or the stale-run sweep will see the
+        # run still open.
+        logger.exception("Could not mark evaluation run %s failed", run_id)
+        return
+    if not updated:
+        return
     try:
         with transaction.atomic():
-            updated = (
-                EvaluationRun.objects.filter(pk=run_id)
-                .exclude(status=RunStatus.SUCCEEDED)
-                .update(status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:2000])
-            )
-            if updated:
-                StagedEvaluation.objects.filter(run_id=run_id).delete()
-                RunSellerFigures.objects.filter(run_id=run_id).delete()
-                RunChunk.objects.filter(run_id=run_id).delete()
+            StagedEvaluation.objects.filter(run_id=run_id).delete()
+            RunSellerFigures.objects.filter(run_id=run_id).delete()
+            RunChunk.objects.filter(run_id=run_id).delete()
     except DatabaseError:
-        # The connection itself is gone (the very error being reported): the task's retry or
-        # the stale-run sweep will see the run still running.
-        logger.exception("Could not mark evaluation run %s failed", run_id)
+        logger.exception("Could not drop the working rows of failed run %s", run_id)
 
 
 def _stale_q(now: datetime) -> Q:

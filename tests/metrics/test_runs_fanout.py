@@ -185,3 +185,15 @@ def test_level_names_with_quotes_commas_and_backslashes_survive_staging():
 
     assert set(levels_of(OCT).values()) == {'Pro, "Top" \\N'}
     assert outcome.level_counts['Pro, "Top" \\N'] == 2
+
+
+def test_admin_lists_runs_with_their_progress(admin_client, small_chunks):
+    given_policy()
+    given_sellers(5)
+    run = runs.start_run(period=OCT, trigger="manual")
+    runs.prepare_run(run_id=run.pk)
+    runs.compute_chunk(run_id=run.pk, index=0)
+
+    page = admin_client.get("/admin/metrics/evaluationrun/").content.decode()
+
+    assert "1/3 chunks, 2 sellers" in page

@@ -1,0 +1,276 @@
+"""The SQL floor: every metric of SPEC §4 for every seller, hand-written from the SPEC.
+
+Independent of ``metrics/compute.py`` by design (it was not read): a second reading of the SPEC
+that the engine's stored results are checked against, and the fastest plain SQL we could write
+for the same job, the yardstick of the engine's timings.
+
+Three set-based parts in one statement:
+
+* orders (with their reviews) in one scan, grouped by (seller, buyer) first, so that unique
+  buyers and repeat buyers fall out of the same pass as the counts;
+* messages read only where an inquiry of the window or its reply can be: [window start −
+  response window, cutoff) (by one scan or the (seller_id, sent_at) index, as the planner
+  finds cheaper; at scale S the scan), walked once per conversation in (sent_at, id) order;
+  for a conversation whose first message in that slice is a buyer's, the one message just
+  before the slice (by the (seller_id, conversation, sent_at, id) index) decides whether it
+  is an inquiry;
+* a rank over the per-seller revenues.
+
+Exact values come back (counts, numeric sums, the two middle response times) and are turned
+into ``int`` / ``Decimal`` / ``Fraction`` in Python, never through a float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from .common import Period, Policy
+
+ExactValue = int | Decimal | Fraction | None
+Metrics = dict[str, ExactValue]
+
+METRIC_KEYS = (
+    "completed_orders",
+    "revenue",
+    "review_count",
+    "revenue_rank",
+    "ranked_sellers",
+    "revenue_top_percent",
+    "unique_buyers",
+    "tenure_days",
+    "inquiries",
+    "answered_in_time",
+    "response_rate",
+    "window_completed_orders",
+    "window_revenue",
+    "finished_orders",
+    "success_rate",
+    "cancellation_rate",
+    "seller_cancellation_rate",
+    "delivered_orders",
+    "on_time_rate",
+    "window_review_count",
+    "average_rating",
+    "negative_review_rate",
+    "median_first_response_minutes",
+    "repeat_buyer_rate",
+)
+INT_KEYS = frozenset(
+    {
+        "completed_orders",
+        "review_count",
+        "revenue_rank",
+        "ranked_sellers",
+        "unique_buyers",
+        "tenure_days",
+        "inquiries",
+        "answered_in_time",
+        "window_completed_orders",
+        "finished_orders",
+        "delivered_orders",
+        "window_review_count",
+    }
+)
+MONEY_KEYS = frozenset({"revenue", "window_revenue"})
+FRACTION_KEYS = frozenset(METRIC_KEYS) - INT_KEYS - MONEY_KEYS
+
+# %(cutoff)s, %(ws)s (window start; '-infinity' for all time), %(lo)s = ws − response window,
+# %(response)s (an interval). Every "in the window" is [ws, cutoff).
+FLOOR_SQL = """
+WITH order_agg AS (
+    SELECT o.seller_id,
+        count(*) FILTER (WHERE o.completed_at < %(cutoff)s) AS completed_orders,
+        sum(o.amount) FILTER (WHERE o.completed_at < %(cutoff)s) AS revenue,
+        count(*) FILTER (WHERE o.completed_at >= %(ws)s AND o.completed_at < %(cutoff)s)
+            AS window_completed_orders,
+        sum(o.amount) FILTER (WHERE o.completed_at >= %(ws)s AND o.completed_at < %(cutoff)s)
+            AS window_revenue,
+        count(*) FILTER (WHERE NOT o.excluded_from_metrics
+                         AND o.completed_at >= %(ws)s AND o.completed_at < %(cutoff)s)
+            AS f_completed,
+        count(*) FILTER (WHERE NOT o.excluded_from_metrics
+                         AND o.cancelled_at >= %(ws)s AND o.cancelled_at < %(cutoff)s)
+            AS f_cancelled,
+        count(*) FILTER (WHERE NOT o.excluded_from_metrics AND o.cancelled_by = 'seller'
+                         AND o.cancelled_at >= %(ws)s AND o.cancelled_at < %(cutoff)s)
+            AS f_seller_cancelled,
+        count(*) FILTER (WHERE NOT o.excluded_from_metrics
+                         AND o.delivered_at >= %(ws)s AND o.delivered_at < %(cutoff)s)
+            AS delivered,
+        count(*) FILTER (WHERE NOT o.excluded_from_metrics
+                         AND o.delivered_at >= %(ws)s AND o.delivered_at < %(cutoff)s
+                         AND (o.due_at IS NULL OR o.delivered_at <= o.due_at))
+            AS on_time,
+        count(r.id) AS reviews,
+        count(r.id) FILTER (WHERE NOT o.excluded_from_metrics AND r.created_at >= %(ws)s)
+            AS w_reviews,
+        sum(r.rating) FILTER (WHERE NOT o.excluded_from_metrics AND r.created_at >= %(ws)s)
+            AS w_rating_sum,
+        count(r.id) FILTER (WHERE NOT o.excluded_from_metrics AND r.created_at >= %(ws)s
+                            AND r.rating <= 2)
+            AS w_negative
+    FROM orders_order o
+    LEFT JOIN reviews_review r ON r.order_id = o.id AND r.created_at < %(cutoff)s
+    GROUP BY o.seller_id
+), per_buyer AS (
+    -- Only orders that make a buyer: completed before the cutoff, or created in the window.
+    SELECT o.seller_id,
+        bool_or(o.completed_at < %(cutoff)s) AS bought,
+        max(o.created_at) FILTER (WHERE NOT o.excluded_from_metrics AND o.created_at >= %(ws)s)
+            AS last_window_order,
+        min(o.completed_at) FILTER (WHERE NOT o.excluded_from_metrics) AS first_completed
+    FROM orders_order o
+    WHERE o.completed_at < %(cutoff)s OR (o.created_at >= %(ws)s AND o.created_at < %(cutoff)s)
+    GROUP BY o.seller_id, o.buyer
+), buyer_agg AS (
+    SELECT seller_id,
+        count(*) FILTER (WHERE bought) AS unique_buyers,
+        count(last_window_order) AS window_buyers,
+        -- "completed before" is strict; a first completion at or after the cutoff is after
+        -- every window order, so never counts
+        count(*) FILTER (WHERE first_completed < last_window_order) AS repeat_buyers
+    FROM per_buyer
+    GROUP BY seller_id
+), slice AS (
+    -- Every inquiry of the window has its deadline in [ws, cutoff), so was sent in
+    -- [ws - response window, cutoff); its reply counts only before the cutoff.
+    SELECT m.id, m.seller_id, m.conversation, m.sender, m.sent_at
+    FROM orders_seller s
+    JOIN orders_message m
+      ON m.seller_id = s.id AND m.sent_at >= %(lo)s AND m.sent_at < %(cutoff)s
+), walked AS (
+    SELECT q.*,
+        lag(q.sender) OVER forward AS prev_sender,
+        row_number() OVER forward AS rn,
+        -- the first seller message after this one (in (sent_at, id) order) in the slice
+        min(q.sent_at) FILTER (WHERE q.sender = 'seller') OVER (
+            forward ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS reply_at
+    FROM slice q
+    WINDOW forward AS (PARTITION BY q.seller_id, q.conversation ORDER BY q.sent_at, q.id)
+), inquiries AS (
+    SELECT w.seller_id, w.sent_at, w.reply_at
+    FROM walked w
+    WHERE w.sender = 'buyer'
+      AND w.sent_at + %(response)s::interval >= %(ws)s
+      AND w.sent_at + %(response)s::interval < %(cutoff)s
+      AND CASE WHEN w.rn > 1 THEN w.prev_sender = 'seller'
+               -- first in the slice: look at the one message just before it, if any
+               ELSE (SELECT p.sender FROM orders_message p
+                     WHERE p.seller_id = w.seller_id AND p.conversation = w.conversation
+                       AND p.sent_at < %(lo)s
+                     ORDER BY p.sent_at DESC, p.id DESC LIMIT 1) IS DISTINCT FROM 'buyer'
+          END
+), inquiry_agg AS (
+    SELECT seller_id, count(*) AS inquiries,
+        count(*) FILTER (WHERE reply_at <= sent_at + %(response)s::interval) AS answered
+    FROM inquiries
+    GROUP BY seller_id
+), middle AS (
+    SELECT seller_id, sum(seconds) AS middle_sum, count(*) AS middle_count
+    FROM (
+        SELECT seller_id, EXTRACT(EPOCH FROM reply_at - sent_at) AS seconds,
+            row_number() OVER (PARTITION BY seller_id ORDER BY reply_at - sent_at) AS k,
+            count(*) OVER (PARTITION BY seller_id) AS n
+        FROM inquiries
+        WHERE reply_at IS NOT NULL
+    ) x
+    WHERE k IN ((n + 1) / 2, (n + 2) / 2)
+    GROUP BY seller_id
+)
+SELECT s.id, s.joined_at,
+    coalesce(o.completed_orders, 0), coalesce(o.revenue, 0), coalesce(o.reviews, 0),
+    CASE WHEN coalesce(o.completed_orders, 0) > 0
+         THEN rank() OVER (PARTITION BY coalesce(o.completed_orders, 0) > 0
+                           ORDER BY coalesce(o.revenue, 0) DESC) END,
+    count(*) FILTER (WHERE coalesce(o.completed_orders, 0) > 0) OVER (),
+    coalesce(b.unique_buyers, 0),
+    coalesce(i.inquiries, 0), coalesce(i.answered, 0),
+    coalesce(o.window_completed_orders, 0), coalesce(o.window_revenue, 0),
+    coalesce(o.f_completed, 0), coalesce(o.f_cancelled, 0), coalesce(o.f_seller_cancelled, 0),
+    coalesce(o.delivered, 0), coalesce(o.on_time, 0),
+    coalesce(o.w_reviews, 0), coalesce(o.w_rating_sum, 0), coalesce(o.w_negative, 0),
+    md.middle_sum, md.middle_count,
+    coalesce(b.window_buyers, 0), coalesce(b.repeat_buyers, 0)
+FROM orders_seller s
+LEFT JOIN order_agg o ON o.seller_id = s.id
+LEFT JOIN buyer_agg b ON b.seller_id = s.id
+LEFT JOIN inquiry_agg i ON i.seller_id = s.id
+LEFT JOIN middle md ON md.seller_id = s.id
+"""
+
+
+@dataclass(frozen=True)
+class FloorParams:
+    cutoff: str
+    ws: str
+    lo: str
+    response: str
+
+    @classmethod
+    def of(cls, period: Period, policy: Policy) -> FloorParams:
+        start = policy.window_start(period)
+        hours = timedelta(hours=policy.response_window_hours)
+        return cls(
+            cutoff=period.cutoff.isoformat(),
+            ws=start.isoformat() if start else "-infinity",
+            lo=(start - hours).isoformat() if start else "-infinity",
+            response=f"{policy.response_window_hours} hours",
+        )
+
+
+def fetch(cursor: Any, *, period: Period, policy: Policy) -> list[tuple[Any, ...]]:
+    """Run the floor statement; the raw rows (this is what the benchmark times)."""
+    params = FloorParams.of(period, policy)
+    cursor.execute(FLOOR_SQL, params.__dict__)
+    return list(cursor.fetchall())
+
+
+def rate(part: int, whole: int) -> Fraction | None:
+    return Fraction(100 * part, whole) if whole else None
+
+
+def to_metrics(rows: list[tuple[Any, ...]], *, period: Period) -> dict[int, Metrics]:
+    """Raw floor rows → exact metrics per seller id (SPEC §4 keys and kinds)."""
+    cutoff = period.cutoff
+    result: dict[int, Metrics] = {}
+    for row in rows:
+        (seller_id, joined_at, completed, revenue, reviews, rank, ranked, buyers, inquiries,
+         answered, w_completed, w_revenue, f_completed, f_cancelled, f_seller_cancelled,
+         delivered, on_time, w_reviews, w_rating_sum, w_negative, middle_sum, middle_count,
+         window_buyers, repeat_buyers) = row  # fmt: skip
+        finished = int(f_completed) + int(f_cancelled)
+        median = Fraction(Decimal(middle_sum)) / (int(middle_count) * 60) if middle_count else None
+        tenure = max(0, (cutoff - joined_at) // timedelta(days=1))
+        result[int(seller_id)] = {
+            "completed_orders": int(completed),
+            "revenue": Decimal(revenue),
+            "review_count": int(reviews),
+            "revenue_rank": int(rank) if rank is not None else None,
+            "ranked_sellers": int(ranked),
+            "revenue_top_percent": Fraction(100 * int(rank), int(ranked))
+            if rank is not None
+            else None,
+            "unique_buyers": int(buyers),
+            "tenure_days": int(tenure),
+            "inquiries": int(inquiries),
+            "answered_in_time": int(answered),
+            "response_rate": rate(int(answered), int(inquiries)),
+            "window_completed_orders": int(w_completed),
+            "window_revenue": Decimal(w_revenue),
+            "finished_orders": finished,
+            "success_rate": rate(int(f_completed), finished),
+            "cancellation_rate": rate(int(f_cancelled), finished),
+            "seller_cancellation_rate": rate(int(f_seller_cancelled), finished),
+            "delivered_orders": int(delivered),
+            "on_time_rate": rate(int(on_time), int(delivered)),
+            "window_review_count": int(w_reviews),
+            "average_rating": Fraction(int(w_rating_sum), int(w_reviews)) if w_reviews else None,
+            "negative_review_rate": rate(int(w_negative), int(w_reviews)),
+            "median_first_response_minutes": median,
+            "repeat_buyer_rate": rate(int(repeat_buyers), int(window_buyers)),
+        }
+    return result
