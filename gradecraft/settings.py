@@ -143,6 +143,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Sellers per evaluation chunk task (metrics.runs); measured with bench/evaluate at scale S:
 # see README "Benchmarks".
 EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=1000)
+# Threads computing the next chunks' inquiries ahead while an in-process run (manage.py
+# evaluate) grades one: the database works on both cores meanwhile.
+EVALUATION_THREADS = env.int("EVALUATION_THREADS", default=2)
 # work_mem of the run's one pass over all orders (PostgreSQL; SET LOCAL in that transaction).
 EVALUATION_WORK_MEM = env.str("EVALUATION_WORK_MEM", default="256MB")
 # An open run with no heartbeat for this long is taken over (sweep every minute, or a new

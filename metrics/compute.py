@@ -8,7 +8,7 @@ Two statements, whose cost follows the window and the sellers:
    reviews), in one statement: one GROUP BY seller and one GROUP BY (seller, buyer) over the
    orders, one GROUP BY seller over the reviews. A run pays it ONCE and stores the result per
    seller (``RunSellerFigures``); the live preview runs it for one seller.
-2. inquiries (``_inquiry_counts``), per chunk of sellers: only the messages in
+2. inquiries (``inquiry_counts``), per chunk of sellers: only the messages in
    [window start − response window, cutoff) are read through the (seller, sent_at) index, with
    one backward index step per conversation for the message just before the slice; window
    functions find the inquiries and each one's first seller reply, and PostgreSQL counts them and
@@ -223,28 +223,27 @@ WITH slice AS (
     FROM {message} m
     WHERE m.seller_id IN ({seller_ids}) AND m.sent_at < %(cutoff)s {slice_lower} {conversation}
 ), walked AS (
+    -- One pass over each conversation, newest message first (one sort): LEAD is the message
+    -- before this one (NULL for the first in the slice); the running MIN of the seller
+    -- messages seen so far is the first seller reply after this one. The frame is anchored at
+    -- the partition start, so MIN is carried from row to row ("ROWS BETWEEN 1 FOLLOWING AND
+    -- UNBOUNDED FOLLOWING" in time order would restart it at every row: quadratic).
     SELECT s.seller_id, s.id, s.conversation, s.sender, s.sent_at,
-           LAG(s.sender) OVER (
-               PARTITION BY s.seller_id, s.conversation ORDER BY s.sent_at, s.id
-           ) AS previous_sender,
-           ROW_NUMBER() OVER (
-               PARTITION BY s.seller_id, s.conversation ORDER BY s.sent_at, s.id
-           ) AS position,
-           -- The first seller message after this one. Written over the reversed order with a
-           -- frame anchored at the partition start, so the running MIN is carried from row to
-           -- row; "ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING" restarts MIN (it has no
-           -- inverse) at every row: quadratic in the length of a conversation.
+           LEAD(s.sender) OVER newest_first AS previous_sender,
+           LEAD(s.id) OVER newest_first AS previous_id,
            MIN(CASE WHEN s.sender = %(seller)s THEN s.sent_at END) OVER (
-               PARTITION BY s.seller_id, s.conversation ORDER BY s.sent_at DESC, s.id DESC
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+               newest_first ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
            ) AS first_reply_at
     FROM slice s
+    WINDOW newest_first AS (
+        PARTITION BY s.seller_id, s.conversation ORDER BY s.sent_at DESC, s.id DESC
+    )
 ), inquiries AS (
     SELECT w.seller_id, w.id, w.conversation, w.sent_at, w.first_reply_at
     FROM walked w
     WHERE w.sender = %(buyer)s AND w.sent_at < %(last_sent)s {inquiry_lower}
       AND (CASE
-          WHEN w.position > 1 THEN w.previous_sender = %(seller)s
+          WHEN w.previous_id IS NOT NULL THEN w.previous_sender = %(seller)s
           ELSE {first_in_slice}
       END)
 )
@@ -359,7 +358,7 @@ class InquiryCounts:
     median_first_response_minutes: Fraction | None = None
 
 
-def _inquiry_counts(*, seller_ids: Sequence[int], window: Window) -> dict[int, InquiryCounts]:
+def inquiry_counts(*, seller_ids: Sequence[int], window: Window) -> dict[int, InquiryCounts]:
     """Per seller: inquiries, answered in time and the median first response (one query).
 
     PostgreSQL counts and takes the median in SQL; SQLite (the embedded default, no
@@ -679,12 +678,17 @@ def tenure_days(*, joined_at: datetime, cutoff: datetime) -> int:
 
 
 def seller_metrics(
-    *, seller_ids: Sequence[int], window: Window, figures: Mapping[int, Figures] | None = None
+    *,
+    seller_ids: Sequence[int],
+    window: Window,
+    figures: Mapping[int, Figures] | None = None,
+    inquiries: Mapping[int, InquiryCounts] | None = None,
 ) -> dict[int, Metrics]:
     """Every metric of SPEC §4 for a chunk of sellers, keyed by ``Seller.pk``.
 
     ``figures``: the sellers' order and review figures when the caller has them (a run reads
     them from ``stored_run_figures``); otherwise they are computed here (``seller_figures``).
+    ``inquiries``: likewise the sellers' ``inquiry_counts``.
     Then ``QUERIES_PER_CHUNK`` (1) window-bounded query for the inquiries, whatever
     ``len(seller_ids)`` (none for an empty chunk). Values follow ``metrics/registry.py``:
     ``int`` counts, ``Decimal`` money, ``Fraction`` rates/ratings/top-percent/minutes, ``None``
@@ -696,7 +700,7 @@ def seller_metrics(
         return {}
     if figures is None:
         figures = seller_figures(window=window, seller_ids=ids)
-    asked = _inquiry_counts(seller_ids=ids, window=window)
+    asked = inquiry_counts(seller_ids=ids, window=window) if inquiries is None else inquiries
 
     result: dict[int, Metrics] = {}
     no_inquiries = InquiryCounts()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from .registry import ExactValue, Metrics
 
@@ -209,6 +209,7 @@ def _evaluate(level: str, spec: CriterionSpec, metrics: Metrics) -> CriterionRes
 
 @lru_cache(maxsize=1024)
 def _fraction(threshold: Decimal) -> Fraction:
+    # Cached by value: Decimal("4.7") and Decimal("4.7000") share an entry, and the same Fraction.
     return Fraction(threshold)
 
 
@@ -302,6 +303,12 @@ def _next_level(
 
 def exact_to_json(value: ExactValue) -> int | str | None:
     """int → int, Decimal → "123.45", Fraction → "num/den" (always with a slash), None → None."""
+    kind = type(value)  # the exact types first: a run converts ~40 values a seller
+    if kind is int:
+        return cast(int, value)
+    if kind is Fraction:
+        fraction = cast(Fraction, value)
+        return f"{fraction.numerator}/{fraction.denominator}"
     if value is None:
         return None
     if isinstance(value, bool):

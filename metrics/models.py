@@ -119,6 +119,7 @@ class EvaluationRun(models.Model):
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
     chunks_total = models.PositiveIntegerField(default=0)
+    figures_stored_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -29,18 +29,27 @@ import io
 import json
 import logging
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from orders.models import Seller
 
-from .compute import Figures, seller_figures, seller_metrics, store_run_figures, stored_run_figures
+from .compute import (
+    Figures,
+    InquiryCounts,
+    inquiry_counts,
+    seller_figures,
+    seller_metrics,
+    store_run_figures,
+    stored_run_figures,
+)
 from .grading import GradeResult, PolicySnapshot, exact_to_json, grade, result_to_json
 from .models import (
     EvaluationRun,
@@ -206,31 +215,36 @@ def _enqueue(run: EvaluationRun) -> None:
 
 
 def prepare_run(*, run_id: int) -> list[int]:
-    """Claim the run and return the indexes of the chunks still to compute (see module).
+    """Claim the run, store its figures, and return the indexes of the chunks still to compute.
 
-    The first call snapshots the policy, stores the all-time totals and cuts the chunks, in one
-    transaction; a later call (a retry, a takeover) keeps all of that and returns the chunks
-    that are not done. A succeeded run returns [].
+    The first call snapshots the policy and cuts the chunks (``claim_run``), then stores every
+    seller's order and review figures (``store_figures``); a later call (a retry, a takeover)
+    keeps all of that and returns the chunks that are not done. A succeeded run returns [].
     """
+    pending = claim_run(run_id=run_id)
+    if pending:
+        store_figures(run_id=run_id)
+    return pending
+
+
+def claim_run(*, run_id: int) -> list[int]:
+    """Mark the run running (heartbeat now); the first time, snapshot the policy and cut the
+    sellers into chunks by primary key. One short transaction; returns the chunks not done."""
     with transaction.atomic():
         run = EvaluationRun.objects.select_for_update().get(pk=run_id)
         if run.status == RunStatus.SUCCEEDED:
             return []
         now = timezone.now()
-        first_time = not RunChunk.objects.filter(run_id=run_id).exists()
-        if first_time:
+        if not RunChunk.objects.filter(run_id=run_id).exists():
             if not run.policy_snapshot:
                 # A retried (failed) run keeps the policy it was first executed under.
                 policy: GradePolicy = active_policy()
                 run.policy = policy
                 run.policy_snapshot = snapshot_of(policy).to_json()
             run.started_at = now
-            snapshot = PolicySnapshot.from_json(run.policy_snapshot)
-            window = policy_window(period=Period.parse(run.period), snapshot=snapshot)
+            run.figures_stored_at = None
             RunSellerFigures.objects.filter(run_id=run_id).delete()
             StagedEvaluation.objects.filter(run_id=run_id).delete()
-            _more_work_mem()
-            store_run_figures(run_id=run_id, window=window)
             run.chunks_total = _cut_chunks(run_id=run_id)
         run.status = RunStatus.RUNNING
         run.heartbeat_at = now
@@ -248,6 +262,7 @@ def prepare_run(*, run_id: int) -> list[int]:
                         "policy",
                         "policy_snapshot",
                         "chunks_total",
+                        "figures_stored_at",
                     ]
                 )
         except IntegrityError as exc:
@@ -260,13 +275,29 @@ def prepare_run(*, run_id: int) -> list[int]:
     )
 
 
+def store_figures(*, run_id: int) -> None:
+    """The run's one pass over the orders and reviews (``compute.store_run_figures``), in one
+    transaction, unless a previous attempt stored them already."""
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().get(pk=run_id)
+        if run.figures_stored_at is not None or run.status != RunStatus.RUNNING:
+            return
+        window = policy_window(
+            period=Period.parse(run.period), snapshot=PolicySnapshot.from_json(run.policy_snapshot)
+        )
+        RunSellerFigures.objects.filter(run_id=run_id).delete()
+        _more_work_mem()
+        store_run_figures(run_id=run_id, window=window)
+        run.figures_stored_at = run.heartbeat_at = timezone.now()
+        run.save(update_fields=["figures_stored_at", "heartbeat_at"])
+
+
 def _cut_chunks(*, run_id: int) -> int:
-    """RunChunk rows of ``chunk_size()`` sellers each, by primary key, over the run's sellers."""
-    ids = list(
-        RunSellerFigures.objects.filter(run_id=run_id)
-        .order_by("seller_id")
-        .values_list("seller_id", flat=True)
-    )
+    """RunChunk rows of ``chunk_size()`` sellers each, by primary key, over every seller now.
+
+    A seller created later gets a higher key than every chunk's range: it waits for the next run.
+    """
+    ids = list(Seller.objects.order_by("pk").values_list("pk", flat=True))
     chunks = [
         RunChunk(
             run_id=run_id,
@@ -281,17 +312,25 @@ def _cut_chunks(*, run_id: int) -> int:
     return len(chunks)
 
 
-def compute_chunk(*, run_id: int, index: int) -> bool:
+def compute_chunk(
+    *, run_id: int, index: int, inquiries: dict[int, InquiryCounts] | None = None
+) -> bool:
     """Compute, grade and stage one chunk of the run; True when every chunk of it is done.
 
+    ``inquiries``: the chunk's inquiry counts when the caller computed them ahead
+    (``chunk_inquiries``; ``execute_run`` does, on other connections, while this one grades).
     Idempotent: a chunk already done is left alone; a chunk of a run that is no longer running
     (failed, or published by a duplicate) does nothing.
     """
-    run = EvaluationRun.objects.only("period", "status", "policy_snapshot").get(pk=run_id)
+    run = EvaluationRun.objects.only(
+        "period", "status", "policy_snapshot", "figures_stored_at"
+    ).get(pk=run_id)
     if run.status != RunStatus.RUNNING:
         return False
     chunk = RunChunk.objects.get(run_id=run_id, index=index)
     if chunk.done_at is None:
+        if run.figures_stored_at is None:  # never graded without them (idempotent)
+            store_figures(run_id=run_id)
         _heartbeat(run_id=run_id)
         period = Period.parse(run.period)
         snapshot = PolicySnapshot.from_json(run.policy_snapshot)
@@ -299,7 +338,11 @@ def compute_chunk(*, run_id: int, index: int) -> bool:
             run_id=run_id, first=chunk.first_seller_id, last=chunk.last_seller_id
         )
         graded = grade_sellers(
-            seller_ids=list(figures), period=period, snapshot=snapshot, figures=figures
+            seller_ids=list(figures),
+            period=period,
+            snapshot=snapshot,
+            figures=figures,
+            inquiries=inquiries,
         )
         rows = [_staged_row(run_id=run_id, item=item, snapshot=snapshot) for item in graded]
         with transaction.atomic():
@@ -447,11 +490,69 @@ def _publish_staged(*, run_id: int, period: Period) -> None:
         cursor.execute(sql, [str(period), now, run_id])
 
 
-def execute_run(*, run_id: int) -> EvaluationRun:
-    """Every step of the run in this process: prepare, each chunk, finalize (idempotent)."""
+def chunk_inquiries(*, run_id: int, index: int) -> dict[int, InquiryCounts]:
+    """The inquiry counts of one chunk of the run (reads only: safe on another connection)."""
+    run = EvaluationRun.objects.only("period", "policy_snapshot").get(pk=run_id)
+    chunk = RunChunk.objects.get(run_id=run_id, index=index)
+    window = policy_window(
+        period=Period.parse(run.period), snapshot=PolicySnapshot.from_json(run.policy_snapshot)
+    )
+    ids = list(
+        Seller.objects.filter(pk__gte=chunk.first_seller_id, pk__lte=chunk.last_seller_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return inquiry_counts(seller_ids=ids, window=window)
+
+
+# Chunks whose inquiries the threads compute while the figures pass runs (their counts are a few
+# integers a seller, so memory stays bounded); measured at scale S, the pass lasts about as long
+# as six or seven chunks' inquiries on two threads.
+EARLY_CHUNKS = 16
+
+
+def _on_own_connection(function: Any, **kwargs: Any) -> Any:
+    """Run ``function`` in a pool thread, closing the thread's database connection after."""
     try:
-        for index in prepare_run(run_id=run_id):
-            compute_chunk(run_id=run_id, index=index)
+        return function(**kwargs)
+    finally:
+        connections.close_all()
+
+
+def execute_run(*, run_id: int) -> EvaluationRun:
+    """Every step of the run in this process: prepare, each chunk, finalize (idempotent).
+
+    On PostgreSQL, outside a transaction, ``EVALUATION_THREADS`` threads on connections of
+    their own compute the chunks: while this thread makes the one pass of figures, they start on
+    the first chunks' inquiries, then they compute, grade and stage every chunk, the database
+    working for one thread while the other grades. At scale S (2 cores) that took the run from
+    6.8 s one chunk after the other to ~3.8 s (README "Benchmarks"). Inside a transaction
+    (tests) other connections could not see its data, so the chunks run here one by one.
+    """
+    try:
+        threads = settings.EVALUATION_THREADS
+        if connection.vendor != "postgresql" or connection.in_atomic_block or threads < 1:
+            for index in prepare_run(run_id=run_id):
+                compute_chunk(run_id=run_id, index=index)
+            return finalize_run(run_id=run_id)
+        pending = claim_run(run_id=run_id)
+        if pending:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                early = {
+                    index: pool.submit(
+                        _on_own_connection, chunk_inquiries, run_id=run_id, index=index
+                    )
+                    for index in pending[:EARLY_CHUNKS]
+                }
+                store_figures(run_id=run_id)
+
+                def chunk(index: int) -> bool:
+                    inquiries = early[index].result() if index in early else None
+                    return compute_chunk(run_id=run_id, index=index, inquiries=inquiries)
+
+                done = [pool.submit(_on_own_connection, chunk, index=i) for i in pending]
+                for future in done:
+                    future.result()  # the first error, if any, is raised here
         return finalize_run(run_id=run_id)
     except RunAlreadyOpen:
         raise
@@ -495,11 +596,14 @@ def grade_sellers(
     period: Period,
     snapshot: PolicySnapshot,
     figures: dict[int, Figures] | None = None,
+    inquiries: dict[int, InquiryCounts] | None = None,
 ) -> list[SellerGrade]:
     """Metrics and grade of these sellers for ``period`` (reads only): the engine's queries,
     one for the external ids and one for the levels held."""
     window = policy_window(period=period, snapshot=snapshot)
-    metrics_by_id = seller_metrics(seller_ids=seller_ids, window=window, figures=figures)
+    metrics_by_id = seller_metrics(
+        seller_ids=seller_ids, window=window, figures=figures, inquiries=inquiries
+    )
     external_ids = dict(
         Seller.objects.filter(pk__in=list(metrics_by_id)).values_list("pk", "external_id")
     )
