@@ -245,7 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if conn is not None:
             conn.close()
         if (created or generated) and not args.keep_data:
-            if "django" in sys.modules:
+            from django.conf import settings as django_settings
+
+            if "django" in sys.modules and django_settings.configured:  # the read paths ran
                 from django.db import connections
 
                 connections.close_all()
