@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponseBase, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -24,13 +24,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gradecraft.api import IsStaff, Pagination
+from common.api import IsStaff, Pagination
 from orders.models import Seller
 
 from . import runs, selectors
 from .evidence import EvidenceItems
 from .models import EvaluationRun
-from .policy import NoActivePolicy
 from .preview import preview_grade
 from .serializers import (
     EvaluationSerializer,
@@ -46,18 +45,6 @@ from .serializers import (
     preview_payload,
     run_payload,
 )
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Conflict."
-    default_code = "conflict"
-
-
-class NoPolicy(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "No grade policy is active: staff must activate one in admin."
-    default_code = "no_active_policy"
 
 
 def _seller_or_404(request: Request, external_id: str) -> Seller:
@@ -94,10 +81,7 @@ class SellerGradePreviewView(APIView):
     )
     def get(self, request: Request, external_id: str) -> Response:
         seller = _seller_or_404(request, external_id)
-        try:
-            preview = preview_grade(seller=seller)
-        except NoActivePolicy as exc:
-            raise NoPolicy() from exc
+        preview = preview_grade(seller=seller)  # NoActivePolicy: 503 (common.api)
         return Response(preview_payload(seller=seller.external_id, preview=preview))
 
 
@@ -307,8 +291,6 @@ class SellerEvidenceView(APIView):
         period, metric = query.validated_data["period"], query.validated_data["metric"]
         try:
             items = selectors.seller_evidence(seller_id=seller.pk, period=period, metric=metric)
-        except NoActivePolicy as exc:
-            raise NoPolicy() from exc
         except (ValueError, OverflowError) as exc:  # a period too far out to have a window
             raise ValidationError({"period": [f"No evidence window for {period}: {exc}"]}) from exc
 
@@ -378,10 +360,8 @@ class EvaluationRunsView(APIView):
     def post(self, request: Request) -> Response:
         data = RunRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            run = runs.request_run(period=data.validated_data["period"], trigger="manual")
-        except runs.RunAlreadyOpen as exc:
-            raise Conflict(str(exc)) from exc
+        # RunAlreadyOpen is a Conflict: 409 through common.api.exception_handler.
+        run = runs.request_run(period=data.validated_data["period"], trigger="manual")
         run.refresh_from_db(fields=["status"])
         return Response({"id": run.pk, "status": run.status}, status=status.HTTP_202_ACCEPTED)
 

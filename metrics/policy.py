@@ -23,6 +23,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 
+from common.errors import Conflict, InvalidInput, Unavailable
+
 from .grading import OPS, CriterionSpec, LevelSpec, PolicySnapshot, exact_from_json, grade
 from .models import Criterion, EvaluationRun, GradeLevel, GradePolicy, RunStatus, SellerEvaluation
 from .registry import METRICS, Kind
@@ -64,19 +66,20 @@ _BOUNDS: dict[Kind, tuple[Decimal, Decimal | None, bool, str]] = {
 Errors = dict[str, list[str]]
 
 
-class NoActivePolicy(LookupError):
-    """No grade policy is active: nothing can be graded until staff activate one."""
+class NoActivePolicy(Unavailable, LookupError):
+    """No grade policy is active: nothing can be graded until staff activate one (503)."""
 
 
-class PolicyInvalid(ValueError):
+class PolicyInvalid(InvalidInput, ValueError):
     """The policy data breaks a rule of SPEC §5; ``errors`` maps each place to its messages."""
 
+    errors: Errors
+
     def __init__(self, errors: Errors) -> None:
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), errors=errors)
 
 
-class PolicyConflict(RuntimeError):
+class PolicyConflict(Conflict, RuntimeError):
     """Another policy was activated at the same moment (the one-active-policy constraint)."""
 
 

@@ -18,14 +18,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gradecraft.api import IsStaffOrReadOnly
+from common.api import IsStaffOrReadOnly
 
 from .grading import OPS
 from .models import GradePolicy
 from .policy import (
     NoActivePolicy,
-    PolicyConflict,
-    PolicyInvalid,
     active_policy,
     create_active_policy,
     policy_data,
@@ -141,12 +139,9 @@ class PolicyView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         had_active = GradePolicy.objects.filter(is_active=True).exists()
-        try:
-            policy = create_active_policy(data=request.data, actor=request.user)
-        except PolicyInvalid as exc:
-            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
-        except PolicyConflict as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        # PolicyInvalid (400, field messages) and PolicyConflict (409) are application errors,
+        # answered by common.api.exception_handler.
+        policy = create_active_policy(data=request.data, actor=request.user)
         return Response(
             PolicySerializer(policy_data(policy)).data,
             status=status.HTTP_200_OK if had_active else status.HTTP_201_CREATED,

@@ -39,6 +39,7 @@ from django.db import DatabaseError, IntegrityError, connection, connections, tr
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from common.errors import Conflict
 from orders.models import Seller
 
 from .compute import (
@@ -88,7 +89,7 @@ def stale_after() -> timedelta:
     return timedelta(seconds=settings.EVALUATION_STALE_AFTER_SECONDS)
 
 
-class RunAlreadyOpen(Exception):
+class RunAlreadyOpen(Conflict):
     """A run of this period is already pending or running (the API answers 409)."""
 
     def __init__(self, period: str) -> None:

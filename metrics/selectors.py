@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from orders.ingest import usable_lookup
+from common.ingest import usable_lookup
 from orders.models import Seller
 
 from .evidence import EvidenceItems, evidence_items

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from orders.ingest import usable_lookup
+from common.api import AnyUser
+from common.ingest import usable_lookup
 from orders.models import Message, Order, Seller
 
-AnyUser = AbstractBaseUser | AnonymousUser
 QS = TypeVar("QS", bound=QuerySet)
 
 

@@ -10,17 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from orders.ingest import MAX_BATCH
+from common.ingest_schema import PUT_ID_HELP, TIMESTAMP_HELP, bulk_of
 from orders.models import CancelledBy, Message, Order, OrderStatus, Seller, Sender
-
-TIMESTAMP_HELP = (
-    "ISO 8601 with a UTC offset, e.g. 2026-10-01T10:00:00+09:00; naive times are refused."
-)
-PUT_ID_HELP = "Optional in PUT (the URL's external id is used); if given it must match the URL."
-
 
 # --- output --------------------------------------------------------------------------------
 
@@ -71,30 +64,6 @@ class MessageSerializer(serializers.ModelSerializer):
         model = Message
         fields = ["external_id", "conversation", "seller", "buyer", "sender", "sent_at"]
         read_only_fields = fields
-
-
-class BulkResultSerializer(serializers.Serializer):
-    created = serializers.IntegerField(help_text="Items that did not exist before.")
-    updated = serializers.IntegerField(help_text="Items that replaced a stored row.")
-
-
-class BulkErrorItemSerializer(serializers.Serializer):
-    index = serializers.IntegerField(
-        allow_null=True,
-        help_text="Position of the item in the request list; null when the whole body is "
-        "refused (not a list, or more than 1,000 items: see non_field_errors).",
-    )
-    external_id = serializers.JSONField(
-        allow_null=True,
-        help_text="The item's external_id, or the messages about it when it is itself invalid. "
-        "Every other key is a field name with its list of messages.",
-    )
-
-
-# A serializer field may not be called ``errors`` (it is a Serializer property): inline it.
-BulkErrorSerializer = inline_serializer(
-    "BulkError", fields={"errors": BulkErrorItemSerializer(many=True)}
-)
 
 
 # --- request bodies (documentation) ---------------------------------------------------------
@@ -159,16 +128,6 @@ class MessageWriteSerializer(serializers.Serializer):
     buyer = serializers.CharField(max_length=100)
     sender = serializers.ChoiceField(choices=Sender.choices)
     sent_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
-
-
-def bulk_of(write: type[serializers.Serializer], name: str) -> serializers.ListSerializer:
-    """The documented body of ``POST .../bulk``: up to 1,000 items, each with its external_id."""
-    item = type(
-        name,
-        (write,),
-        {"external_id": serializers.CharField(max_length=100)},
-    )
-    return serializers.ListSerializer(child=item(), max_length=MAX_BATCH)
 
 
 SellerBulkSerializer = bulk_of(SellerWriteSerializer, "SellerBulkItemSerializer")

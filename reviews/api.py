@@ -1,10 +1,10 @@
-"""REST endpoints for reviews (SPEC §7), on the shared view bases of ``orders.api``."""
+"""REST endpoints for reviews (SPEC §7), on the shared view bases of ``common.ingest_api``."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
-from orders.api import (
+from common.ingest_api import (
     SELLER_FILTER,
     BulkUpsertView,
     ScopedDetailView,

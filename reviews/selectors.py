@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from orders.ingest import usable_lookup
-from orders.selectors import AnyUser
+from common.api import AnyUser
+from common.ingest import usable_lookup
 from reviews.models import Review
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from orders.serializers import PUT_ID_HELP, TIMESTAMP_HELP, bulk_of
+from common.ingest_schema import PUT_ID_HELP, TIMESTAMP_HELP, bulk_of
 from reviews.models import Review
 from reviews.services import COMMENT_MAX_LENGTH
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from orders.ingest import (
+from common.ingest import (
     Batch,
     ItemReader,
     UpsertResult,

@@ -5,6 +5,7 @@ import time_machine
 from django.test import Client
 
 from metrics import preview
+from metrics.models import GradePolicy
 from tests.factories import OrderFactory, SellerFactory, UserFactory, aware
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +46,14 @@ def test_without_a_refresh_the_figures_are_as_of_now():
         response = client.get("/")
 
     assert b"2026-11-15 12:07</time>" in response.content
+
+
+def test_with_no_active_policy_the_dashboard_explains_instead_of_failing():
+    with time_machine.travel(aware("2026-11-15 12:07"), tick=False):
+        _, client = given_signed_in_seller()
+        GradePolicy.objects.update(is_active=False)
+        response = client.get("/")
+
+    assert response.status_code == 503
+    assert b"No active grade policy" in response.content
+    assert b'id="app-error"' in response.content

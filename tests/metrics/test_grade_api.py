@@ -277,4 +277,4 @@ def test_preview_without_an_active_policy_is_503_not_500(seller_client, seller):
     response = seller_client.get(f"/api/v1/sellers/{seller.external_id}/grade/preview")
 
     assert response.status_code == 503
-    assert "No grade policy is active" in response.json()["detail"]
+    assert "No active grade policy" in response.json()["detail"]

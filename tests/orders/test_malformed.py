@@ -68,7 +68,7 @@ def test_database_refusal_is_a_409_not_a_500(db, seller):
     # The check constraints are the last line of defence: a row that slipped past validation.
     from decimal import Decimal
 
-    from orders.ingest import WriteConflict, write_rows
+    from common.ingest import WriteConflict, write_rows
     from tests.factories import aware
 
     row = Order(

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
-from orders.ingest import WriteConflict
+from common.ingest import WriteConflict
 from orders.models import Order
 from reviews.models import Review
 from reviews.services import upsert_reviews

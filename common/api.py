@@ -1,8 +1,10 @@
-"""Cross-cutting API pieces: pagination, error shape and the permission classes every app uses."""
+"""Cross-cutting API pieces every app uses: pagination, the JSON parser, permissions and the one
+exception handler that answers application errors (``common.errors``) in SPEC §7's shape."""
 
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import permissions
 from rest_framework.exceptions import ParseError, ValidationError
@@ -10,6 +12,10 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from common.errors import AppError
+
+AnyUser = AbstractBaseUser | AnonymousUser
 
 
 class Pagination(PageNumberPagination):
@@ -19,7 +25,10 @@ class Pagination(PageNumberPagination):
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus Django model validation errors as 400 with field messages."""
+    """DRF's handler, plus application errors (their status and JSON shape) and Django model
+    validation errors as 400 with field messages."""
+    if isinstance(exc, AppError):
+        return Response(exc.payload(), status=exc.status)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = ValidationError(detail=detail)

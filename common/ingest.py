@@ -17,8 +17,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar
 
 from django.db import DataError, IntegrityError, OperationalError, models, transaction
-from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+
+from common.errors import Conflict, InvalidInput
 
 MAX_BATCH = 1000
 # Accepted timestamps. Wider than any marketplace event, narrow enough that every stored moment
@@ -33,15 +33,13 @@ T = TypeVar("T")
 M = TypeVar("M", bound=models.Model)
 
 
-class WriteConflict(APIException):
+class WriteConflict(Conflict):
     """The database refused a write that passed validation (a concurrent writer won a race)."""
 
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = (
+    default_message = (
         "The write conflicts with a concurrent change or a database rule; nothing was written. "
         "Retry the request."
     )
-    default_code = "conflict"
 
 
 class BulkValidationError(Exception):
@@ -359,11 +357,15 @@ def lock_orders(*, order_ids: Sequence[int]) -> dict[int, datetime | None]:
 def put_item(*, external_id: str, data: Any) -> dict[str, Any]:
     """The body of a PUT as a batch item, its external id taken from the URL."""
     if not isinstance(data, dict):
-        raise ValidationError({NON_FIELD: ["Expected a JSON object."]})
+        raise InvalidInput(errors={NON_FIELD: ["Expected a JSON object."]})
     body_id = data.get("external_id")
     if body_id not in (None, external_id):
-        raise ValidationError(
-            {"external_id": [f"Must match the URL's external id {external_id!r} (or be left out)."]}
+        raise InvalidInput(
+            errors={
+                "external_id": [
+                    f"Must match the URL's external id {external_id!r} (or be left out)."
+                ]
+            }
         )
     return {**data, "external_id": external_id}
 
@@ -376,5 +378,5 @@ def upsert_one(*, upsert: Callable[..., UpsertResult], item: dict[str, Any]) -> 
     try:
         result = upsert(items=[item])
     except BulkValidationError as exc:
-        raise ValidationError(exc.single_item_errors()) from exc
+        raise InvalidInput(errors=exc.single_item_errors()) from exc
     return result.created == 1

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CommonConfig(AppConfig):
+    """Shared machinery of the apps: application errors, the API base pieces, ingestion."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "common"
