@@ -338,22 +338,6 @@ def write_rows(
         raise
 
 
-def lock_orders(*, order_ids: Sequence[int]) -> dict[int, datetime | None]:
-    """Lock these orders until the transaction ends (in id order) and read their completed_at.
-
-    The review/order rule ("a reviewed order stays completed") spans two tables: a review
-    write and an order write each lock the order rows first, so the two cannot interleave.
-    """
-    from orders.models import Order
-
-    return dict(
-        Order.objects.select_for_update()
-        .filter(pk__in=order_ids)
-        .order_by("pk")
-        .values_list("pk", "completed_at")
-    )
-
-
 def put_item(*, external_id: str, data: Any) -> dict[str, Any]:
     """The body of a PUT as a batch item, its external id taken from the URL."""
     if not isinstance(data, dict):

@@ -45,6 +45,10 @@ INSTALLED_APPS = [
     "reviews",
     "metrics",
 ]
+# The demo world (seed_demo and its demo logins) exists only in demo mode: never in production.
+DEMO = env.bool("DEMO", default=DEBUG)
+if DEMO:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -10,6 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from .grading import OPS
 from .registry import METRICS
 
 
@@ -65,15 +66,10 @@ class GradeLevel(models.Model):
         return self.name
 
 
-class Op(models.TextChoices):
-    GTE = ">=", ">="
-    LTE = "<=", "<="
-
-
 class Criterion(models.Model):
     level = models.ForeignKey(GradeLevel, on_delete=models.CASCADE, related_name="criteria")
     metric = models.CharField(max_length=40, choices=[(k, k) for k in METRICS])
-    op = models.CharField(max_length=2, choices=Op.choices)
+    op = models.CharField(max_length=2, choices=[(op, op) for op in OPS])
     value = models.DecimalField(max_digits=20, decimal_places=4)
     any_of = models.CharField(
         max_length=50,

@@ -40,7 +40,6 @@ class MetricInfo:
     kind: Kind
     label: str
     window: bool  # computed over the rolling window (True) or all time before the cutoff
-    higher_is_better: bool = True
 
     @property
     def integral(self) -> bool:
@@ -55,14 +54,13 @@ METRICS: dict[str, MetricInfo] = {
         _M("completed_orders", Kind.COUNT, "Completed orders", window=False),
         _M("revenue", Kind.MONEY, "Revenue", window=False),
         _M("review_count", Kind.COUNT, "Reviews", window=False),
-        _M("revenue_rank", Kind.RANK, "Revenue rank", window=False, higher_is_better=False),
+        _M("revenue_rank", Kind.RANK, "Revenue rank", window=False),
         _M("ranked_sellers", Kind.COUNT, "Ranked sellers", window=False),
         _M(
             "revenue_top_percent",
             Kind.PERCENT,
             "Revenue top %",
             window=False,
-            higher_is_better=False,
         ),
         _M("unique_buyers", Kind.COUNT, "Unique buyers", window=False),
         _M("tenure_days", Kind.DAYS, "Tenure (days)", window=False),
@@ -79,14 +77,12 @@ METRICS: dict[str, MetricInfo] = {
             Kind.RATE,
             "Cancellation rate",
             window=True,
-            higher_is_better=False,
         ),
         _M(
             "seller_cancellation_rate",
             Kind.RATE,
             "Seller cancellation rate",
             window=True,
-            higher_is_better=False,
         ),
         _M("delivered_orders", Kind.COUNT, "Delivered orders", window=True),
         _M("on_time_rate", Kind.RATE, "On-time rate", window=True),
@@ -97,14 +93,12 @@ METRICS: dict[str, MetricInfo] = {
             Kind.RATE,
             "Negative review rate",
             window=True,
-            higher_is_better=False,
         ),
         _M(
             "median_first_response_minutes",
             Kind.MINUTES,
             "Median first response (min)",
             window=True,
-            higher_is_better=False,
         ),
         _M("repeat_buyer_rate", Kind.RATE, "Repeat buyer rate", window=True),
     ]

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
@@ -80,6 +81,7 @@ INSERT_BATCH_SIZE = 500
 # 36,500 days) of this period is a representable datetime.
 EARLIEST_PERIOD = Period(1900, 1)
 NO_LEVEL = "none"  # level_counts key of sellers that reach no level
+EVALUATE_RUN_TASK = "metrics.tasks.evaluate_run"
 # Namespace of the advisory locks (int4): "gc" in ASCII. The key is the period as YYYYMM.
 _LOCK_NAMESPACE = 0x6763
 
@@ -200,7 +202,12 @@ def request_run(*, period: Period, trigger: str) -> EvaluationRun:
 
 
 def _enqueue(run: EvaluationRun) -> None:
-    from .tasks import evaluate_run  # tasks import this module
+    """Hand the run to the ``metrics.tasks.evaluate_run`` task once its row is committed.
+
+    The task is looked up by name in the Celery app, so this module does not import the tasks
+    module (which imports this one).
+    """
+    evaluate_run = current_app.tasks[EVALUATE_RUN_TASK]
 
     def enqueue() -> None:
         try:

@@ -15,6 +15,7 @@ insert itself (seven indexes, eight check constraints) dominates.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -30,7 +31,6 @@ from common.ingest import (
     UpsertResult,
     WriteConflict,
     known,
-    lock_orders,
     put_item,
     upsert_one,
     write_rows,
@@ -52,6 +52,20 @@ class SellerIn:
     username: str
     display_name: str
     joined_at: datetime | None
+
+
+def lock_orders(*, order_ids: Sequence[int]) -> dict[int, datetime | None]:
+    """Lock these orders until the transaction ends (in id order) and read their completed_at.
+
+    The review/order rule ("a reviewed order stays completed") spans two tables: a review
+    write and an order write each lock the order rows first, so the two cannot interleave.
+    """
+    return dict(
+        Order.objects.select_for_update()
+        .filter(pk__in=order_ids)
+        .order_by("pk")
+        .values_list("pk", "completed_at")
+    )
 
 
 def parse_seller(r: ItemReader, external_id: str) -> SellerIn:

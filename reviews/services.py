@@ -16,12 +16,12 @@ from common.ingest import (
     UpsertResult,
     WriteConflict,
     known,
-    lock_orders,
     put_item,
     upsert_one,
     write_rows,
 )
 from orders.models import Order
+from orders.services import lock_orders
 from reviews.models import Review
 
 COMMENT_MAX_LENGTH = 5000

@@ -50,3 +50,29 @@ def test_production_refuses_to_start_without_a_real_secret_key():
 def test_production_starts_with_a_real_secret_key():
     result = run_settings(DEBUG="False", SECRET_KEY="x" * 50)
     assert result.returncode == 0, result.stderr
+
+
+def installed_demo(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "CELERY_"))}
+    for name in ("SECRET_KEY", "DEBUG", "DEMO"):
+        clean.pop(name, None)
+    return subprocess.run(  # noqa: S603 - our own interpreter
+        [
+            sys.executable,
+            "-c",
+            "import os; os.environ['DJANGO_SETTINGS_MODULE']='gradecraft.settings'; "
+            "from django.conf import settings as s; print('demo' in s.INSTALLED_APPS)",
+        ],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_demo_world_is_installed_only_in_demo_mode():
+    production = installed_demo(DEBUG="False", SECRET_KEY="x" * 50)
+    assert (production.returncode, production.stdout.strip()) == (0, "False"), production.stderr
+    assert installed_demo().stdout.strip() == "True"  # the embedded default: make run
+    assert installed_demo(DEBUG="False", SECRET_KEY="x" * 50, DEMO="True").stdout.strip() == "True"

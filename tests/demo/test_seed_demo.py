@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
-from orders.demo import generate_world
+from demo.world import generate_world
 from orders.models import Message, Order, Seller
 from reviews.models import Review
 from tests.factories import aware

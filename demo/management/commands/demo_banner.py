@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from orders import demo
+from demo import world as demo
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""``manage.py seed_demo``: load realistic, deterministic demo data (see orders/demo.py)."""
+"""``manage.py seed_demo``: load realistic, deterministic demo data (see demo/world.py)."""
 
 import time
 from typing import Any
@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from orders import demo
+from demo import world as demo
 from orders.models import Seller
 
 
