@@ -1,4 +1,5 @@
-# GradeCraft. `make run` serves the demo; `make test` runs the whole suite (see README.md).
+# GradeCraft. `make run` serves the demo; `make test` runs the whole suite, `make test-fast` the
+# part that needs no service (see README.md).
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -12,12 +13,11 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 # The clock guard (tests/conftest.py): the PostgreSQL suite runs with the wall clock 400 days
 # ahead, so a test that only passes on the day it was written fails at once.
 TEST_CLOCK_SHIFT_DAYS ?= 400
-SQLITE_TESTS := tests/metrics/test_compute_inquiries.py tests/metrics/test_compute_orders.py \
-	tests/metrics/test_compute_queries.py tests/metrics/test_periods.py \
-	tests/metrics/test_evidence_selectors.py tests/metrics/test_oracle_property.py \
-	tests/metrics/test_runs_fanout.py tests/metrics/test_preview_month_to_date.py
+# What needs a service: PostgreSQL (marker `postgres`), Redis and a Celery worker (`worker`),
+# Chromium (`browser`). `make test-fast` leaves those out and runs on SQLite.
+FAST_TESTS := not browser and not worker and not postgres
 
-.PHONY: install run test lint bench bench-evaluate services clean
+.PHONY: install run test test-fast lint bench bench-evaluate services clean
 
 $(VENV)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -44,12 +44,18 @@ lint: install
 	$(VENV)/bin/mypy .
 
 # The whole suite on PostgreSQL (tasks eager in-process, except the worker tests, which start
-# real Celery workers on the Redis broker); then the metric engine again on SQLite, the
-# embedded default, which must compute identical results.
+# real Celery workers on the Redis broker); then the tests marked `sqlite` (the metric engine)
+# again on SQLite, the embedded default, which must compute identical results.
 test: install services lint
 	DATABASE_URL=$(TEST_DATABASE_URL) WORKER_TEST_BROKER_URL=$(TEST_BROKER_URL) \
 		GRADECRAFT_TEST_CLOCK_SHIFT_DAYS=$(TEST_CLOCK_SHIFT_DAYS) $(VENV)/bin/pytest $(PYTEST_ARGS)
-	env -u DATABASE_URL $(VENV)/bin/pytest -q -p no:cacheprovider $(SQLITE_TESTS)
+	env -u DATABASE_URL $(VENV)/bin/pytest -q -p no:cacheprovider -m sqlite
+
+# Everything that needs no service, on SQLite with eager tasks and the clock shifted like
+# `make test`'s: no PostgreSQL, Redis or Chromium, no lint. Under a minute.
+test-fast: install
+	env -u DATABASE_URL -u CELERY_BROKER_URL GRADECRAFT_TEST_CLOCK_SHIFT_DAYS=$(TEST_CLOCK_SHIFT_DAYS) \
+		$(VENV)/bin/pytest -q -p no:cacheprovider -m "$(FAST_TESTS)" $(PYTEST_ARGS)
 
 bench: install services
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m bench.ingest

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests.api_helpers import JAN_15_2027, token_client
 from tests.factories import SellerFactory, UserFactory
 
 # The clock guard (issue 7): ``GRADECRAFT_TEST_CLOCK_SHIFT_DAYS=N`` runs the whole session with the
@@ -55,10 +55,7 @@ def staff_user(db):
 
 @pytest.fixture
 def staff_client(staff_user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=staff_user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    return token_client(staff_user)
 
 
 @pytest.fixture
@@ -68,10 +65,15 @@ def seller(db):
 
 @pytest.fixture
 def seller_client(seller) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=seller.user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    return token_client(seller.user)
+
+
+@pytest.fixture
+def clock_at_2027_01_15():
+    """The clock stopped at 2027-01-15 12:00 KST, the instant the outside-in scenarios of the
+    metrics API are written for (2026-09 … 2026-12 have ended, 2027-01 has not)."""
+    with time_machine.travel(JAN_15_2027, tick=False):
+        yield
 
 
 @pytest.fixture(autouse=True)

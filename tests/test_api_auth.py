@@ -6,8 +6,9 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
 
-from tests.factories import MessageFactory, OrderFactory, ReviewFactory, SellerFactory
-from tests.orders.payloads import order_body
+from orders.models import Order
+from tests.api_helpers import order_body, put_order
+from tests.factories import MessageFactory, OrderFactory, ReviewFactory, SellerFactory, aware
 
 pytestmark = pytest.mark.django_db
 
@@ -35,12 +36,18 @@ WRITES = [
 
 @pytest.fixture
 def other_sellers_data(seller):
-    """Seller B with one of each object; ``seller`` (A) owns nothing of it."""
-    other = SellerFactory(external_id="s-b")
-    order = OrderFactory(external_id="o-b", seller=other)
-    MessageFactory(external_id="m-b", seller=other)
-    ReviewFactory(external_id="r-b", order__seller=other)
-    return other, order
+    """Seller B with one of each object, every id with "other" in it; ``seller`` (A) owns
+    nothing of it."""
+    other = SellerFactory(external_id="s-other")
+    order = OrderFactory(
+        external_id="o-other",
+        seller=other,
+        delivered_at=aware("2026-10-02 10:00"),
+        completed_at=aware("2026-10-03 10:00"),
+    )
+    ReviewFactory(external_id="r-other", order=order)
+    MessageFactory(external_id="m-other", seller=other)
+    return other
 
 
 @pytest.mark.parametrize("path", READS)
@@ -66,11 +73,24 @@ def test_seller_login_cannot_write(seller_client, seller, method, path):
     body = order_body(seller=seller.external_id)
     payload = [body] if path.endswith("bulk") else body
     assert getattr(seller_client, method)(path, payload, format="json").status_code == 403
+    assert not Order.objects.exists()
+
+
+def test_seller_user_putting_its_own_order_gets_403(seller_client, seller):
+    OrderFactory(external_id="o-mine", seller=seller)
+    body = order_body("o-mine", seller=seller.external_id, excluded_from_metrics=True)
+    assert put_order(seller_client, body).status_code == 403
+    assert Order.objects.get().excluded_from_metrics is False
 
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/sellers/s-b", "/api/v1/orders/o-b", "/api/v1/messages/m-b", "/api/v1/reviews/r-b"],
+    [
+        "/api/v1/sellers/s-other",
+        "/api/v1/orders/o-other",
+        "/api/v1/messages/m-other",
+        "/api/v1/reviews/r-other",
+    ],
 )
 def test_seller_reading_another_sellers_object_gets_404(seller_client, other_sellers_data, path):
     assert seller_client.get(path).status_code == 404
@@ -87,8 +107,18 @@ def test_seller_list_shows_only_its_own_data(seller_client, seller, other_seller
     assert owners == {seller.external_id}
 
 
+@pytest.mark.parametrize("entity", ["sellers", "orders", "messages", "reviews"])
+def test_seller_listing_with_another_sellers_filter_sees_nothing(
+    seller_client, other_sellers_data, entity
+):
+    response = seller_client.get(f"/api/v1/{entity}", {"seller": "s-other"})
+    assert response.status_code == 200
+    assert "s-other" not in response.content.decode()
+    assert "other" not in str(response.json()["results"])
+
+
 def test_seller_filtering_on_another_seller_sees_nothing(seller_client, other_sellers_data):
-    assert seller_client.get("/api/v1/orders", {"seller": "s-b"}).json()["count"] == 0
+    assert seller_client.get("/api/v1/orders", {"seller": "s-other"}).json()["count"] == 0
 
 
 def test_seller_reads_its_own_seller_and_order(seller_client, seller):
@@ -98,8 +128,29 @@ def test_seller_reads_its_own_seller_and_order(seller_client, seller):
 
 
 def test_staff_reads_every_sellers_objects(staff_client, other_sellers_data):
-    for path in ["sellers/s-b", "orders/o-b", "messages/m-b", "reviews/r-b"]:
+    for path in ["sellers/s-other", "orders/o-other", "messages/m-other", "reviews/r-other"]:
         assert staff_client.get(f"/api/v1/{path}").status_code == 200
+
+
+def test_unauthenticated_is_401_on_reads_and_writes(api_client, seller):
+    assert api_client.get("/api/v1/orders").status_code == 401
+    body = order_body(seller=seller.external_id)
+    assert put_order(api_client, body).status_code == 401
+    assert api_client.post("/api/v1/orders/bulk", [body], format="json").status_code == 401
+    assert not Order.objects.exists()
+
+
+def test_staff_session_login_can_write(staff_user, seller):
+    client = APIClient()
+    client.force_login(staff_user)
+    assert put_order(client, order_body(seller=seller.external_id)).status_code == 201
+
+
+def test_staff_token_and_session_see_the_same_list(staff_client, staff_user, seller):
+    OrderFactory.create_batch(3, seller=seller)
+    session = APIClient()
+    session.force_login(staff_user)
+    assert session.get("/api/v1/orders").json() == staff_client.get("/api/v1/orders").json()
 
 
 def test_session_login_works_too(seller):

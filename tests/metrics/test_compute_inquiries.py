@@ -9,6 +9,8 @@ from metrics.compute import seller_metrics
 from metrics.periods import Period, window_for_period
 from tests.factories import MessageFactory, SellerFactory, aware
 
+pytestmark = pytest.mark.sqlite
+
 
 @pytest.fixture
 def seller(db):

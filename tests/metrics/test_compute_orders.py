@@ -13,6 +13,8 @@ from metrics.registry import METRIC_KEYS
 from orders.models import Seller
 from tests.factories import OrderFactory, ReviewFactory, SellerFactory, aware
 
+pytestmark = pytest.mark.sqlite
+
 
 def new_seller(**fields) -> Seller:
     # No linked login: hashing a password per test would dominate the run time.

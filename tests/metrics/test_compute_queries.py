@@ -8,6 +8,8 @@ from metrics.compute import QUERIES_PER_CHUNK, seller_figures, seller_metrics
 from metrics.periods import Period, window_for_period
 from tests.factories import MessageFactory, OrderFactory, ReviewFactory, SellerFactory, aware
 
+pytestmark = pytest.mark.sqlite
+
 
 def given_active_seller(index):
     seller = SellerFactory(user=None)

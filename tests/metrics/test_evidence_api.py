@@ -18,8 +18,18 @@ from metrics import runs
 from metrics.models import GradeLevel, GradePolicy
 from metrics.periods import Period
 from orders.models import Order
-from tests.factories import MessageFactory, OrderFactory, SellerFactory, aware
-from tests.metrics.test_runs import given_policy
+from tests.api_helpers import (
+    client_of,
+    evaluate,
+    evidence,
+    evidence_items,
+    push_completed_order,
+    push_message,
+    push_review,
+    push_seller,
+)
+from tests.factories import MessageFactory, OrderFactory, aware
+from tests.metrics.test_runs import a_seller, given_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -86,10 +96,6 @@ def given_deliveries(seller, *, count: int, late_every: int = 3) -> list[str]:
     late_ids = [f"d-{i:04d}" for i in range(count) if i % late_every == 0]
     on_time_ids = [f"d-{i:04d}" for i in range(count) if i % late_every != 0]
     return late_ids + on_time_ids
-
-
-def evidence(client, seller, query: str, **headers):
-    return client.get(f"/api/v1/sellers/{seller.external_id}/evidence?{query}", **headers)
 
 
 def url_of(seller, query: str) -> tuple[str, dict[str, list[str]]]:
@@ -436,7 +442,7 @@ def test_evidence_requires_authentication(api_client, seller):
 
 @pytest.mark.parametrize("fmt", ["", "&format=csv"], ids=["json", "csv"])
 def test_another_sellers_evidence_is_404(seller_client, fmt):
-    other = SellerFactory()
+    other = a_seller()
     given_deliveries(other, count=3)
 
     response = evidence(seller_client, other, ON_TIME + fmt)
@@ -515,3 +521,111 @@ def test_the_openapi_schema_describes_the_pages_and_their_parameters(staff_clien
         ["external_id", "order", "rating"],
     ]
     assert {"400", "404"} <= set(operation["responses"])
+
+
+# --- outside in: on 2027-01-15, data pushed through the ingestion API ---------------------------
+
+
+@pytest.fixture
+def late_order_and_missed_inquiry(clock_at_2027_01_15, staff_client) -> str:
+    """Orders ev-ok (on time) and ev-late (due 10:30, delivered 11:00), reviewed 5 and 1; an
+    inquiry answered after 5 minutes (ev-c1) and one never answered (ev-c2); October evaluated."""
+    s = push_seller(staff_client, "evid")
+    push_completed_order(staff_client, "ev-ok", seller=s, day="2026-10-05")
+    push_completed_order(
+        staff_client, "ev-late", seller=s, day="2026-10-06", due="2026-10-06 10:30"
+    )
+    push_review(staff_client, "ev-r1", order="ev-ok", rating=5, at="2026-10-07 09:00")
+    push_review(staff_client, "ev-r2", order="ev-late", rating=1, at="2026-10-07 10:00")
+    push_message(staff_client, "ev-m1", s, "ev-c1", "buyer", at="2026-10-10 09:00")
+    push_message(staff_client, "ev-m2", s, "ev-c1", "seller", at="2026-10-10 09:05")
+    push_message(staff_client, "ev-m3", s, "ev-c2", "buyer", at="2026-10-12 09:00")
+    evaluate(staff_client, "2026-10")
+    return s
+
+
+def test_order_evidence_shows_the_late_order_first(staff_client, late_order_and_missed_inquiry):
+    items = evidence_items(
+        client_of(late_order_and_missed_inquiry),
+        late_order_and_missed_inquiry,
+        "2026-10",
+        "on_time_rate",
+    )
+
+    assert [(i["external_id"], i["on_time"]) for i in items] == [
+        ("ev-late", False),
+        ("ev-ok", True),
+    ]
+    assert set(items[0]) >= {
+        "external_id",
+        "due_at",
+        "delivered_at",
+        "completed_at",
+        "cancelled_at",
+        "cancelled_by",
+        "on_time",
+    }
+    assert items[0]["due_at"] == "2026-10-06T10:30:00+09:00"
+    assert items[0]["delivered_at"] == "2026-10-06T11:00:00+09:00"
+    assert items[0]["cancelled_by"] is None
+
+
+def test_inquiry_evidence_shows_the_missed_inquiry_first(
+    staff_client, late_order_and_missed_inquiry
+):
+    items = evidence_items(staff_client, late_order_and_missed_inquiry, "2026-10", "response_rate")
+
+    assert set(items[0]) >= {"conversation", "sent_at", "deadline", "answered_at", "in_time"}
+    assert [(i["conversation"], i["in_time"]) for i in items] == [
+        ("ev-c2", False),
+        ("ev-c1", True),
+    ]
+    assert items[0]["deadline"] == "2026-10-13T09:00:00+09:00"
+    assert items[0]["answered_at"] is None
+    assert items[1]["answered_at"] == "2026-10-10T09:05:00+09:00"
+
+
+def test_review_evidence_shows_the_negative_review_first(
+    staff_client, late_order_and_missed_inquiry
+):
+    items = evidence_items(
+        staff_client, late_order_and_missed_inquiry, "2026-10", "negative_review_rate"
+    )
+
+    assert items == [
+        {"external_id": "ev-r2", "order": "ev-late", "rating": 1},
+        {"external_id": "ev-r1", "order": "ev-ok", "rating": 5},
+    ]
+
+
+@pytest.mark.parametrize("how", ["query", "accept"])
+def test_evidence_as_csv_has_a_header_and_one_row_per_item(
+    staff_client, late_order_and_missed_inquiry, how
+):
+    seller = late_order_and_missed_inquiry
+    url = f"/api/v1/sellers/{seller}/evidence?period=2026-10&metric=on_time_rate"
+    if how == "query":
+        response = staff_client.get(url + "&format=csv")
+    else:
+        response = staff_client.get(url, HTTP_ACCEPT="text/csv")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(r["external_id"], r["on_time"]) for r in rows] == [
+        ("ev-late", "false"),
+        ("ev-ok", "true"),
+    ]
+
+
+@pytest.mark.usefixtures("clock_at_2027_01_15")
+@pytest.mark.parametrize(
+    "query",
+    ["period=9999-12&metric=on_time_rate", "period=0001-01&metric=response_rate"],
+)
+def test_a_period_at_the_ends_of_the_calendar_is_never_a_500(staff_client, query):
+    s = push_seller(staff_client, "evq")
+
+    response = evidence(staff_client, s, query)
+
+    assert response.status_code in (200, 400)

@@ -13,6 +13,8 @@ from metrics.periods import Period, window_for_period
 from metrics.registry import METRICS
 from tests.factories import MessageFactory, OrderFactory, ReviewFactory, SellerFactory, aware
 
+pytestmark = pytest.mark.sqlite
+
 
 def window(hours=24):
     return window_for_period(

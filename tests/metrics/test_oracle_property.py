@@ -30,6 +30,8 @@ from orders.models import Message, Order, Seller
 from reviews.models import Review
 from tests import oracle
 
+pytestmark = pytest.mark.sqlite
+
 TZ: str = settings.TIME_ZONE
 PERIODS = ("2026-09", "2026-10", "2026-11")
 HOURS = (1, 24, 48)

@@ -8,6 +8,8 @@ from django.test import override_settings
 from metrics.periods import Period, Window, window_for_period, window_to_now
 from tests.factories import aware
 
+pytestmark = pytest.mark.sqlite
+
 
 def test_parse_reads_year_and_month():
     assert Period.parse("2026-10") == Period(2026, 10)

@@ -1,5 +1,7 @@
 """GET / PUT /api/v1/policy: the active policy as code (SPEC §7)."""
 
+from typing import Any
+
 import pytest
 from django.urls import path
 from drf_spectacular.generators import SchemaGenerator
@@ -7,6 +9,7 @@ from drf_spectacular.generators import SchemaGenerator
 from metrics.models import GradeLevel, GradePolicy
 from metrics.policy import active_policy
 from metrics.policy_api import PolicyView
+from tests.api_helpers import push_policy, tiers_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +153,154 @@ def test_schema_documents_get_and_put_policy():
     assert set(operations["put"]["responses"]) == {"200", "201", "400", "409"}
     value = schema["components"]["schemas"]["PolicyCriterion"]["properties"]["value"]
     assert value["type"] == "number"
+
+
+# --- outside in, on 2027-01-15 ------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("clock_at_2027_01_15")
+def test_policy_get_lists_levels_by_rank_with_numbers(staff_client, seller_client):
+    push_policy(staff_client, tiers_policy(levels=list(reversed(tiers_policy()["levels"]))))
+
+    body = seller_client.get(URL).json()
+
+    assert [level["name"] for level in body["levels"]] == ["Bronze", "Silver", "Gold"]
+    assert [level["rank"] for level in body["levels"]] == [1, 2, 3]
+    assert (body["window_months"], body["window_days"]) == (1, None)
+    assert (body["response_window_hours"], body["demotion_grace_months"]) == (24, 0)
+    assert body["levels"][2]["criteria"] == [
+        {"metric": "window_completed_orders", "op": ">=", "value": 2, "any_of": ""}
+    ]
+
+
+@pytest.mark.usefixtures("clock_at_2027_01_15")
+def test_the_policy_read_back_can_be_put_again_unchanged(staff_client):
+    before = staff_client.get(URL).json()
+
+    response = staff_client.put(URL, before, format="json")
+
+    assert response.status_code == 200
+    after = staff_client.get(URL).json()
+    assert after["id"] != before["id"]  # a new active policy; the old one is kept
+    assert {k: v for k, v in after.items() if k != "id"} == {
+        k: v for k, v in before.items() if k != "id"
+    }
+
+
+def _with(policy: dict[str, Any], **change: Any) -> dict[str, Any]:
+    return {**policy, **change}
+
+
+def _with_criterion(metric: str, op: str, value: Any) -> dict[str, Any]:
+    body = tiers_policy()
+    body["levels"][1]["criteria"] = [{"metric": metric, "op": op, "value": value}]
+    return body
+
+
+@pytest.mark.usefixtures("clock_at_2027_01_15")
+@pytest.mark.parametrize(
+    "body",
+    [
+        _with_criterion("no_such_metric", ">=", 1),
+        _with_criterion("response_rate", ">=", 120),
+        _with_criterion("average_rating", ">=", 6),
+        _with_criterion("completed_orders", ">=", -1),
+        _with_criterion("response_rate", ">", 90),
+        _with_criterion("response_rate", ">=", "ninety"),
+        _with(tiers_policy(), window_months=None, window_days=None),
+        _with(
+            tiers_policy(),
+            levels=[
+                {"name": "Same", "rank": 1, "criteria": []},
+                {"name": "Same", "rank": 2, "criteria": []},
+            ],
+        ),
+        _with(
+            tiers_policy(),
+            levels=[
+                {"name": "One", "rank": 1, "criteria": []},
+                {"name": "Two", "rank": 1, "criteria": []},
+            ],
+        ),
+        _with(tiers_policy(), levels=[]),
+        _with(tiers_policy(), levels="Gold"),
+    ],
+    ids=[
+        "unknown-metric",
+        "rate-over-100",
+        "rating-over-5",
+        "negative-count",
+        "bad-op",
+        "non-numeric-value",
+        "no-window",
+        "duplicate-names",
+        "duplicate-ranks",
+        "no-levels",
+        "levels-not-a-list",
+    ],
+)
+def test_an_invalid_policy_is_400_and_the_old_policy_stays_active(staff_client, body):
+    before = staff_client.get(URL).json()
+
+    response = staff_client.put(URL, body, format="json")
+
+    assert response.status_code == 400
+    errors = response.json()
+    assert errors and all(
+        isinstance(messages, list) and all(isinstance(m, str) and m for m in messages)
+        for messages in errors.values()
+    ), errors
+    assert staff_client.get(URL).json() == before
+
+
+@pytest.mark.usefixtures("clock_at_2027_01_15")
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        {"levels": [{"name": "A", "rank": "x"}]},
+        {"levels": [{"name": "A", "rank": 1, "criteria": [None]}]},
+        {"levels": [{"name": "A", "rank": 1, "criteria": "x"}]},
+        {"levels": [{"name": "A", "rank": 1}], "window_days": "1e999999"},
+        {"levels": [{"name": "A", "rank": 1}], "response_window_hours": 0},
+        {"levels": [{"name": "A", "rank": 1}], "window_months": -1},
+        {
+            "levels": [
+                {
+                    "name": "A",
+                    "rank": 1,
+                    "criteria": [{"metric": "revenue_top_percent", "op": "<=", "value": 0}],
+                }
+            ]
+        },
+    ],
+)
+def test_a_malformed_policy_is_400_not_500(staff_client, body):
+    response = staff_client.put(URL, body, format="json")
+
+    assert response.status_code == 400
+
+
+@pytest.mark.usefixtures("clock_at_2027_01_15")
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"name": "Tiers\x00"},
+        {"levels": [{"name": "Bronze\x00", "rank": 1, "criteria": []}]},
+        {
+            "levels": [
+                {
+                    "name": "Bronze",
+                    "rank": 1,
+                    "criteria": [{"metric": "revenue", "op": ">=", "value": 1, "any_of": "\x00"}],
+                }
+            ]
+        },
+    ],
+    ids=["policy-name", "level-name", "any-of"],
+)
+def test_a_nul_character_in_a_policy_is_400_not_500(staff_client, change):
+    response = staff_client.put(URL, {**tiers_policy(), **change}, format="json")
+
+    assert response.status_code == 400
+    assert "NUL" in str(response.json())

@@ -10,16 +10,13 @@ import time_machine
 
 from metrics import preview, tasks
 from metrics.models import MonthToDate
+from tests.api_helpers import preview_of
 from tests.factories import aware
 from tests.metrics.test_runs import a_seller, given_completed_orders, given_policy
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 REFRESHED = aware("2026-10-20 12:00")
-
-
-def preview_of(client, seller):
-    return client.get(f"/api/v1/sellers/{seller.external_id}/grade/preview").json()
 
 
 @pytest.fixture

@@ -15,7 +15,10 @@ from metrics.models import EvaluationRun, RunStatus, SellerEvaluation
 from metrics.periods import Period
 from tests.metrics.test_runs import a_seller, given_policy
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_a_run_executed_twice_at_once_stores_one_result_per_seller():

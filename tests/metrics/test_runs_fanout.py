@@ -16,7 +16,7 @@ from metrics.periods import Period
 from tests.factories import SellerFactory
 from tests.metrics.test_runs import given_completed_orders, given_policy, levels_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 SEP, OCT = Period(2026, 9), Period(2026, 10)
 

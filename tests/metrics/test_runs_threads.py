@@ -17,7 +17,10 @@ from metrics.periods import Period
 from tests.factories import MessageFactory, OrderFactory, SellerFactory, aware
 from tests.metrics.test_runs import given_policy
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 OCT = Period(2026, 10)
 

@@ -33,6 +33,7 @@ from tests.metrics.test_runs import given_policy
 
 pytestmark = [
     pytest.mark.worker,
+    pytest.mark.postgres,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 

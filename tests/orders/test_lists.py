@@ -72,3 +72,29 @@ def test_seller_route_does_not_swallow_deeper_paths(staff_client, seller):
     except Resolver404:
         return
     assert match.url_name != "sellers-detail"
+
+
+def test_list_pagination_shape(staff_client, seller):
+    OrderFactory.create_batch(3, seller=seller)
+    body = staff_client.get("/api/v1/orders", {"page_size": 2}).json()
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert (body["count"], len(body["results"]), body["previous"]) == (3, 2, None)
+    assert "page=2" in body["next"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "0"},
+        {"page": "abc"},
+        {"page": "999"},
+        {"page_size": "-1"},
+        {"page_size": "abc"},
+        {"page_size": "100000"},
+        {"seller": ""},
+        {"seller": "x" * 5000},
+    ],
+)
+def test_odd_list_parameters_are_never_a_server_error(staff_client, seller, params):
+    OrderFactory(seller=seller)
+    assert staff_client.get("/api/v1/orders", params).status_code in (200, 404)

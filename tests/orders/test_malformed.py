@@ -1,11 +1,15 @@
-"""No input gives a 500: malformed bodies are a 400 (or 415 for a non-JSON media type)."""
+"""No input gives a 500: malformed bodies are a 400 (or 415 for a non-JSON media type, 413 past
+the upload limit), an unsupported method a 405."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from orders.models import Order
-from tests.orders.payloads import order_body
+from tests.api_helpers import order_body
+from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +85,55 @@ def test_database_refusal_is_a_409_not_a_500(db, seller):
     with pytest.raises(WriteConflict):
         write_rows(model=Order, rows=[row], update_fields=["amount"], before=None)
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("delete", "/api/v1/orders/o-1"),
+        ("patch", "/api/v1/orders/o-1"),
+        ("post", "/api/v1/orders/o-1"),
+        ("get", "/api/v1/orders/bulk"),
+        ("put", "/api/v1/orders"),
+    ],
+)
+def test_unsupported_method_is_405(staff_client, seller, method, url):
+    OrderFactory(external_id="o-1", seller=seller)
+    assert getattr(staff_client, method)(url, {}, format="json").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("method", "url"), [("post", "/api/v1/orders/bulk"), ("put", "/api/v1/orders/o-1")]
+)
+def test_body_over_the_upload_limit_is_a_json_413_and_nothing_written(
+    staff_client, seller, settings, method, url
+):
+    # Was Django's HTML "Bad Request (400)" page; 1,000 reviews with long Korean comments
+    # (~15 MB) used to reach the upload limit.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    body: Any = order_body(seller=seller.external_id, buyer="b" * 100, comment="x" * 2000)
+    if url.endswith("bulk"):
+        body = [body]
+    response = getattr(staff_client, method)(url, body, format="json")
+    assert response.status_code == 413
+    assert "fewer items" in response.json()["detail"]
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("post", "/api/v1/orders/bulk"),
+        ("put", "/api/v1/orders/o-1"),
+        ("put", "/api/v1/reviews/r-1"),
+        ("post", "/api/v1/sellers/bulk"),
+    ],
+)
+@pytest.mark.parametrize(
+    "raw", [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000]
+)
+def test_deeply_nested_json_is_a_400_not_a_500(staff_client, method, url, raw):
+    # Python's json raises RecursionError past ~1,000 levels, which DRF let through as a 500.
+    response = getattr(staff_client, method)(url, raw, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]

@@ -5,13 +5,9 @@ from __future__ import annotations
 import pytest
 
 from orders.models import Message
-from tests.orders.payloads import message_body
+from tests.api_helpers import message_body, put_message
 
 pytestmark = pytest.mark.django_db
-
-
-def put_message(client, body):
-    return client.put(f"/api/v1/messages/{body['external_id']}", body, format="json")
 
 
 @pytest.mark.parametrize(
@@ -21,7 +17,9 @@ def put_message(client, body):
         ("sender", None, "required"),
         ("sent_at", "2026-10-10T09:00:00", "timezone required"),
         ("conversation", "c" * 101, "100 characters"),
+        ("conversation", "", "required"),
         ("buyer", ["b-1"], "string"),
+        ("buyer", None, "required"),
         ("seller", "nobody", "unknown"),
     ],
 )
@@ -38,3 +36,10 @@ def test_no_message_body_is_stored(staff_client, seller):
     data = put_message(staff_client, body).json()
     assert "text" not in data
     assert "text" not in {f.name for f in Message._meta.get_fields()}
+
+
+def test_message_body_text_is_not_stored_or_returned(staff_client, seller):
+    body = message_body(seller=seller.external_id, body="secret", text="secret")
+    response = put_message(staff_client, body)
+    assert response.status_code == 201
+    assert "secret" not in response.content.decode()

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from orders.models import Message, Order, Seller
+from tests.api_helpers import (
+    message_body,
+    open_order_body,
+    order_body,
+    put_order,
+    put_seller,
+    review_body,
+    seller_body,
+)
 from tests.factories import OrderFactory, UserFactory, aware
-from tests.orders.payloads import message_body, order_body, seller_body
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +133,107 @@ def test_timestamps_are_returned_with_an_offset(staff_client, seller):
     assert data["created_at"] == "2026-10-01T10:00:00+09:00"
 
 
+@pytest.mark.parametrize("entity", ["sellers", "orders", "messages", "reviews"])
+def test_put_replay_is_200_with_an_identical_body(staff_client, seller, entity):
+    OrderFactory(
+        external_id="o-reviewed",
+        seller=seller,
+        delivered_at=aware("2026-10-02 10:00"),
+        completed_at=aware("2026-10-03 10:00"),
+    )
+    bodies = {
+        "sellers": seller_body("s-9"),
+        "orders": order_body("o-9", seller=seller.external_id),
+        "messages": message_body("m-9", seller=seller.external_id),
+        "reviews": review_body("r-9", order="o-reviewed"),
+    }
+    external_id = bodies[entity]["external_id"]
+    url = f"/api/v1/{entity}/{external_id}"
+    first = staff_client.put(url, bodies[entity], format="json")
+    second = staff_client.put(url, bodies[entity], format="json")
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.json() == first.json()
+    assert staff_client.get(url).json() == first.json()
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"),
+    [
+        ({}, "in_progress"),
+        ({"delivered_at": "2026-10-03T10:00:00+09:00"}, "delivered"),
+        (
+            {
+                "delivered_at": "2026-10-03T10:00:00+09:00",
+                "completed_at": "2026-10-05T10:00:00+09:00",
+            },
+            "completed",
+        ),
+    ],
+)
+def test_status_is_derived_from_the_timestamps(staff_client, seller, extra, status):
+    response = put_order(staff_client, open_order_body(seller=seller.external_id, **extra))
+    assert response.json()["status"] == status
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ("0", Decimal("0")),
+        (0, Decimal("0")),
+        ("15000", Decimal("15000")),
+        (15000, Decimal("15000")),
+        (15000.5, Decimal("15000.50")),
+        ("0.1", Decimal("0.10")),
+        ("1.500", Decimal("1.50")),
+        # SQLite keeps decimals as REAL: 16 significant digits do not come back exactly there.
+        pytest.param("99999999999999.99", Decimal("99999999999999.99"), marks=pytest.mark.postgres),
+    ],
+)
+def test_amount_as_string_or_number_is_stored_exactly(staff_client, seller, sent, stored):
+    response = put_order(staff_client, open_order_body(seller=seller.external_id, amount=sent))
+    assert response.status_code == 201, response.json()
+    assert Order.objects.get().amount == stored
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "2026-10-01T01:00:00Z",
+        "2026-10-01T01:00:00+00:00",
+        "2026-10-01T10:00:00+09:00",
+        "2026-09-30T21:00:00-04:00",
+        "2026-10-01T01:00:00.000Z",
+    ],
+)
+def test_one_instant_in_any_offset_is_stored_as_that_instant(staff_client, seller, sent):
+    response = put_order(staff_client, open_order_body(seller=seller.external_id, created_at=sent))
+    assert response.status_code == 201
+    instant = datetime.fromisoformat("2026-10-01T01:00:00+00:00")
+    assert Order.objects.get().created_at == instant
+    assert datetime.fromisoformat(response.json()["created_at"]) == instant
+
+
+def test_unicode_external_id_round_trips(staff_client, seller):
+    external_id = "주문-①-ñ"
+    body = open_order_body(external_id, seller=seller.external_id)
+    response = put_order(staff_client, body)
+    assert response.status_code == 201
+    fetched = staff_client.get(f"/api/v1/orders/{quote(external_id)}")
+    assert fetched.json()["external_id"] == external_id
+
+
+def test_excluded_from_metrics_defaults_to_false(staff_client, seller):
+    response = put_order(staff_client, order_body(seller=seller.external_id))
+    assert response.json()["excluded_from_metrics"] is False
+
+
+def test_excluded_from_metrics_can_be_set_and_cleared(staff_client, seller):
+    body = order_body(seller=seller.external_id, excluded_from_metrics=True)
+    assert put_order(staff_client, body).json()["excluded_from_metrics"] is True
+    body["excluded_from_metrics"] = False
+    assert put_order(staff_client, body).json()["excluded_from_metrics"] is False
+
+
 def test_message_put_creates_then_replays_unchanged(staff_client, seller):
     body = message_body(seller=seller.external_id)
     first = staff_client.put("/api/v1/messages/m-1", body, format="json")
@@ -192,3 +303,19 @@ def test_seller_username_with_spaces_is_refused(staff_client):
     )
     assert response.status_code == 400
     assert "username" in response.json()
+
+
+@pytest.mark.parametrize("field", ["username", "joined_at"])
+def test_seller_without_a_required_field_is_refused(staff_client, field):
+    body = seller_body("s-1")
+    del body[field]
+    response = put_seller(staff_client, body)
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Seller.objects.exists()
+
+
+def test_seller_with_a_korean_username_is_accepted(staff_client):
+    response = put_seller(staff_client, seller_body("s-1", username="김철수"))
+    assert response.status_code == 201
+    assert response.json()["username"] == "김철수"

@@ -12,7 +12,7 @@ from reviews.models import Review
 from reviews.services import upsert_reviews
 from tests.factories import OrderFactory, aware
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_review_racing_an_order_uncompletion_is_refused_not_written():
