@@ -14,6 +14,7 @@ from django.db import connection
 from metrics import runs
 from metrics.models import EvaluationRun, RunChunk, RunStatus, SellerEvaluation
 from metrics.periods import Period
+from metrics.runs import chunks
 from tests.factories import MessageFactory, OrderFactory, SellerFactory, aware
 from tests.metrics.test_runs import given_policy
 
@@ -78,7 +79,7 @@ def test_an_error_in_a_thread_fails_the_run_and_publishes_nothing(settings, monk
     def broken(**kwargs):
         raise RuntimeError("chunk exploded")
 
-    monkeypatch.setattr(runs, "chunk_inquiries", broken)
+    monkeypatch.setattr(chunks, "chunk_inquiries", broken)
     run = runs.start_run(period=OCT, trigger="manual")
 
     with pytest.raises(RuntimeError, match="chunk exploded"):

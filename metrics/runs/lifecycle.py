@@ -1,0 +1,453 @@
+"""The life of an evaluation run (SPEC §6): start, claim, figures, publish, fail, take over.
+
+1. ``start_run`` creates it ``pending``. The partial unique constraint
+   ``one_open_run_per_period`` makes the database refuse a second open run of a period
+   (``RunAlreadyOpen``): concurrency lives in the database, not in process memory.
+2. ``claim_run`` marks it ``running``, snapshots the policy and cuts the sellers into
+   ``RunChunk`` rows by primary key; ``store_figures`` stores every seller's order and review
+   figures once (``compute.store_run_figures``: one INSERT ... SELECT).
+3. The chunks are computed and staged (``metrics.runs.chunks``), by any number of workers.
+4. ``finalize_run``, once every chunk is done, publishes the period in ONE transaction: the
+   period's old ``SellerEvaluation`` rows out, the staged rows in (INSERT ... SELECT), the run
+   ``succeeded``. A reader never sees two rows per seller and period nor a half-written period.
+5. Any error marks the run ``failed``. A run whose workers went silent (a machine died: no
+   heartbeat for ``stale_after()``) is taken over by the periodic sweep or by a new trigger of
+   its period (``take_over``): the chunks that are not done are dispatched again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from celery import current_app
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+
+from common.errors import Conflict
+from metrics.compute import (
+    store_run_figures,
+)
+from metrics.grading import PolicySnapshot
+from metrics.models import (
+    EvaluationRun,
+    GradePolicy,
+    RunChunk,
+    RunSellerFigures,
+    RunStatus,
+    RunTrigger,
+    SellerEvaluation,
+    StagedEvaluation,
+)
+from metrics.periods import Period
+from metrics.policy import active_policy, snapshot_of
+from metrics.runs.period_grades import chunk_size, in_chunks, level_counts, policy_window
+from orders.models import Seller
+
+logger = logging.getLogger(__name__)
+
+
+# No marketplace data predates this; even the longest window allowed (1,200 months or
+# 36,500 days) of this period is a representable datetime.
+EARLIEST_PERIOD = Period(1900, 1)
+
+
+EVALUATE_RUN_TASK = "metrics.tasks.evaluate_run"
+
+
+# Namespace of the advisory locks (int4): "gc" in ASCII. The key is the period as YYYYMM.
+_LOCK_NAMESPACE = 0x6763
+
+
+def stale_after() -> timedelta:
+    """A run with no sign of life (heartbeat) for this long is taken over (a dead worker)."""
+    return timedelta(seconds=settings.EVALUATION_STALE_AFTER_SECONDS)
+
+
+class RunAlreadyOpen(Conflict):
+    """A run of this period is already pending or running (the API answers 409)."""
+
+    def __init__(self, period: str) -> None:
+        super().__init__(f"An evaluation of {period} is already pending or running.")
+        self.period = period
+
+
+@dataclass(frozen=True)
+class Progress:
+    chunks_done: int
+    chunks_total: int
+    sellers_done: int
+
+
+def parse_completed_period(*, text: str, now: datetime | None = None) -> Period:
+    """Parse "YYYY-MM" and refuse a period that has not ended yet (its cutoff is in the future).
+
+    Raises ValueError with a message meant for the API user / command line.
+    """
+    period = Period.parse(text)
+    if period < EARLIEST_PERIOD:
+        # The window of a year-1 period (minus the response window) is not a representable
+        # datetime: refuse it here (400) rather than queue a run that can only fail.
+        raise ValueError(f"Period {period} is too early: the earliest is {EARLIEST_PERIOD}.")
+    now = now or timezone.now()
+    if period.cutoff > now:
+        raise ValueError(
+            f"Period {period} has not ended yet: it can be evaluated from "
+            f"{timezone.localtime(period.cutoff).isoformat()}."
+        )
+    return period
+
+
+def start_run(*, period: Period, trigger: str) -> EvaluationRun:
+    """Create a pending run of ``period``; RunAlreadyOpen if one is pending or running."""
+    if trigger not in RunTrigger.values:
+        raise ValueError(f"Unknown trigger {trigger!r}; expected one of {RunTrigger.values}.")
+    try:
+        with transaction.atomic():
+            return EvaluationRun.objects.create(
+                period=str(period), trigger=trigger, status=RunStatus.PENDING
+            )
+    except IntegrityError as exc:
+        raise RunAlreadyOpen(str(period)) from exc
+
+
+def request_run(*, period: Period, trigger: str) -> EvaluationRun:
+    """Start a run (or take over the period's stale one) and hand it to the Celery task once the
+    run row is committed.
+
+    With eager tasks (the embedded default) the run has finished when this returns, unless the
+    caller holds a transaction open (then it runs at that transaction's commit). A period whose
+    open run has gone silent for ``stale_after()`` is taken over instead of refused.
+    """
+    try:
+        run = start_run(period=period, trigger=trigger)
+    except RunAlreadyOpen:
+        stale = stale_open_run(period=period)
+        if stale is None or not take_over(run=stale):
+            raise
+        return stale
+    _enqueue(run)
+    return run
+
+
+def _enqueue(run: EvaluationRun) -> None:
+    """Hand the run to the ``metrics.tasks.evaluate_run`` task once its row is committed.
+
+    The task is looked up by name in the Celery app, so this module does not import the tasks
+    module (which imports this one).
+    """
+    evaluate_run = current_app.tasks[EVALUATE_RUN_TASK]
+
+    def enqueue() -> None:
+        try:
+            evaluate_run.apply_async(args=[run.pk])
+        except Exception:
+            # Eager mode propagates the task's exception; the run is already marked failed.
+            logger.exception("Evaluation run %s of %s failed", run.pk, run.period)
+
+    transaction.on_commit(enqueue)
+
+
+def claim_run(*, run_id: int) -> list[int]:
+    """Mark the run running (heartbeat now); the first time, snapshot the policy and cut the
+    sellers into chunks by primary key. One short transaction; returns the chunks not done."""
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().get(pk=run_id)
+        if run.status == RunStatus.SUCCEEDED:
+            return []
+        now = timezone.now()
+        if not RunChunk.objects.filter(run_id=run_id).exists():
+            if not run.policy_snapshot:
+                # A retried (failed) run keeps the policy it was first executed under.
+                policy: GradePolicy = active_policy()
+                run.policy = policy
+                run.policy_snapshot = snapshot_of(policy).to_json()
+            run.started_at = now
+            run.figures_stored_at = None
+            RunSellerFigures.objects.filter(run_id=run_id).delete()
+            StagedEvaluation.objects.filter(run_id=run_id).delete()
+            run.chunks_total = _cut_chunks(run_id=run_id)
+        run.status = RunStatus.RUNNING
+        run.heartbeat_at = now
+        run.finished_at = None
+        run.error = ""
+        try:
+            with transaction.atomic():
+                run.save(
+                    update_fields=[
+                        "status",
+                        "started_at",
+                        "heartbeat_at",
+                        "finished_at",
+                        "error",
+                        "policy",
+                        "policy_snapshot",
+                        "chunks_total",
+                        "figures_stored_at",
+                    ]
+                )
+        except IntegrityError as exc:
+            # A failed run being retried while another run of its period has been opened.
+            raise RunAlreadyOpen(run.period) from exc
+    return list(
+        RunChunk.objects.filter(run_id=run_id, done_at__isnull=True)
+        .order_by("index")
+        .values_list("index", flat=True)
+    )
+
+
+def store_figures(*, run_id: int) -> None:
+    """The run's one pass over the orders and reviews (``compute.store_run_figures``), in one
+    transaction, unless a previous attempt stored them already."""
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().get(pk=run_id)
+        if run.figures_stored_at is not None or run.status != RunStatus.RUNNING:
+            return
+        window = policy_window(
+            period=Period.parse(run.period), snapshot=PolicySnapshot.from_json(run.policy_snapshot)
+        )
+        RunSellerFigures.objects.filter(run_id=run_id).delete()
+        _more_work_mem()
+        store_run_figures(run_id=run_id, window=window)
+        run.figures_stored_at = run.heartbeat_at = timezone.now()
+        run.save(update_fields=["figures_stored_at", "heartbeat_at"])
+
+
+def _cut_chunks(*, run_id: int) -> int:
+    """RunChunk rows of ``chunk_size()`` sellers each, by primary key, over every seller now.
+
+    A seller created later gets a higher key than every chunk's range: it waits for the next run.
+    """
+    ids = list(Seller.objects.order_by("pk").values_list("pk", flat=True))
+    chunks = [
+        RunChunk(
+            run_id=run_id,
+            index=index,
+            first_seller_id=chunk[0],
+            last_seller_id=chunk[-1],
+            seller_count=len(chunk),
+        )
+        for index, chunk in enumerate(in_chunks(ids, chunk_size()))
+    ]
+    RunChunk.objects.bulk_create(chunks)
+    return len(chunks)
+
+
+def _more_work_mem() -> None:
+    """The run's one pass over every order groups by (seller, buyer): ~440,000 groups at 1M
+    orders, which spill to disk at PostgreSQL's default 4 MB (measured: see settings)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('work_mem', %s, true)", [settings.EVALUATION_WORK_MEM]
+            )
+
+
+def finalize_run(*, run_id: int) -> EvaluationRun:
+    """Publish the run's staged rows as the period's results, in one transaction (see module).
+
+    Does nothing to a succeeded run, and leaves a run with chunks still to do as it is.
+    """
+    run = EvaluationRun.objects.get(pk=run_id)
+    period = Period.parse(run.period)
+    with transaction.atomic():
+        _lock_period(period)
+        run = EvaluationRun.objects.select_for_update().get(pk=run_id)
+        if run.status != RunStatus.RUNNING:
+            return run
+        if RunChunk.objects.filter(run_id=run_id, done_at__isnull=True).exists():
+            return run
+        snapshot = PolicySnapshot.from_json(run.policy_snapshot)
+        SellerEvaluation.objects.filter(period=str(period)).delete()
+        _publish_staged(run_id=run_id, period=period)
+        _relink_following_period(period=period)
+        counts = dict(
+            StagedEvaluation.objects.filter(run_id=run_id)
+            .values_list("level")
+            .annotate(n=Count("id"))
+            .values_list("level", "n")
+        )
+        run.status = RunStatus.SUCCEEDED
+        run.finished_at = run.heartbeat_at = timezone.now()
+        run.seller_count = sum(counts.values())
+        run.level_counts = level_counts(counts=counts, snapshot=snapshot)
+        run.error = ""
+        run.save(
+            update_fields=[
+                "status",
+                "finished_at",
+                "heartbeat_at",
+                "seller_count",
+                "level_counts",
+                "error",
+            ]
+        )
+        StagedEvaluation.objects.filter(run_id=run_id).delete()
+        RunSellerFigures.objects.filter(run_id=run_id).delete()
+    return run
+
+
+STAGED_COLUMNS = (
+    "seller_id",
+    "level",
+    "level_rank",
+    "computed_level",
+    "previous_level",
+    "at_risk",
+    "grace_used",
+    "metrics",
+    "criteria",
+    "next_level",
+)
+
+
+def _publish_staged(*, run_id: int, period: Period) -> None:
+    """INSERT ... SELECT: the staged rows become the period's SellerEvaluation rows."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in STAGED_COLUMNS)
+    sql = (
+        f"INSERT INTO {quote(SellerEvaluation._meta.db_table)} "  # noqa: S608 - names are ours
+        f"(run_id, period, created_at, {columns}) "
+        f"SELECT run_id, %s, %s, {columns} FROM {quote(StagedEvaluation._meta.db_table)} "
+        "WHERE run_id = %s"
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [str(period), now, run_id])
+
+
+def with_progress(runs: QuerySet[EvaluationRun]) -> QuerySet[EvaluationRun]:
+    """The runs with their progress annotated (no query per run)."""
+    done = Q(chunks__done_at__isnull=False)
+    return runs.annotate(
+        chunks_done=Count("chunks", filter=done),
+        sellers_done=Sum("chunks__seller_count", filter=done),
+    )
+
+
+def progress(run: EvaluationRun) -> Progress:
+    """Chunks done of the run's chunks, and the sellers they hold (annotated by
+    ``with_progress``, else one query)."""
+    chunks_done = getattr(run, "chunks_done", None)
+    sellers_done = getattr(run, "sellers_done", None)
+    if chunks_done is None:
+        done = RunChunk.objects.filter(run_id=run.pk, done_at__isnull=False).aggregate(
+            chunks=Count("id"), sellers=Sum("seller_count")
+        )
+        chunks_done, sellers_done = done["chunks"], done["sellers"]
+    return Progress(
+        chunks_done=chunks_done or 0,
+        chunks_total=run.chunks_total,
+        sellers_done=sellers_done or 0,
+    )
+
+
+def heartbeat(*, run_id: int) -> None:
+    EvaluationRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+        heartbeat_at=timezone.now()
+    )
+
+
+def _lock_period(period: Period) -> None:
+    """Serialise writers of one period (PostgreSQL; SQLite has a single writer anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [_LOCK_NAMESPACE, period.year * 100 + period.month],
+            )
+
+
+def _relink_following_period(*, period: Period) -> None:
+    """After a re-run of an older period, the next later evaluation's previous_level follows.
+
+    SPEC §7: previous_level is the level of the period before, also after a re-run of an older
+    period. For the usual run of the latest period there is nothing later (one EXISTS query).
+    """
+    later = SellerEvaluation.objects.filter(period__gt=str(period))
+    if not later.exists():
+        return
+    next_period = (
+        SellerEvaluation.objects.filter(seller_id=OuterRef("seller_id"), period__gt=str(period))
+        .order_by("period")
+        .values("period")[:1]
+    )
+    level_here = SellerEvaluation.objects.filter(
+        seller_id=OuterRef("seller_id"), period=str(period)
+    ).values("level")[:1]
+    later.filter(period=Subquery(next_period)).update(previous_level=Subquery(level_here))
+
+
+def mark_failed(*, run_id: int, error: str) -> None:
+    """Mark a run failed with its error (never a succeeded one), then drop its working rows.
+
+    The status is written first, on its own: a cleanup that fails (a broken schema, the very
+    error being reported) must not leave the run open and its period blocked.
+    """
+    try:
+        updated = (
+            EvaluationRun.objects.filter(pk=run_id)
+            .exclude(status=RunStatus.SUCCEEDED)
+            .update(status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:2000])
+        )
+    except DatabaseError:
+        # The connection itself is gone: the task's retry or the stale-run sweep will see the
+        # run still open.
+        logger.exception("Could not mark evaluation run %s failed", run_id)
+        return
+    if not updated:
+        return
+    try:
+        with transaction.atomic():
+            StagedEvaluation.objects.filter(run_id=run_id).delete()
+            RunSellerFigures.objects.filter(run_id=run_id).delete()
+            RunChunk.objects.filter(run_id=run_id).delete()
+    except DatabaseError:
+        logger.exception("Could not drop the working rows of failed run %s", run_id)
+
+
+def _stale_q(now: datetime) -> Q:
+    limit = now - stale_after()
+    return Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit)
+
+
+def stale_open_run(*, period: Period, now: datetime | None = None) -> EvaluationRun | None:
+    """The period's open run if its workers seem gone (no heartbeat for ``stale_after()``)."""
+    now = now or timezone.now()
+    return (
+        EvaluationRun.objects.filter(
+            period=str(period), status__in=[RunStatus.PENDING, RunStatus.RUNNING]
+        )
+        .filter(_stale_q(now))
+        .first()
+    )
+
+
+def stale_runs(*, now: datetime | None = None) -> list[EvaluationRun]:
+    """Every open run whose workers seem gone (the periodic sweep)."""
+    now = now or timezone.now()
+    return list(
+        EvaluationRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).filter(
+            _stale_q(now)
+        )
+    )
+
+
+def take_over(*, run: EvaluationRun) -> bool:
+    """Claim a stale run for a new dispatch: its heartbeat is renewed first (one UPDATE that
+    only one of several sweepers wins), so it is not taken over twice at once."""
+    now = timezone.now()
+    claimed = (
+        EvaluationRun.objects.filter(pk=run.pk, status__in=[RunStatus.PENDING, RunStatus.RUNNING])
+        .filter(_stale_q(now))
+        .update(heartbeat_at=now)
+    )
+    if claimed:
+        logger.warning(
+            "Evaluation run %s of %s looks abandoned; taking it over", run.pk, run.period
+        )
+        _enqueue(run)
+    return bool(claimed)

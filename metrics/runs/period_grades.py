@@ -1,0 +1,147 @@
+"""Grading a period (SPEC §4–§5): every seller's metrics and grade, read only.
+
+Shared by the run's chunks, the dry run and the ``evaluate`` command: the engine's queries, the
+levels held (grace), and the one pure ``grading.grade``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import OuterRef, Subquery
+
+from metrics.compute import (
+    Figures,
+    InquiryCounts,
+    seller_figures,
+    seller_metrics,
+)
+from metrics.grading import GradeResult, PolicySnapshot, grade
+from metrics.models import (
+    EvaluationRun,
+    SellerEvaluation,
+)
+from metrics.periods import Period, Window, window_for_period
+from metrics.registry import Metrics
+from orders.models import Seller
+
+logger = logging.getLogger(__name__)
+
+
+def chunk_size() -> int:
+    """Sellers per chunk (one task): ``EVALUATION_CHUNK_SIZE`` (settings: how it was measured)."""
+    return int(settings.EVALUATION_CHUNK_SIZE)
+
+
+NO_LEVEL = "none"  # level_counts key of sellers that reach no level
+
+
+@dataclass(frozen=True)
+class SellerGrade:
+    """One seller's computed result for a period, before it is stored."""
+
+    seller_id: int
+    external_id: str
+    previous_level: str | None
+    metrics: Metrics
+    result: GradeResult
+
+
+@dataclass(frozen=True)
+class GradeChange:
+    seller: str  # external_id
+    old_level: str | None
+    new_level: str | None
+
+    def __str__(self) -> str:
+        return f"{self.seller}: {self.old_level or '-'} -> {self.new_level or '-'}"
+
+
+@dataclass(frozen=True)
+class PeriodOutcome:
+    """What ``evaluate_period`` did: the run (None on a dry run) and the grade changes."""
+
+    period: Period
+    run: EvaluationRun | None
+    seller_count: int
+    level_counts: dict[str, int]
+    changes: list[GradeChange]
+
+
+def policy_window(*, period: Period, snapshot: PolicySnapshot) -> Window:
+    return window_for_period(
+        period=period,
+        window_months=snapshot.window_months,
+        window_days=snapshot.window_days,
+        response_window_hours=snapshot.response_window_hours,
+    )
+
+
+def grade_sellers(
+    *,
+    seller_ids: Sequence[int],
+    period: Period,
+    snapshot: PolicySnapshot,
+    figures: dict[int, Figures] | None = None,
+    inquiries: dict[int, InquiryCounts] | None = None,
+) -> list[SellerGrade]:
+    """Metrics and grade of these sellers for ``period`` (reads only): the engine's queries,
+    one for the external ids and one for the levels held."""
+    window = policy_window(period=period, snapshot=snapshot)
+    metrics_by_id = seller_metrics(
+        seller_ids=seller_ids, window=window, figures=figures, inquiries=inquiries
+    )
+    external_ids = dict(
+        Seller.objects.filter(pk__in=list(metrics_by_id)).values_list("pk", "external_id")
+    )
+    held = held_levels(seller_ids=list(metrics_by_id), period=period)
+    graded = []
+    for pk in sorted(metrics_by_id):
+        held_level, grace_used = held.get(pk, (None, 0))
+        result = grade(metrics_by_id[pk], snapshot, held_level=held_level, grace_used=grace_used)
+        graded.append(SellerGrade(pk, external_ids[pk], held_level, metrics_by_id[pk], result))
+    return graded
+
+
+def grade_period(*, period: Period, snapshot: PolicySnapshot) -> Iterator[SellerGrade]:
+    """Every seller's grade for ``period`` without storing anything (a dry run), chunk by chunk;
+    the order and review figures are read once for all sellers."""
+    figures = seller_figures(
+        window=policy_window(period=period, snapshot=snapshot), seller_ids=None
+    )
+    for chunk in in_chunks(sorted(figures), chunk_size()):
+        yield from grade_sellers(
+            seller_ids=chunk, period=period, snapshot=snapshot, figures=figures
+        )
+
+
+def held_levels(*, seller_ids: Sequence[int], period: Period) -> dict[int, tuple[str | None, int]]:
+    """seller id → (final level, grace_used) of its evaluation of the latest earlier period."""
+    latest_earlier = (
+        SellerEvaluation.objects.filter(seller_id=OuterRef("seller_id"), period__lt=str(period))
+        .order_by("-period")
+        .values("period")[:1]
+    )
+    rows = SellerEvaluation.objects.filter(
+        seller_id__in=seller_ids, period=Subquery(latest_earlier)
+    ).values_list("seller_id", "level", "grace_used")
+    return {seller_id: (level, grace_used) for seller_id, level, grace_used in rows}
+
+
+def level_counts(*, counts: dict[str | None, int], snapshot: PolicySnapshot) -> dict[str, int]:
+    """{level name: sellers} for every level of the policy (rank order), null → "none"."""
+    ordered = {
+        level.name: counts.get(level.name, 0)
+        for level in sorted(snapshot.levels, key=lambda lv: lv.rank)
+    }
+    ordered[NO_LEVEL] = counts.get(None, 0) + counts.get(NO_LEVEL, 0)
+    return ordered
+
+
+def in_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
