@@ -14,6 +14,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("orders.urls")),
     path("api/v1/", include("reviews.urls")),
-    path("api/v1/", include("metrics.urls")),
-    path("", include("metrics.page_urls")),
+    path("api/v1/", include("metrics.web.urls")),
+    path("", include("metrics.web.page_urls")),
 ]

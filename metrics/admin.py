@@ -3,8 +3,9 @@
 Django has no nested inlines, so a policy is edited on two pages: the policy page (window
 settings + its levels inline, each with a summary of its criteria and a link) and each level's
 page (its criteria inline). Both pages validate the WHOLE policy as it would be after the save
-with ``metrics.policy.validate_policy_data`` (the same rules as ``PUT /api/v1/policy``), from
-the formset's ``clean``: an incoherent policy shows the messages and nothing is saved.
+with ``metrics.policy.services.validate_policy_data`` (the same rules as
+``PUT /api/v1/policy``), from the formset's ``clean``: an incoherent policy shows the messages
+and nothing is saved.
 
 A policy an evaluation run used is frozen (every field and inline read-only, no delete): staff
 "duplicate as draft", edit the copy and activate it. Activation deactivates the previous active
@@ -21,9 +22,9 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
-from .models import Criterion, EvaluationRun, GradeLevel, GradePolicy, SellerEvaluation
-from .periods import Period
-from .policy import (
+from metrics.engine.periods import Period
+from metrics.models import Criterion, EvaluationRun, GradeLevel, GradePolicy, SellerEvaluation
+from metrics.policy.services import (
     PolicyConflict,
     PolicyInvalid,
     activate_policy,
@@ -383,14 +384,14 @@ class EvaluationRunAdmin(admin.ModelAdmin):
     actions = ["rerun_periods"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[EvaluationRun]:
-        from .runs import with_progress
+        from metrics.runs import with_progress
 
         return with_progress(super().get_queryset(request))
 
     @admin.display(description="progress")
     def progress(self, run: EvaluationRun) -> str:
         """Chunks staged of the run's chunks (SPEC §7 progress), and the sellers in them."""
-        from .runs import progress
+        from metrics.runs import progress
 
         done = progress(run)
         if not done.chunks_total:
@@ -408,7 +409,7 @@ class EvaluationRunAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-run the selected periods (replaces their results)")
     def rerun_periods(self, request: HttpRequest, queryset: QuerySet[EvaluationRun]) -> None:
-        from .runs import RunAlreadyOpen, request_run
+        from metrics.runs import RunAlreadyOpen, request_run
 
         periods = sorted(set(queryset.values_list("period", flat=True)))
         for text in periods:

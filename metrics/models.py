@@ -1,7 +1,7 @@
 """Grade policy (SPEC §5) and evaluations (SPEC §6).
 
 A policy is configuration, not code: ordered levels, each with criteria on any metric key of
-``metrics.registry.METRICS``. A policy that a run used is kept, read-only, so every stored
+``metrics.engine.registry.METRICS``. A policy that a run used is kept, read-only, so every stored
 result can be explained by the exact rules it was graded under (``EvaluationRun.policy_snapshot``).
 """
 
@@ -10,8 +10,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from .grading import OPS
-from .registry import METRICS
+from metrics.engine.grading import OPS
+from metrics.engine.registry import METRICS
 
 
 class GradePolicy(models.Model):
@@ -193,8 +193,8 @@ class RunChunk(models.Model):
 
 
 class RunSellerFigures(models.Model):
-    """A seller's order and review figures for the run's window (``metrics.compute``: one pass
-    per run, all-time and window); the chunks add the inquiries."""
+    """A seller's order and review figures for the run's window (``metrics.engine.compute``:
+    one pass per run, all-time and window); the chunks add the inquiries."""
 
     run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="+")
     seller_id = models.BigIntegerField()

@@ -17,9 +17,10 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from . import preview, runs
-from .models import EvaluationRun, RunTrigger
-from .periods import Period
+from metrics import runs
+from metrics.engine.periods import Period
+from metrics.models import EvaluationRun, RunTrigger
+from metrics.runs import preview
 
 logger = logging.getLogger(__name__)
 

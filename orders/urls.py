@@ -1,7 +1,7 @@
 """``/api/v1/sellers``, ``/orders``, ``/messages``, with or without a trailing slash.
 
 An external id is one path segment (the ``str`` converter stops at ``/``), so
-``sellers/<id>/grade`` and the other per-seller routes of ``metrics.urls`` are never swallowed
+``sellers/<id>/grade`` and the other per-seller routes of ``metrics.web.urls`` are never swallowed
 here. ``bulk`` comes first, so it is not a usable external id. The slash variants are left out
 of the OpenAPI schema (``schema=None``) so each operation is documented once.
 """

@@ -1,7 +1,7 @@
 """Shared pieces of ``bench.evaluate``: scales, periods and windows, databases, processes.
 
 Periods and windows are computed here from SPEC §3 on purpose, not imported from
-``metrics.periods``: the SQL floor must be an independent reading of the SPEC.
+``metrics.engine.periods``: the SQL floor must be an independent reading of the SPEC.
 """
 
 from __future__ import annotations

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import logging
 
+from metrics.engine.periods import Period
 from metrics.models import (
     RunTrigger,
     SellerEvaluation,
 )
-from metrics.periods import Period
-from metrics.policy import active_policy, snapshot_of
+from metrics.policy.services import active_policy, snapshot_of
 from metrics.runs.chunks import execute_run
 from metrics.runs.lifecycle import start_run
 from metrics.runs.period_grades import GradeChange, PeriodOutcome, grade_period, level_counts

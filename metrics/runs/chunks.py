@@ -17,19 +17,19 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from metrics.compute import (
+from metrics.engine.compute import (
     InquiryCounts,
     inquiry_counts,
     stored_run_figures,
 )
-from metrics.grading import PolicySnapshot, exact_to_json, result_to_json
+from metrics.engine.grading import PolicySnapshot, exact_to_json, result_to_json
+from metrics.engine.periods import Period
 from metrics.models import (
     EvaluationRun,
     RunChunk,
     RunStatus,
     StagedEvaluation,
 )
-from metrics.periods import Period
 from metrics.runs.lifecycle import (
     STAGED_COLUMNS,
     RunAlreadyOpen,

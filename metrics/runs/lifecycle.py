@@ -28,10 +28,11 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from common.errors import Conflict
-from metrics.compute import (
+from metrics.engine.compute import (
     store_run_figures,
 )
-from metrics.grading import PolicySnapshot
+from metrics.engine.grading import PolicySnapshot
+from metrics.engine.periods import Period
 from metrics.models import (
     EvaluationRun,
     GradePolicy,
@@ -42,8 +43,7 @@ from metrics.models import (
     SellerEvaluation,
     StagedEvaluation,
 )
-from metrics.periods import Period
-from metrics.policy import active_policy, snapshot_of
+from metrics.policy.services import active_policy, snapshot_of
 from metrics.runs.period_grades import chunk_size, in_chunks, level_counts, policy_window
 from orders.models import Seller
 

@@ -14,19 +14,19 @@ from typing import Any
 from django.conf import settings
 from django.db.models import OuterRef, Subquery
 
-from metrics.compute import (
+from metrics.engine.compute import (
     Figures,
     InquiryCounts,
     seller_figures,
     seller_metrics,
 )
-from metrics.grading import GradeResult, PolicySnapshot, grade
+from metrics.engine.grading import GradeResult, PolicySnapshot, grade
+from metrics.engine.periods import Period, Window, window_for_period
+from metrics.engine.registry import Metrics
 from metrics.models import (
     EvaluationRun,
     SellerEvaluation,
 )
-from metrics.periods import Period, Window, window_for_period
-from metrics.registry import Metrics
 from orders.models import Seller
 
 logger = logging.getLogger(__name__)

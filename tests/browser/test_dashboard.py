@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from metrics.periods import Period
+from metrics.engine.periods import Period
 from metrics.runs import evaluate_period
 from tests.browser.conftest import login
 from tests.factories import MessageFactory, OrderFactory, SellerFactory, UserFactory, aware

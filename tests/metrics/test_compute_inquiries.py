@@ -5,8 +5,8 @@ from fractions import Fraction
 
 import pytest
 
-from metrics.compute import seller_metrics
-from metrics.periods import Period, window_for_period
+from metrics.engine.compute import seller_metrics
+from metrics.engine.periods import Period, window_for_period
 from tests.factories import MessageFactory, SellerFactory, aware
 
 pytestmark = pytest.mark.sqlite

@@ -7,9 +7,9 @@ from typing import cast
 
 import pytest
 
-from metrics.compute import seller_metrics
-from metrics.periods import Period, window_for_period
-from metrics.registry import METRIC_KEYS
+from metrics.engine.compute import seller_metrics
+from metrics.engine.periods import Period, window_for_period
+from metrics.engine.registry import METRIC_KEYS
 from orders.models import Seller
 from tests.factories import OrderFactory, ReviewFactory, SellerFactory, aware
 

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from metrics.compute import QUERIES_PER_CHUNK, seller_figures, seller_metrics
-from metrics.periods import Period, window_for_period
+from metrics.engine.compute import QUERIES_PER_CHUNK, seller_figures, seller_metrics
+from metrics.engine.periods import Period, window_for_period
 from tests.factories import MessageFactory, OrderFactory, ReviewFactory, SellerFactory, aware
 
 pytestmark = pytest.mark.sqlite

@@ -4,8 +4,8 @@ import pytest
 import time_machine
 from django.test import Client
 
-from metrics import preview
 from metrics.models import GradePolicy
+from metrics.runs import preview
 from tests.factories import OrderFactory, SellerFactory, UserFactory, aware
 
 pytestmark = pytest.mark.django_db

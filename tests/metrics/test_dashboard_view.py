@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from metrics.periods import Period
+from metrics.engine.periods import Period
 from metrics.runs import evaluate_period
 from orders.models import Order, Seller
 from tests.factories import OrderFactory, SellerFactory, UserFactory, aware

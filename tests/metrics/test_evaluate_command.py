@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from metrics import runs
+from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, RunStatus, SellerEvaluation
-from metrics.periods import Period
 from tests.factories import aware
 from tests.metrics.test_runs import a_seller, given_completed_orders, given_policy
 

@@ -15,8 +15,8 @@ import pytest
 from django.http import StreamingHttpResponse
 
 from metrics import runs
+from metrics.engine.periods import Period
 from metrics.models import GradeLevel, GradePolicy
-from metrics.periods import Period
 from orders.models import Order
 from tests.api_helpers import (
     client_of,

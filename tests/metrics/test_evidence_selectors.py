@@ -7,10 +7,10 @@ from fractions import Fraction
 
 import pytest
 
-from metrics.compute import seller_metrics
-from metrics.evidence import EVIDENCE_METRICS, evidence_items
-from metrics.periods import Period, window_for_period
-from metrics.registry import METRICS
+from metrics.engine.compute import seller_metrics
+from metrics.engine.evidence import EVIDENCE_METRICS, evidence_items
+from metrics.engine.periods import Period, window_for_period
+from metrics.engine.registry import METRICS
 from tests.factories import MessageFactory, OrderFactory, ReviewFactory, SellerFactory, aware
 
 pytestmark = pytest.mark.sqlite

@@ -10,9 +10,9 @@ import pytest
 import time_machine
 
 from metrics import runs
+from metrics.engine.periods import Period
+from metrics.engine.registry import METRIC_KEYS
 from metrics.models import EvaluationRun, GradePolicy
-from metrics.periods import Period
-from metrics.registry import METRIC_KEYS
 from tests.api_helpers import (
     JAN_15_2027,
     client_of,

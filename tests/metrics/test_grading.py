@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from metrics.grading import (
+from metrics.engine.grading import (
     CriterionResult,
     CriterionSpec,
     GradeResult,
@@ -21,7 +21,7 @@ from metrics.grading import (
     grade,
     result_to_json,
 )
-from metrics.registry import METRIC_KEYS
+from metrics.engine.registry import METRIC_KEYS
 
 D = Decimal
 

@@ -2,8 +2,8 @@
 
 Random small marketplaces (timestamps clustered on Seoul month edges, on the response deadline
 and on each other), random policies (thresholds drawn next to the actual values) → stored in
-PostgreSQL through the real models → ``metrics.compute.seller_metrics`` and
-``metrics.grading.grade`` → every metric key, the level, and grace over consecutive periods
+PostgreSQL through the real models → ``metrics.engine.compute.seller_metrics`` and
+``metrics.engine.grading.grade`` → every metric key, the level, and grace over consecutive periods
 must equal the oracle's, exactly.
 """
 
@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from metrics.compute import seller_metrics
-from metrics.grading import CriterionSpec, LevelSpec, PolicySnapshot, grade
-from metrics.periods import Period, window_for_period
-from metrics.registry import METRICS, Kind
+from metrics.engine.compute import seller_metrics
+from metrics.engine.grading import CriterionSpec, LevelSpec, PolicySnapshot, grade
+from metrics.engine.periods import Period, window_for_period
+from metrics.engine.registry import METRICS, Kind
 from orders.models import Message, Order, Seller
 from reviews.models import Review
 from tests import oracle

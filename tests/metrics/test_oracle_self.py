@@ -7,7 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from metrics.registry import METRIC_KEYS as REGISTRY_KEYS
+from metrics.engine.registry import METRIC_KEYS as REGISTRY_KEYS
 from tests import oracle
 from tests.oracle import (
     Grade,

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from django.test import override_settings
 
-from metrics.periods import Period, Window, window_for_period, window_to_now
+from metrics.engine.periods import Period, Window, window_for_period, window_to_now
 from tests.factories import aware
 
 pytestmark = pytest.mark.sqlite

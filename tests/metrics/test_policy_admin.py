@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from metrics.models import Criterion, EvaluationRun, GradeLevel, GradePolicy, SellerEvaluation
-from metrics.policy import active_policy
+from metrics.policy.services import active_policy
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

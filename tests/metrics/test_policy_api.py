@@ -7,8 +7,8 @@ from django.urls import path
 from drf_spectacular.generators import SchemaGenerator
 
 from metrics.models import GradeLevel, GradePolicy
-from metrics.policy import active_policy
-from metrics.policy_api import PolicyView
+from metrics.policy.api import PolicyView
+from metrics.policy.services import active_policy
 from tests.api_helpers import push_policy, tiers_policy
 
 pytestmark = pytest.mark.django_db

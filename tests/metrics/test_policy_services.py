@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from metrics.grading import CriterionSpec, LevelSpec, PolicySnapshot
+from metrics.engine.grading import CriterionSpec, LevelSpec, PolicySnapshot
 from metrics.models import Criterion, EvaluationRun, GradeLevel, GradePolicy, SellerEvaluation
-from metrics.policy import (
+from metrics.policy.services import (
     NoActivePolicy,
     PolicyInvalid,
     activate_policy,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from metrics.policy import describe_errors, validate_policy_data
+from metrics.policy.services import describe_errors, validate_policy_data
 
 
 def valid_policy() -> dict:

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from metrics import preview, tasks
+from metrics import tasks
 from metrics.models import MonthToDate
+from metrics.runs import preview
 from tests.api_helpers import preview_of
 from tests.factories import aware
 from tests.metrics.test_runs import a_seller, given_completed_orders, given_policy

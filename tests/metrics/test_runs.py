@@ -9,6 +9,8 @@ from typing import Any, cast
 import pytest
 
 from metrics import runs
+from metrics.engine.periods import Period
+from metrics.engine.registry import METRIC_KEYS
 from metrics.models import (
     Criterion,
     EvaluationRun,
@@ -17,9 +19,7 @@ from metrics.models import (
     RunStatus,
     SellerEvaluation,
 )
-from metrics.periods import Period
-from metrics.policy import active_policy, snapshot_of
-from metrics.registry import METRIC_KEYS
+from metrics.policy.services import active_policy, snapshot_of
 from orders.models import Seller
 from tests.factories import OrderFactory, SellerFactory, aware
 

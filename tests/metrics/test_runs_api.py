@@ -7,8 +7,8 @@ import pytest
 import time_machine
 
 from metrics import runs
+from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, RunStatus
-from metrics.periods import Period
 from tests.api_helpers import (
     evaluate,
     evaluations_of,

@@ -11,8 +11,8 @@ import pytest
 from django.db import connection, connections
 
 from metrics import runs
+from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, RunStatus, SellerEvaluation
-from metrics.periods import Period
 from tests.metrics.test_runs import a_seller, given_policy
 
 pytestmark = [

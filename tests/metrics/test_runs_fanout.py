@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from metrics import runs, tasks
+from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, RunChunk, RunStatus, SellerEvaluation, StagedEvaluation
-from metrics.periods import Period
 from tests.factories import SellerFactory
 from tests.metrics.test_runs import given_completed_orders, given_policy, levels_of
 

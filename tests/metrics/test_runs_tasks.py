@@ -13,8 +13,8 @@ from django.db import OperationalError
 from django_celery_beat.models import PeriodicTask
 
 from metrics import runs, tasks
+from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, RunStatus, SellerEvaluation
-from metrics.periods import Period
 from tests.factories import SellerFactory, aware
 from tests.metrics.test_runs import a_seller, given_policy
 

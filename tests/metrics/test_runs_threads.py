@@ -12,8 +12,8 @@ import pytest
 from django.db import connection
 
 from metrics import runs
+from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, RunChunk, RunStatus, SellerEvaluation
-from metrics.periods import Period
 from metrics.runs import chunks
 from tests.factories import MessageFactory, OrderFactory, SellerFactory, aware
 from tests.metrics.test_runs import given_policy

@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from gradecraft.celery import app as celery_app
 from metrics import runs, tasks
+from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, RunChunk, RunStatus, SellerEvaluation
-from metrics.periods import Period
 from metrics.tasks import evaluate_run
 from orders.models import Order, Seller
 from tests.factories import aware

@@ -64,7 +64,7 @@ def test_unknown_object_is_404(staff_client, db):
 
 
 def test_seller_route_does_not_swallow_deeper_paths(staff_client, seller):
-    # /sellers/<id>/grade etc. belong to metrics.urls: never matched by the seller route.
+    # /sellers/<id>/grade etc. belong to metrics.web.urls: never matched by the seller route.
     from django.urls import Resolver404, resolve
 
     try:

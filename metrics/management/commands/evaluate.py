@@ -9,8 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from metrics import runs
+from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, RunStatus, RunTrigger
-from metrics.periods import Period
 from metrics.runs import progress
 
 

@@ -11,9 +11,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from metrics import runs, selectors
+from metrics import runs
+from metrics.engine.periods import Period
 from metrics.models import RunTrigger
-from metrics.periods import Period
+from metrics.web import selectors
 
 
 class Command(BaseCommand):

@@ -18,9 +18,9 @@ The SQL runs unchanged on PostgreSQL and SQLite, and the results are identical o
 summed as integer cents (SQLite would otherwise sum floats), timestamps are compared as the
 backend stores them (Django stores UTC text on SQLite, whose order is time order), and every
 derived value is an exact ``int`` / ``Decimal`` / ``Fraction`` built in Python
-(``metrics/registry.py``: the exact-value contract).
+(``metrics/engine/registry.py``: the exact-value contract).
 
-``metrics.evidence`` lists the items behind the same counts with the same definitions
+``metrics.engine.evidence`` lists the items behind the same counts with the same definitions
 (``finished_q``, ``delivered_q``, ``window_inquiries``, ...); the independent oracle of
 tests/oracle.py checks both against SPEC §4.
 
@@ -50,11 +50,10 @@ from django.db.models import (
 from django.db.models.functions import Cast, Round
 from django.utils.dateparse import parse_datetime
 
+from metrics.engine.periods import Window
+from metrics.engine.registry import METRIC_KEYS, Metrics
 from orders.models import CancelledBy, Message, Order, Seller, Sender
 from reviews.models import Review
-
-from .periods import Window
-from .registry import METRIC_KEYS, Metrics
 
 # Queries of seller_metrics when the caller brings the order and review figures (a run's chunk);
 # one more when it does not.
@@ -64,7 +63,7 @@ _CENT = Decimal("0.01")
 
 
 # ---------------------------------------------------------------------------------------------
-# Filters shared with metrics.evidence (one definition of "in the window" for both).
+# Filters shared with metrics.engine.evidence (one definition of "in the window" for both).
 
 
 def in_window(field: str, window: Window) -> Q:
@@ -615,7 +614,7 @@ def seller_figures(*, window: Window, seller_ids: Sequence[int] | None) -> dict[
 def store_run_figures(*, run_id: int, window: Window) -> int:
     """Every seller's figures for a run, written by the database itself (one INSERT ...
     SELECT). Returns the number of sellers stored."""
-    from .models import RunSellerFigures
+    from metrics.models import RunSellerFigures
 
     select, params = _figures_sql(window=window, seller_ids=None)
     params["run_id"] = run_id
@@ -630,7 +629,7 @@ def store_run_figures(*, run_id: int, window: Window) -> int:
 
 def stored_run_figures(*, run_id: int, first: int, last: int) -> dict[int, Figures]:
     """The rows of ``store_run_figures`` for sellers ``first`` … ``last`` (one query)."""
-    from .models import RunSellerFigures
+    from metrics.models import RunSellerFigures
 
     rows = (
         RunSellerFigures.objects.filter(run_id=run_id, seller_id__gte=first, seller_id__lte=last)
@@ -690,7 +689,7 @@ def seller_metrics(
     them from ``stored_run_figures``); otherwise they are computed here (``seller_figures``).
     ``inquiries``: likewise the sellers' ``inquiry_counts``.
     Then ``QUERIES_PER_CHUNK`` (1) window-bounded query for the inquiries, whatever
-    ``len(seller_ids)`` (none for an empty chunk). Values follow ``metrics/registry.py``:
+    ``len(seller_ids)`` (none for an empty chunk). Values follow ``metrics/engine/registry.py``:
     ``int`` counts, ``Decimal`` money, ``Fraction`` rates/ratings/top-percent/minutes, ``None``
     when the denominator is 0 or the seller has no rank. Ids with no Seller row (or no figures
     row) are left out of the result.

@@ -1,7 +1,8 @@
 """``/api/v1/policy``: read the active grade policy; staff replace it (policy as code, SPEC §7).
 
-The view is thin: validation is ``metrics.policy.validate_policy_data`` (the same rules as the
-admin), writing is ``metrics.policy.create_active_policy``. The serializers shape the output
+The view is thin: validation is ``metrics.policy.services.validate_policy_data`` (the same
+rules as the admin), writing is ``metrics.policy.services.create_active_policy``. The
+serializers shape the output
 and document both directions in the OpenAPI schema.
 
 A 400 names each place that is wrong, flat, e.g.
@@ -19,16 +20,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import IsStaffOrReadOnly
-
-from .grading import OPS
-from .models import GradePolicy
-from .policy import (
+from metrics.engine.grading import OPS
+from metrics.engine.registry import METRIC_KEYS
+from metrics.models import GradePolicy
+from metrics.policy.services import (
     NoActivePolicy,
     active_policy,
     create_active_policy,
     policy_data,
 )
-from .registry import METRIC_KEYS
 
 
 class ThresholdField(serializers.DecimalField):

@@ -1,7 +1,7 @@
 """Shapes of the grade, evidence and evaluation endpoints (SPEC §7).
 
 Stored results keep exact values (``"9/10"``, ``"4.7000"``); the API shows them as JSON
-numbers rounded half-up to 2 places (``metrics.registry.display_value``), never as strings.
+numbers rounded half-up to 2 places (``metrics.engine.registry.display_value``), never as strings.
 The ``*_payload`` functions build the response bodies; the serializer classes document them in
 the OpenAPI schema and validate input.
 """
@@ -15,14 +15,13 @@ from django.utils import timezone
 from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
+from metrics.engine.grading import exact_from_json, result_to_json
+from metrics.engine.periods import Period
+from metrics.engine.registry import METRIC_KEYS, METRICS, display_value
+from metrics.models import EvaluationRun, SellerEvaluation
+from metrics.runs import parse_completed_period, progress
+from metrics.runs.preview import GradePreview
 from orders.models import CancelledBy
-
-from .grading import exact_from_json, result_to_json
-from .models import EvaluationRun, SellerEvaluation
-from .periods import Period
-from .preview import GradePreview
-from .registry import METRIC_KEYS, METRICS, display_value
-from .runs import parse_completed_period, progress
 
 # --- payloads -----------------------------------------------------------------------------
 

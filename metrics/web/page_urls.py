@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from metrics.web import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

@@ -2,8 +2,8 @@
 
 from django.urls import path, re_path
 
-from . import api
-from .policy_api import PolicyView
+from metrics.policy.api import PolicyView
+from metrics.web import api
 
 SELLER = r"^sellers/(?P<external_id>[^/]+)"
 

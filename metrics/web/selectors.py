@@ -8,13 +8,12 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from common.ingest import usable_lookup
+from metrics.engine.evidence import EvidenceItems, evidence_items
+from metrics.engine.grading import PolicySnapshot
+from metrics.engine.periods import Period, window_for_period
+from metrics.models import EvaluationRun, RunStatus, SellerEvaluation
+from metrics.policy.services import active_policy, snapshot_of
 from orders.models import Seller
-
-from .evidence import EvidenceItems, evidence_items
-from .grading import PolicySnapshot
-from .models import EvaluationRun, RunStatus, SellerEvaluation
-from .periods import Period, window_for_period
-from .policy import active_policy, snapshot_of
 
 
 def visible_seller(*, user: AbstractBaseUser | AnonymousUser, external_id: str) -> Seller | None:
@@ -79,7 +78,7 @@ def seller_evidence(*, seller_id: int, period: Period, metric: str) -> EvidenceI
 
 
 def evaluation_run(*, run_id: int) -> EvaluationRun | None:
-    from .runs import with_progress
+    from metrics.runs import with_progress
 
     return with_progress(EvaluationRun.objects.filter(pk=run_id)).first()
 

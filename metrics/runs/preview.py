@@ -22,15 +22,20 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from metrics.engine.compute import seller_figures, seller_metrics
+from metrics.engine.grading import (
+    GradeResult,
+    PolicySnapshot,
+    exact_from_json,
+    exact_to_json,
+    grade,
+)
+from metrics.engine.periods import Period, Window, window_to_now
+from metrics.engine.registry import METRIC_KEYS, Metrics
+from metrics.models import MonthToDate, SellerEvaluation
+from metrics.policy.services import active_policy, snapshot_of
+from metrics.runs import chunk_size
 from orders.models import Seller
-
-from .compute import seller_figures, seller_metrics
-from .grading import GradeResult, PolicySnapshot, exact_from_json, exact_to_json, grade
-from .models import MonthToDate, SellerEvaluation
-from .periods import Period, Window, window_to_now
-from .policy import active_policy, snapshot_of
-from .registry import METRIC_KEYS, Metrics
-from .runs import chunk_size
 
 # Rows per upsert of the refresh.
 UPSERT_BATCH_SIZE = 1000

@@ -6,7 +6,7 @@ The validation rules live here once; the admin and ``PUT /api/v1/policy`` both c
     {"name", "window_months", "window_days", "response_window_hours", "demotion_grace_months",
      "levels": [{"name", "rank", "criteria": [{"metric", "op", "value", "any_of"}]}]}
 
-Bounds are driven by the metric's kind in ``metrics.registry.METRICS``, never by its name.
+Bounds are driven by the metric's kind in ``metrics.engine.registry.METRICS``, never by its name.
 A fractional threshold on an integral metric (``completed_orders >= 14.5``) is allowed: the
 comparison is exact, so it simply means ``>= 15``.
 """
@@ -24,10 +24,23 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 
 from common.errors import Conflict, InvalidInput, Unavailable
-
-from .grading import OPS, CriterionSpec, LevelSpec, PolicySnapshot, exact_from_json, grade
-from .models import Criterion, EvaluationRun, GradeLevel, GradePolicy, RunStatus, SellerEvaluation
-from .registry import METRICS, Kind
+from metrics.engine.grading import (
+    OPS,
+    CriterionSpec,
+    LevelSpec,
+    PolicySnapshot,
+    exact_from_json,
+    grade,
+)
+from metrics.engine.registry import METRICS, Kind
+from metrics.models import (
+    Criterion,
+    EvaluationRun,
+    GradeLevel,
+    GradePolicy,
+    RunStatus,
+    SellerEvaluation,
+)
 
 SMALLINT_MAX = 32767  # PositiveSmallIntegerField
 MAX_WINDOW_MONTHS = 1200  # 100 years: any longer is "all time" (0)

@@ -1,7 +1,7 @@
 """Selectors for the evidence endpoint (SPEC §7): the items behind a window metric.
 
 A seller sees exactly which message or order cost the grade. The items are selected with the
-very filters ``metrics.compute`` counts with, so the list always agrees with the metric: e.g.
+very filters ``metrics.engine.compute`` counts with, so the list always agrees with the metric: e.g.
 for ``response_rate`` there are ``inquiries`` items of which ``answered_in_time`` are in time.
 
 Items are plain dicts with the SPEC §7 field names; failing items come first, then by time
@@ -26,10 +26,7 @@ from django.db.models.expressions import BaseExpression, OrderBy
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from orders.models import CancelledBy, Order
-from reviews.models import Review
-
-from .compute import (
+from metrics.engine.compute import (
     Inquiry,
     completed_in_window_q,
     delivered_q,
@@ -39,8 +36,10 @@ from .compute import (
     window_inquiries,
     window_reviews_q,
 )
-from .periods import Window
-from .registry import METRICS
+from metrics.engine.periods import Window
+from metrics.engine.registry import METRICS
+from orders.models import CancelledBy, Order
+from reviews.models import Review
 
 Item = dict[str, Any]
 

@@ -13,14 +13,13 @@ from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from metrics.engine.evidence import evidence_kind
+from metrics.engine.periods import Period
+from metrics.engine.registry import METRICS
+from metrics.runs.preview import preview_grade
+from metrics.web import selectors
+from metrics.web.serializers import evaluation_payload, grade_payload, preview_payload
 from orders.models import Seller
-
-from . import selectors
-from .evidence import evidence_kind
-from .periods import Period
-from .preview import preview_grade
-from .registry import METRICS
-from .serializers import evaluation_payload, grade_payload, preview_payload
 
 # The rates a seller watches first, in the order the dashboard lists them.
 MAIN_METRICS = (

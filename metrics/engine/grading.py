@@ -4,7 +4,7 @@ Pure: no database, no clock. The monthly run, the live preview, the admin "previ
 the dashboard's "what is missing" all call ``grade``; nothing else decides a level.
 
 Exactness (SPEC §4): every comparison is made on exact rationals. A metric arrives as ``int``,
-``Decimal`` or ``Fraction`` (see metrics/registry.py) and a threshold as ``Decimal``; both are
+``Decimal`` or ``Fraction`` (see metrics/engine/registry.py) and a threshold as ``Decimal``; both are
 turned into ``Fraction`` before comparing, so 89.996 % never passes ``>= 90`` and 4.7 exactly
 passes ``>= 4.7``. Floats never enter a decision.
 """
@@ -19,7 +19,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, cast
 
-from .registry import ExactValue, Metrics
+from metrics.engine.registry import ExactValue, Metrics
 
 GTE = ">="
 LTE = "<="
@@ -29,7 +29,7 @@ TOP_PERCENT = "revenue_top_percent"
 
 @dataclass(frozen=True)
 class CriterionSpec:
-    metric: str  # a key of metrics.registry.METRICS
+    metric: str  # a key of metrics.engine.registry.METRICS
     op: str  # ">=" or "<="
     value: Decimal
     any_of: str = ""  # "" = no group

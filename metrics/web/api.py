@@ -25,13 +25,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import IsStaff, Pagination
-from orders.models import Seller
-
-from . import runs, selectors
-from .evidence import EvidenceItems
-from .models import EvaluationRun
-from .preview import preview_grade
-from .serializers import (
+from metrics import runs
+from metrics.engine.evidence import EvidenceItems
+from metrics.models import EvaluationRun
+from metrics.runs.preview import preview_grade
+from metrics.web import selectors
+from metrics.web.serializers import (
     EvaluationSerializer,
     EvidencePageSerializer,
     EvidenceQuerySerializer,
@@ -45,6 +44,7 @@ from .serializers import (
     preview_payload,
     run_payload,
 )
+from orders.models import Seller
 
 
 def _seller_or_404(request: Request, external_id: str) -> Seller:
