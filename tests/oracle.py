@@ -1,9 +1,10 @@
 """An independent reference implementation of SPEC §3–§5, the oracle of the property tests.
 
-It is written from SPEC.md alone and shares no code with the engine (``metrics/engine/periods.py``,
-``metrics/engine/compute.py``, ``metrics/engine/grading.py``): plain Python over plain dataclasses, standard
-library only, no Django, no database. It is deliberately the slowest, most literal reading of
-the SPEC: loops over lists, every timestamp converted to UTC first, exact arithmetic
+It is written from SPEC.md alone and shares no code with the engine
+(``metrics/engine/periods.py``, ``metrics/engine/compute.py``, ``metrics/engine/grading.py``):
+plain Python over plain dataclasses, standard library only, no Django, no database. It is
+deliberately the slowest, most literal reading of the SPEC: loops over lists, every timestamp
+converted to UTC first, exact arithmetic
 (``int``, ``Decimal`` for money, ``fractions.Fraction`` for everything derived).
 
 Entry points:

@@ -1,8 +1,8 @@
 """The SQL floor: every metric of SPEC §4 for every seller, hand-written from the SPEC.
 
-Independent of ``metrics/engine/compute.py`` by design (it was not read): a second reading of the SPEC
-that the engine's stored results are checked against, and the fastest plain SQL we could write
-for the same job, the yardstick of the engine's timings.
+Independent of ``metrics/engine/compute.py`` by design (it was not read): a second reading of
+the SPEC that the engine's stored results are checked against, and the fastest plain SQL we
+could write for the same job, the yardstick of the engine's timings.
 
 Three set-based parts in one statement:
 

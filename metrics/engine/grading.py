@@ -4,9 +4,9 @@ Pure: no database, no clock. The monthly run, the live preview, the admin "previ
 the dashboard's "what is missing" all call ``grade``; nothing else decides a level.
 
 Exactness (SPEC §4): every comparison is made on exact rationals. A metric arrives as ``int``,
-``Decimal`` or ``Fraction`` (see metrics/engine/registry.py) and a threshold as ``Decimal``; both are
-turned into ``Fraction`` before comparing, so 89.996 % never passes ``>= 90`` and 4.7 exactly
-passes ``>= 4.7``. Floats never enter a decision.
+``Decimal`` or ``Fraction`` (see metrics/engine/registry.py) and a threshold as ``Decimal``;
+they are compared exactly (as ``Fraction``, or Decimal with Decimal for money), so 89.996 %
+never passes ``>= 90`` and 4.7 exactly passes ``>= 4.7``. Floats never enter a decision.
 """
 
 from __future__ import annotations
