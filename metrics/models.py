@@ -12,10 +12,11 @@ from django.db.models import Q
 
 from metrics.engine.grading import OPS
 from metrics.engine.registry import METRICS
+from metrics.policy.limits import MAX_ANY_OF, MAX_LEVEL_NAME, MAX_NAME
 
 
 class GradePolicy(models.Model):
-    name = models.CharField(max_length=100, default="Default policy")
+    name = models.CharField(max_length=MAX_NAME, default="Default policy")
     is_active = models.BooleanField(default=False)
     window_months = models.PositiveSmallIntegerField(
         null=True,
@@ -52,7 +53,7 @@ class GradePolicy(models.Model):
 
 class GradeLevel(models.Model):
     policy = models.ForeignKey(GradePolicy, on_delete=models.CASCADE, related_name="levels")
-    name = models.CharField(max_length=50)
+    name = models.CharField(max_length=MAX_LEVEL_NAME)
     rank = models.PositiveSmallIntegerField(help_text="Higher is better: Level 1 < … < Master.")
 
     class Meta:
@@ -72,7 +73,7 @@ class Criterion(models.Model):
     op = models.CharField(max_length=2, choices=[(op, op) for op in OPS])
     value = models.DecimalField(max_digits=20, decimal_places=4)
     any_of = models.CharField(
-        max_length=50,
+        max_length=MAX_ANY_OF,
         blank=True,
         help_text="Criteria of one level sharing this label pass when any one of them passes.",
     )
@@ -140,10 +141,10 @@ class SellerEvaluation(models.Model):
         "orders.Seller", on_delete=models.CASCADE, related_name="evaluations"
     )
     period = models.CharField(max_length=7)
-    level = models.CharField(max_length=50, null=True, blank=True)
+    level = models.CharField(max_length=MAX_LEVEL_NAME, null=True, blank=True)
     level_rank = models.PositiveSmallIntegerField(null=True, blank=True)
-    computed_level = models.CharField(max_length=50, null=True, blank=True)
-    previous_level = models.CharField(max_length=50, null=True, blank=True)
+    computed_level = models.CharField(max_length=MAX_LEVEL_NAME, null=True, blank=True)
+    previous_level = models.CharField(max_length=MAX_LEVEL_NAME, null=True, blank=True)
     at_risk = models.BooleanField(default=False)
     grace_used = models.PositiveSmallIntegerField(default=0)
     # Exact values, JSON-safe: ints, Decimal as "123.45", Fraction as "num/den", null.
@@ -234,10 +235,10 @@ class StagedEvaluation(models.Model):
 
     run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="+")
     seller_id = models.BigIntegerField()
-    level = models.CharField(max_length=50, null=True)
+    level = models.CharField(max_length=MAX_LEVEL_NAME, null=True)
     level_rank = models.PositiveSmallIntegerField(null=True)
-    computed_level = models.CharField(max_length=50, null=True)
-    previous_level = models.CharField(max_length=50, null=True)
+    computed_level = models.CharField(max_length=MAX_LEVEL_NAME, null=True)
+    previous_level = models.CharField(max_length=MAX_LEVEL_NAME, null=True)
     at_risk = models.BooleanField(default=False)
     grace_used = models.PositiveSmallIntegerField(default=0)
     metrics = models.JSONField(default=dict)

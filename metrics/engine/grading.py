@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, cast
 
 from metrics.engine.registry import ExactValue, Metrics
@@ -51,6 +51,14 @@ class PolicySnapshot:
     window_days: int | None = None
     response_window_hours: int = 24
     demotion_grace_months: int = 0
+
+    @cached_property
+    def ranks(self) -> dict[str, int]:
+        """{level name: rank}: the one map from a level to its rank."""
+        return {level.name: level.rank for level in self.levels}
+
+    def rank_of(self, level: str | None) -> int | None:
+        return None if level is None else self.ranks.get(level)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe form; thresholds as exact decimal strings ("90.0000")."""
@@ -167,7 +175,7 @@ def grade(
             break
         computed = level
 
-    rank_of = {level.name: level.rank for level in levels}
+    rank_of = policy.ranks
     final: str | None = computed.name if computed else None
     at_risk = False
     used = 0

@@ -23,6 +23,7 @@ from common.api import IsStaffOrReadOnly
 from metrics.engine.grading import OPS
 from metrics.engine.registry import METRIC_KEYS
 from metrics.models import GradePolicy
+from metrics.policy.limits import MAX_ANY_OF, MAX_LEVEL_NAME, MAX_NAME
 from metrics.policy.services import (
     NoActivePolicy,
     active_policy,
@@ -49,7 +50,7 @@ class PolicyCriterionSerializer(serializers.Serializer):
     op = serializers.ChoiceField(choices=list(OPS))
     value = ThresholdField()
     any_of = serializers.CharField(
-        max_length=50,
+        max_length=MAX_ANY_OF,
         required=False,
         allow_blank=True,
         default="",
@@ -58,14 +59,14 @@ class PolicyCriterionSerializer(serializers.Serializer):
 
 
 class PolicyLevelSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=50)
+    name = serializers.CharField(max_length=MAX_LEVEL_NAME)
     rank = serializers.IntegerField(min_value=0, help_text="Higher is better.")
     criteria = PolicyCriterionSerializer(many=True, required=False)
 
 
 class PolicySerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=100, required=False)
+    name = serializers.CharField(max_length=MAX_NAME, required=False)
     window_months = serializers.IntegerField(
         allow_null=True,
         required=False,

@@ -41,13 +41,15 @@ from metrics.models import (
     RunStatus,
     SellerEvaluation,
 )
+from metrics.policy.limits import (
+    MAX_ANY_OF,
+    MAX_LEVEL_NAME,
+    MAX_NAME,
+    MAX_WINDOW_DAYS,
+    MAX_WINDOW_MONTHS,
+    SMALLINT_MAX,
+)
 
-SMALLINT_MAX = 32767  # PositiveSmallIntegerField
-MAX_WINDOW_MONTHS = 1200  # 100 years: any longer is "all time" (0)
-MAX_WINDOW_DAYS = 36500
-MAX_NAME = 100
-MAX_LEVEL_NAME = 50
-MAX_ANY_OF = 50
 # PostgreSQL text cannot store NUL: refuse it with a message instead of failing the INSERT.
 NUL = "\x00"
 NUL_MESSAGE = "Must not contain a NUL (\\x00) character."
@@ -203,7 +205,7 @@ def preview_impact(*, policy: GradePolicy) -> ImpactPreview | None:
     if run is None:
         return None
     snapshot = snapshot_of(policy)
-    new_rank = {level.name: level.rank for level in snapshot.levels}
+    new_rank = snapshot.ranks
     up = down = same = 0
     moves: dict[tuple[str | None, str | None], int] = {}
     rows = SellerEvaluation.objects.filter(run=run).values_list("level", "level_rank", "metrics")

@@ -231,12 +231,11 @@ def execute_run(*, run_id: int) -> EvaluationRun:
 def _staged_row(*, run_id: int, item: SellerGrade, snapshot: PolicySnapshot) -> StagedEvaluation:
     result = item.result
     stored = result_to_json(result)
-    rank = next((lv.rank for lv in snapshot.levels if lv.name == result.level), None)
     return StagedEvaluation(
         run_id=run_id,
         seller_id=item.seller_id,
         level=result.level,
-        level_rank=rank,
+        level_rank=snapshot.rank_of(result.level),
         computed_level=result.computed_level,
         previous_level=item.previous_level,
         at_risk=result.at_risk,

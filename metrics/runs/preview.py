@@ -134,13 +134,12 @@ def preview_grade(*, seller: Seller, now: datetime | None = None) -> GradePrevie
     )
     held_level, grace_used = held if held else (None, 0)
     result = grade(metrics, snapshot, held_level=held_level, grace_used=grace_used)
-    ranks = {level.name: level.rank for level in snapshot.levels}
     return GradePreview(
         period=period,
         effective_from=period.cutoff,
         metrics=metrics,
         result=result,
-        rank=ranks.get(result.level) if result.level else None,
+        rank=snapshot.rank_of(result.level),
         as_of=as_of,
     )
 
