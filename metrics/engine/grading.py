@@ -12,7 +12,7 @@ never passes ``>= 90`` and 4.7 exactly passes ``>= 4.7``. Floats never enter a d
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -60,8 +60,10 @@ class PolicySnapshot:
     def rank_of(self, level: str | None) -> int | None:
         return None if level is None else self.ranks.get(level)
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-safe form; thresholds as exact decimal strings ("90.0000")."""
+    def to_data(self, *, value: Callable[[Decimal], Any] = lambda v: v) -> dict[str, Any]:
+        """The policy's one serialised shape (SPEC §7 ``GET /api/v1/policy`` without id and
+        name), used by the run snapshot, the API, admin and validation; ``value`` renders each
+        threshold (kept as ``Decimal`` by default)."""
         return {
             "window_months": self.window_months,
             "window_days": self.window_days,
@@ -75,7 +77,7 @@ class PolicySnapshot:
                         {
                             "metric": c.metric,
                             "op": c.op,
-                            "value": _decimal_to_str(c.value),
+                            "value": value(c.value),
                             "any_of": c.any_of,
                         }
                         for c in level.criteria
@@ -84,6 +86,10 @@ class PolicySnapshot:
                 for level in self.levels
             ],
         }
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe form (a run's stored snapshot); thresholds as exact decimal strings."""
+        return self.to_data(value=_decimal_to_str)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PolicySnapshot:

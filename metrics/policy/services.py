@@ -152,24 +152,8 @@ def policy_data(policy: GradePolicy) -> dict[str, Any]:
 
 
 def snapshot_data(snapshot: PolicySnapshot) -> dict[str, Any]:
-    """A snapshot in the plain shape, thresholds kept as ``Decimal``."""
-    return {
-        "window_months": snapshot.window_months,
-        "window_days": snapshot.window_days,
-        "response_window_hours": snapshot.response_window_hours,
-        "demotion_grace_months": snapshot.demotion_grace_months,
-        "levels": [
-            {
-                "name": level.name,
-                "rank": level.rank,
-                "criteria": [
-                    {"metric": c.metric, "op": c.op, "value": c.value, "any_of": c.any_of}
-                    for c in level.criteria
-                ],
-            }
-            for level in snapshot.levels
-        ],
-    }
+    """A snapshot in the plain shape, thresholds as ``Decimal`` (``PolicySnapshot.to_data``)."""
+    return snapshot.to_data()
 
 
 def policy_is_used(policy: GradePolicy) -> bool:
