@@ -34,15 +34,13 @@ from metrics.web.serializers import (
     EvaluationSerializer,
     EvidencePageSerializer,
     EvidenceQuerySerializer,
+    Grade,
     GradePreviewSerializer,
     GradeSerializer,
+    Preview,
     RunCreatedSerializer,
     RunRequestSerializer,
     RunSerializer,
-    evaluation_payload,
-    grade_payload,
-    preview_payload,
-    run_payload,
 )
 from orders.models import Seller
 
@@ -66,7 +64,7 @@ class SellerGradeView(APIView):
     def get(self, request: Request, external_id: str) -> Response:
         seller = _seller_or_404(request, external_id)
         evaluation = selectors.latest_evaluation(seller_id=seller.pk)
-        return Response(grade_payload(seller=seller.external_id, evaluation=evaluation))
+        return Response(GradeSerializer(Grade(seller.external_id, evaluation)).data)
 
 
 class SellerGradePreviewView(APIView):
@@ -82,7 +80,7 @@ class SellerGradePreviewView(APIView):
     def get(self, request: Request, external_id: str) -> Response:
         seller = _seller_or_404(request, external_id)
         preview = preview_grade(seller=seller)  # NoActivePolicy: 503 (common.api)
-        return Response(preview_payload(seller=seller.external_id, preview=preview))
+        return Response(GradePreviewSerializer(Preview(seller.external_id, preview)).data)
 
 
 # --- evidence ---------------------------------------------------------------------------------
@@ -339,7 +337,7 @@ class SellerEvaluationsView(APIView):
     def get(self, request: Request, external_id: str) -> Response:
         seller = _seller_or_404(request, external_id)
         evaluations = selectors.seller_evaluations(seller_id=seller.pk)
-        return Response([evaluation_payload(evaluation) for evaluation in evaluations])
+        return Response(EvaluationSerializer(evaluations, many=True).data)
 
 
 class EvaluationRunsView(APIView):
@@ -373,7 +371,7 @@ class EvaluationRunsView(APIView):
             request,
             view=self,
         )
-        return paginator.get_paginated_response([run_payload(run) for run in page or []])
+        return paginator.get_paginated_response(RunSerializer(page or [], many=True).data)
 
 
 class EvaluationRunView(APIView):
@@ -384,4 +382,4 @@ class EvaluationRunView(APIView):
         run = selectors.evaluation_run(run_id=run_id)
         if run is None:
             raise Http404("No such evaluation run.")
-        return Response(run_payload(run))
+        return Response(RunSerializer(run).data)

@@ -2,17 +2,19 @@
 
 Stored results keep exact values (``"9/10"``, ``"4.7000"``); the API shows them as JSON
 numbers rounded half-up to 2 places (``metrics.engine.registry.display_value``), never as strings.
-The ``*_payload`` functions build the response bodies; the serializer classes document them in
-the OpenAPI schema and validate input.
+Each response shape is declared once, by its serializer below: the API renders with it, the
+pages render the same ``.data``, and drf-spectacular documents it. What a field shows is computed
+by the private helpers here, from the stored exact values.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import PolymorphicProxySerializer
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from metrics.engine.grading import exact_from_json, result_to_json
@@ -23,7 +25,7 @@ from metrics.runs import parse_completed_period, progress
 from metrics.runs.preview import GradePreview
 from orders.models import CancelledBy
 
-# --- payloads -----------------------------------------------------------------------------
+# --- what the fields show ---------------------------------------------------------------
 
 
 def _threshold(value: Any) -> int | float:
@@ -74,88 +76,6 @@ def _metrics(stored: dict[str, Any]) -> dict[str, int | float | None]:
     return {key: display_value(key, exact_from_json(stored.get(key))) for key in METRIC_KEYS}
 
 
-def grade_payload(*, seller: str, evaluation: SellerEvaluation | None) -> dict[str, Any]:
-    """The seller's grade of the latest evaluated period; the "not evaluated yet" shape if none."""
-    if evaluation is None:
-        return {
-            "seller": seller,
-            "level": None,
-            "rank": None,
-            "period": None,
-            "effective_from": None,
-            "at_risk": False,
-            # Every §4 key, null = "no data yet": integrations can read any key before the
-            # first evaluation as after it.
-            "metrics": dict.fromkeys(METRIC_KEYS),
-            "criteria": [],
-            "next_level": None,
-        }
-    return {
-        "seller": seller,
-        "level": evaluation.level,
-        "rank": evaluation.level_rank,
-        "period": evaluation.period,
-        "effective_from": Period.parse(evaluation.period).cutoff.isoformat(),
-        "at_risk": evaluation.at_risk,
-        "metrics": _metrics(evaluation.metrics),
-        "criteria": _criteria(evaluation.criteria),
-        "next_level": _next_level(evaluation.next_level),
-    }
-
-
-def preview_payload(*, seller: str, preview: GradePreview) -> dict[str, Any]:
-    stored = result_to_json(preview.result)
-    return {
-        "seller": seller,
-        "level": preview.result.level,
-        "rank": preview.rank,
-        "period": str(preview.period),
-        "effective_from": preview.effective_from.isoformat(),
-        "at_risk": preview.result.at_risk,
-        "metrics": {key: display_value(key, preview.metrics.get(key)) for key in METRIC_KEYS},
-        "criteria": _criteria(stored["criteria"]),
-        "next_level": _next_level(stored["next_level"]),
-        "as_of": timezone.localtime(preview.as_of).isoformat(),
-    }
-
-
-def evaluation_payload(evaluation: SellerEvaluation) -> dict[str, Any]:
-    return {
-        "period": evaluation.period,
-        "level": evaluation.level,
-        "previous_level": evaluation.previous_level,
-        "rank": evaluation.level_rank,
-        "at_risk": evaluation.at_risk,
-        "metrics": _metrics(evaluation.metrics),
-        "criteria": _criteria(evaluation.criteria),
-    }
-
-
-def run_payload(run: EvaluationRun) -> dict[str, Any]:
-    return {
-        "id": run.pk,
-        "period": run.period,
-        "status": run.status,
-        "trigger": run.trigger,
-        "sellers": run.seller_count,
-        "level_counts": run.level_counts or {},
-        "created_at": run.created_at.isoformat() if run.created_at else None,
-        "started_at": run.started_at.isoformat() if run.started_at else None,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "error": run.error,
-        "progress": progress_payload(run),
-    }
-
-
-def progress_payload(run: EvaluationRun) -> dict[str, int]:
-    done = progress(run)
-    return {
-        "chunks_done": done.chunks_done,
-        "chunks_total": done.chunks_total,
-        "sellers_done": done.sellers_done,
-    }
-
-
 # --- input --------------------------------------------------------------------------------
 
 
@@ -196,7 +116,23 @@ class EvidenceQuerySerializer(serializers.Serializer):
         return value
 
 
-# --- schema only --------------------------------------------------------------------------
+# --- output -------------------------------------------------------------------------------
+
+
+class IsoDateTimeField(serializers.DateTimeField):
+    """A timestamp as ``datetime.isoformat()`` in the zone it is given (the API's format)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return str(value.isoformat())  # None never reaches a field: the serializer renders null
+
+
+METRICS_FIELD = serializers.DictField(
+    child=serializers.FloatField(allow_null=True),
+    help_text="Every metric key of SPEC §4, rounded half-up to 2 places; null = no data.",
+)
 
 
 class CriterionResultSerializer(serializers.Serializer):
@@ -223,44 +159,143 @@ class NextLevelSerializer(serializers.Serializer):
     missing = MissingSerializer(many=True)
 
 
+@dataclass(frozen=True)
+class Grade:
+    """What the grade endpoint shows: a seller and its latest evaluation (None before any)."""
+
+    seller: str
+    evaluation: SellerEvaluation | None
+
+
 class GradeSerializer(serializers.Serializer):
+    # Renders a Grade. Before the first evaluation level, rank, period and effective_from are
+    # null and every metric key is there, null ("no data yet").
+
     seller = serializers.CharField(help_text="The seller's external_id.")
-    level = serializers.CharField(allow_null=True, help_text="null before the first evaluation.")
+    level = serializers.SerializerMethodField(help_text="null before the first evaluation.")
+    rank = serializers.SerializerMethodField(help_text="The level's rank (higher = better).")
+    period = serializers.SerializerMethodField(
+        help_text="YYYY-MM of the evaluation shown; null if never evaluated."
+    )
+    effective_from = serializers.SerializerMethodField(
+        help_text="The period's cutoff: the grade applies from then."
+    )
+    at_risk = serializers.SerializerMethodField(help_text="The level is kept by demotion grace.")
+    metrics = serializers.SerializerMethodField()
+    criteria = serializers.SerializerMethodField()
+    next_level = serializers.SerializerMethodField(help_text="null at the top level.")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_level(self, grade: Grade) -> str | None:
+        return grade.evaluation.level if grade.evaluation else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_rank(self, grade: Grade) -> int | None:
+        return grade.evaluation.level_rank if grade.evaluation else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_period(self, grade: Grade) -> str | None:
+        return grade.evaluation.period if grade.evaluation else None
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_effective_from(self, grade: Grade) -> str | None:
+        if grade.evaluation is None:
+            return None
+        return Period.parse(grade.evaluation.period).cutoff.isoformat()
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_at_risk(self, grade: Grade) -> bool:
+        return bool(grade.evaluation and grade.evaluation.at_risk)
+
+    @extend_schema_field(METRICS_FIELD)
+    def get_metrics(self, grade: Grade) -> dict[str, int | float | None]:
+        # Every §4 key, null = "no data yet": integrations read any key before the first
+        # evaluation as after it.
+        return _metrics(grade.evaluation.metrics if grade.evaluation else {})
+
+    @extend_schema_field(CriterionResultSerializer(many=True))
+    def get_criteria(self, grade: Grade) -> list[dict[str, Any]]:
+        return _criteria(grade.evaluation.criteria if grade.evaluation else [])
+
+    @extend_schema_field(NextLevelSerializer(allow_null=True))
+    def get_next_level(self, grade: Grade) -> dict[str, Any] | None:
+        return _next_level(grade.evaluation.next_level if grade.evaluation else None)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the preview endpoint shows: a seller and its projected grade."""
+
+    seller: str
+    preview: GradePreview
+
+
+class GradePreviewSerializer(serializers.Serializer):
+    # Renders a Preview: the grade's shape plus as_of.
+
+    seller = serializers.CharField(help_text="The seller's external_id.")
+    level = serializers.CharField(
+        source="preview.result.level", allow_null=True, help_text="null if no level passes."
+    )
     rank = serializers.IntegerField(
-        allow_null=True, help_text="The level's rank (higher = better)."
+        source="preview.rank", allow_null=True, help_text="The level's rank (higher = better)."
     )
-    period = serializers.CharField(
-        allow_null=True, help_text="YYYY-MM of the evaluation shown; null if never evaluated."
+    period = serializers.SerializerMethodField(help_text="The current month, YYYY-MM.")
+    effective_from = IsoDateTimeField(
+        source="preview.effective_from", help_text="The 1st of next month."
     )
-    effective_from = serializers.DateTimeField(
-        allow_null=True, help_text="The period's cutoff: the grade applies from then."
+    at_risk = serializers.BooleanField(
+        source="preview.result.at_risk", help_text="The level is kept by demotion grace."
     )
-    at_risk = serializers.BooleanField(help_text="The level is kept by demotion grace.")
-    metrics = serializers.DictField(
-        child=serializers.FloatField(allow_null=True),
-        help_text="Every metric key of SPEC §4 (all null before the first evaluation).",
-    )
-    criteria = CriterionResultSerializer(many=True)
-    next_level = NextLevelSerializer(allow_null=True, help_text="null at the top level.")
-
-
-class GradePreviewSerializer(GradeSerializer):
-    as_of = serializers.DateTimeField(
+    metrics = serializers.SerializerMethodField()
+    criteria = serializers.SerializerMethodField()
+    next_level = serializers.SerializerMethodField(help_text="null at the top level.")
+    as_of = serializers.SerializerMethodField(
         help_text="The instant the month-to-date figures are computed to: now, or the time of "
         "the latest month-to-date refresh (at most PREVIEW_MAX_AGE_SECONDS ago)."
     )
 
+    @extend_schema_field(serializers.CharField())
+    def get_period(self, shown: Preview) -> str:
+        return str(shown.preview.period)
+
+    @extend_schema_field(METRICS_FIELD)
+    def get_metrics(self, shown: Preview) -> dict[str, int | float | None]:
+        return {key: display_value(key, shown.preview.metrics.get(key)) for key in METRIC_KEYS}
+
+    @extend_schema_field(CriterionResultSerializer(many=True))
+    def get_criteria(self, shown: Preview) -> list[dict[str, Any]]:
+        return _criteria(result_to_json(shown.preview.result)["criteria"])
+
+    @extend_schema_field(NextLevelSerializer(allow_null=True))
+    def get_next_level(self, shown: Preview) -> dict[str, Any] | None:
+        return _next_level(result_to_json(shown.preview.result)["next_level"])
+
+    @extend_schema_field(serializers.DateTimeField())
+    def get_as_of(self, shown: Preview) -> str:
+        return timezone.localtime(shown.preview.as_of).isoformat()
+
 
 class EvaluationSerializer(serializers.Serializer):
+    # Renders a SellerEvaluation: one item of GET …/evaluations.
+
     period = serializers.CharField()
     level = serializers.CharField(allow_null=True)
     previous_level = serializers.CharField(
         allow_null=True, help_text="The level of the seller's evaluation of the period before."
     )
-    rank = serializers.IntegerField(allow_null=True)
+    rank = serializers.IntegerField(source="level_rank", allow_null=True)
     at_risk = serializers.BooleanField()
-    metrics = serializers.DictField(child=serializers.FloatField(allow_null=True))
-    criteria = CriterionResultSerializer(many=True)
+    metrics = serializers.SerializerMethodField()
+    criteria = serializers.SerializerMethodField()
+
+    @extend_schema_field(METRICS_FIELD)
+    def get_metrics(self, evaluation: SellerEvaluation) -> dict[str, int | float | None]:
+        return _metrics(evaluation.metrics)
+
+    @extend_schema_field(CriterionResultSerializer(many=True))
+    def get_criteria(self, evaluation: SellerEvaluation) -> list[dict[str, Any]]:
+        return _criteria(evaluation.criteria)
 
 
 class InquiryEvidenceSerializer(serializers.Serializer):
@@ -318,22 +353,35 @@ class RunCreatedSerializer(serializers.Serializer):
 
 
 class ProgressSerializer(serializers.Serializer):
+    # Renders metrics.runs.Progress.
+
     chunks_done = serializers.IntegerField(help_text="Chunks of sellers computed and staged.")
     chunks_total = serializers.IntegerField(help_text="0 until the run is prepared.")
     sellers_done = serializers.IntegerField()
 
 
 class RunSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    # Renders an EvaluationRun; its progress annotated by metrics.runs.with_progress, else one
+    # query.
+
+    id = serializers.IntegerField(source="pk")
     period = serializers.CharField()
     status = serializers.CharField()
     trigger = serializers.CharField()
-    sellers = serializers.IntegerField(help_text="Sellers evaluated.")
-    level_counts = serializers.DictField(
-        child=serializers.IntegerField(), help_text='{level name: sellers}; no level: "none".'
+    sellers = serializers.IntegerField(source="seller_count", help_text="Sellers evaluated.")
+    level_counts = serializers.SerializerMethodField(
+        help_text='{level name: sellers}; no level: "none".'
     )
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
+    created_at = IsoDateTimeField()
+    started_at = IsoDateTimeField(allow_null=True)
+    finished_at = IsoDateTimeField(allow_null=True)
     error = serializers.CharField(allow_blank=True)
-    progress = ProgressSerializer()
+    progress = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
+    def get_level_counts(self, run: EvaluationRun) -> dict[str, int]:
+        return dict(run.level_counts or {})
+
+    @extend_schema_field(ProgressSerializer)
+    def get_progress(self, run: EvaluationRun) -> dict[str, Any]:
+        return dict(ProgressSerializer(progress(run)).data)

@@ -18,7 +18,13 @@ from metrics.engine.periods import Period
 from metrics.engine.registry import METRICS
 from metrics.runs.preview import preview_grade
 from metrics.web import selectors
-from metrics.web.serializers import evaluation_payload, grade_payload, preview_payload
+from metrics.web.serializers import (
+    EvaluationSerializer,
+    Grade,
+    GradePreviewSerializer,
+    GradeSerializer,
+    Preview,
+)
 from orders.models import Seller
 
 # The rates a seller watches first, in the order the dashboard lists them.
@@ -142,12 +148,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "dashboard/no_seller.html", status=403)
     # The last HISTORY_LENGTH evaluations, newest first: the newest is the current grade.
     evaluations = selectors.seller_evaluations(seller_id=seller.pk, limit=HISTORY_LENGTH)
-    grade = grade_payload(
-        seller=seller.external_id, evaluation=evaluations[0] if evaluations else None
-    )
+    grade = GradeSerializer(Grade(seller.external_id, evaluations[0] if evaluations else None)).data
     projection = preview_grade(seller=seller)
-    preview = preview_payload(seller=seller.external_id, preview=projection)
-    history = [evaluation_payload(e) for e in evaluations]
+    preview = GradePreviewSerializer(Preview(seller.external_id, projection)).data
+    history: list[dict[str, Any]] = list(EvaluationSerializer(evaluations, many=True).data)
     context = {
         "seller": seller,
         "grade": grade,
