@@ -23,7 +23,14 @@ from common.api import IsStaffOrReadOnly
 from metrics.engine.grading import OPS
 from metrics.engine.registry import METRIC_KEYS
 from metrics.models import GradePolicy
-from metrics.policy.limits import MAX_ANY_OF, MAX_LEVEL_NAME, MAX_NAME
+from metrics.policy.limits import (
+    MAX_ANY_OF,
+    MAX_CRITERIA,
+    MAX_CRITERIA_PER_LEVEL,
+    MAX_LEVEL_NAME,
+    MAX_LEVELS,
+    MAX_NAME,
+)
 from metrics.policy.services import (
     NoActivePolicy,
     active_policy,
@@ -61,7 +68,11 @@ class PolicyCriterionSerializer(serializers.Serializer):
 class PolicyLevelSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=MAX_LEVEL_NAME)
     rank = serializers.IntegerField(min_value=0, help_text="Higher is better.")
-    criteria = PolicyCriterionSerializer(many=True, required=False)
+    criteria = PolicyCriterionSerializer(
+        many=True,
+        required=False,
+        help_text=f"At most {MAX_CRITERIA_PER_LEVEL} criteria a level.",
+    )
 
 
 class PolicySerializer(serializers.Serializer):
@@ -81,7 +92,11 @@ class PolicySerializer(serializers.Serializer):
     )
     response_window_hours = serializers.IntegerField(required=False, min_value=1)
     demotion_grace_months = serializers.IntegerField(required=False, min_value=0)
-    levels = PolicyLevelSerializer(many=True, help_text="Ordered by rank.")
+    levels = PolicyLevelSerializer(
+        many=True,
+        help_text=f"Ordered by rank. At most {MAX_LEVELS} levels and {MAX_CRITERIA} criteria in "
+        "all.",
+    )
 
 
 _ERRORS = OpenApiResponse(

@@ -7,3 +7,9 @@ MAX_ANY_OF = 50  # Criterion.any_of
 SMALLINT_MAX = 32767  # PositiveSmallIntegerField
 MAX_WINDOW_MONTHS = 1200  # 100 years: any longer is "all time" (0)
 MAX_WINDOW_DAYS = 36500
+# Sizes: a seller program has a handful of levels and criteria; the caps keep one policy (and
+# every stored result that lists its criteria per seller) small. 2,000 levels × 25 criteria
+# (3.7 MB) was accepted before, and a preview of it answered 5.3 MB.
+MAX_LEVELS = 20
+MAX_CRITERIA_PER_LEVEL = 25
+MAX_CRITERIA = 100

@@ -43,7 +43,10 @@ from metrics.models import (
 )
 from metrics.policy.limits import (
     MAX_ANY_OF,
+    MAX_CRITERIA,
+    MAX_CRITERIA_PER_LEVEL,
     MAX_LEVEL_NAME,
+    MAX_LEVELS,
     MAX_NAME,
     MAX_WINDOW_DAYS,
     MAX_WINDOW_MONTHS,
@@ -301,6 +304,17 @@ def _levels_field(raw: Any, add: Any) -> list[LevelSpec]:
     if not isinstance(raw, list | tuple):
         add("levels", "Must be a list of levels.")
         return []
+    if len(raw) > MAX_LEVELS:
+        add("levels", f"At most {MAX_LEVELS} levels (got {len(raw)}).")
+        return []
+    total = sum(
+        len(item["criteria"])
+        for item in raw
+        if isinstance(item, Mapping) and isinstance(item.get("criteria"), list | tuple)
+    )
+    if total > MAX_CRITERIA:
+        add("levels", f"At most {MAX_CRITERIA} criteria in all (got {total}).")
+        return []
     levels: list[LevelSpec] = []
     names: dict[str, int] = {}
     ranks: dict[int, int] = {}
@@ -342,6 +356,9 @@ def _criteria_field(raw: Any, place: str, add: Any) -> list[CriterionSpec]:
         return []
     if not isinstance(raw, list | tuple):
         add(f"{place}.criteria", "Must be a list of criteria.")
+        return []
+    if len(raw) > MAX_CRITERIA_PER_LEVEL:
+        add(f"{place}.criteria", f"At most {MAX_CRITERIA_PER_LEVEL} criteria a level.")
         return []
     criteria: list[CriterionSpec] = []
     for j, item in enumerate(raw):

@@ -304,3 +304,51 @@ def test_a_nul_character_in_a_policy_is_400_not_500(staff_client, change):
 
     assert response.status_code == 400
     assert "NUL" in str(response.json())
+
+
+# --- size caps (issue 10, finding 10) -------------------------------------------------------
+
+
+def a_level(n: int, criteria: int) -> dict:
+    return {
+        "name": f"L{n}",
+        "rank": n,
+        "criteria": [
+            {"metric": "completed_orders", "op": ">=", "value": k, "any_of": ""}
+            for k in range(criteria)
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("levels", "where", "message"),
+    [
+        ([a_level(n, 0) for n in range(21)], "levels", "At most 20 levels (got 21)."),
+        ([a_level(0, 26)], "levels[0].criteria", "At most 25 criteria a level."),
+        (
+            [a_level(n, 17) for n in range(6)],
+            "levels",
+            "At most 100 criteria in all (got 102).",
+        ),
+    ],
+)
+def test_an_oversized_policy_is_refused_and_the_old_one_stays(staff_client, levels, where, message):
+    before = staff_client.get("/api/v1/policy").json()
+    body = {**policy_payload(), "levels": levels}
+
+    response = staff_client.put("/api/v1/policy", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()[where] == [message]
+    assert staff_client.get("/api/v1/policy").json() == before
+
+
+def test_the_largest_allowed_policy_is_accepted(staff_client):
+    levels = [a_level(n, 5) for n in range(20)]  # 20 levels, 100 criteria
+
+    response = staff_client.put(
+        "/api/v1/policy", {**policy_payload(), "levels": levels}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    assert len(response.json()["levels"]) == 20
