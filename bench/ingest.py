@@ -168,6 +168,7 @@ def start_server(*, port: int, workers: int, worker_class: str, threads: int) ->
         "DEBUG": "False",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "False",  # plain HTTP on loopback: no TLS proxy in front
         "THROTTLE_USER": "1000000/minute",  # measure ingestion, not the throttle
         "CONN_MAX_AGE": "60",  # persistent DB connections, as in production
         "LOG_LEVEL": "WARNING",

@@ -14,9 +14,20 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from django.db import DataError, IntegrityError, OperationalError, models, transaction
+from django.db import (
+    DataError,
+    IntegrityError,
+    OperationalError,
+    connections,
+    models,
+    router,
+    transaction,
+)
+from django.db.models import AutoField
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 
 from common.errors import Conflict, InvalidInput
 
@@ -27,6 +38,23 @@ MAX_BATCH = 1000
 EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST_MOMENT = datetime(3000, 1, 1, tzinfo=UTC)
 NON_FIELD = "non_field_errors"
+
+# An external id must be addressable by its item URL ``/api/v1/<entity>/<external_id>``: the
+# ``str`` path converter takes one segment (no "/"), clients resolve the segments "." and ".."
+# away before sending, and ``<entity>/bulk`` is the bulk endpoint. Any other character is
+# reachable percent-encoded. ``EXTERNAL_ID_PATTERN`` documents the same rule in the OpenAPI
+# schema (an ECMA 262 regex).
+RESERVED_EXTERNAL_IDS = frozenset({"bulk", ".", ".."})
+EXTERNAL_ID_PATTERN = r"^(?!(?:bulk|\.|\.\.)$)[^/]+$"
+EXTERNAL_ID_MESSAGE = (
+    "Not addressable by its item URL /api/v1/<entity>/<external_id>: "
+    "use no '/', and not 'bulk', '.' or '..'."
+)
+# A number sent as a string: plain ASCII digits, an optional '-' (so a negative amount gets its
+# own message) and an optional fraction. No '+', exponent, spaces, '_' separators or non-ASCII
+# digits, all of which Python's Decimal() and int() accept. A JSON number is taken as is.
+DECIMAL_STRING_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+DECIMAL_STRING_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 
 Errors = dict[str, list[str]]
 T = TypeVar("T")
@@ -173,6 +201,13 @@ class ItemReader:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             self.error(name, "Expected a decimal number (a JSON number or a string).")
             return None
+        if isinstance(value, str) and not DECIMAL_STRING_RE.fullmatch(value):
+            self.error(
+                name,
+                "A decimal number in plain ASCII digits is required, e.g. 15000 or 15000.50 "
+                "(no spaces, '+', '_', exponent or other digits).",
+            )
+            return None
         try:
             number = Decimal(value if not isinstance(value, float) else repr(value))
         except (InvalidOperation, ValueError):
@@ -236,6 +271,11 @@ def string_problem(value: str, *, max_length: int) -> str:
     return ""
 
 
+def addressable(external_id: str) -> bool:
+    """Whether the item URL ``/api/v1/<entity>/<external_id>`` can reach this id."""
+    return "/" not in external_id and external_id not in RESERVED_EXTERNAL_IDS
+
+
 def usable_lookup(value: str | None) -> bool:
     """Whether an id from a URL or query string can be sent to the database as is."""
     return value is not None and not string_problem(value, max_length=1000)
@@ -274,6 +314,9 @@ class Batch(Generic[T]):
                 continue
             reader = ItemReader(raw)
             external_id = reader.string("external_id", max_length=100)
+            if external_id and not addressable(external_id):
+                reader.error("external_id", EXTERNAL_ID_MESSAGE)
+                external_id = ""
             value = parse(reader, external_id)
             entry = Entry(index, raw.get("external_id"), value, reader.errors)
             if external_id:
@@ -312,8 +355,12 @@ class Batch(Generic[T]):
 
 def write_rows(
     *, model: type[M], rows: list[M], update_fields: list[str], before: Callable[[], None] | None
-) -> None:
+) -> int:
     """Insert or replace ``rows`` by external_id in one statement, all or nothing.
+
+    Returns how many rows the statement inserted (the others replaced a stored row), as the
+    database counts them: a read before the write cannot tell, since concurrent PUTs of one new
+    id all read "absent" and only one of them inserts.
 
     The check constraints are the last line of defence: a row that slipped past validation,
     or a concurrent writer that won a race, ends as a 409 with nothing written, never a 500.
@@ -322,12 +369,7 @@ def write_rows(
         with transaction.atomic():
             if before is not None:
                 before()
-            model._default_manager.bulk_create(
-                rows,
-                update_conflicts=True,
-                unique_fields=["external_id"],
-                update_fields=update_fields,
-            )
+            return _insert_or_replace(model=model, rows=rows, update_fields=update_fields)
     except (IntegrityError, DataError) as exc:
         raise WriteConflict() from exc
     except OperationalError as exc:
@@ -336,6 +378,46 @@ def write_rows(
         if getattr(exc.__cause__, "pgcode", None) == "40P01":
             raise WriteConflict() from exc
         raise
+
+
+def _insert_or_replace(*, model: type[M], rows: list[M], update_fields: list[str]) -> int:
+    """``INSERT ... ON CONFLICT (external_id) DO UPDATE``; the number of rows inserted."""
+    if not rows:
+        return 0
+    queryset = model._default_manager.all()
+    db = router.db_for_write(model)
+    connection = connections[db]
+    if connection.vendor != "postgresql":
+        # SQLite (development, fast tests) has one writer at a time: count inside the
+        # transaction, then write with the ORM.
+        ids = [row.serializable_value("external_id") for row in rows]
+        existing = queryset.filter(external_id__in=ids)
+        before = existing.count()
+        queryset.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["external_id"],
+            update_fields=update_fields,
+        )
+        return len(rows) - before
+    # What bulk_create(update_conflicts=True) sends, plus RETURNING (xmax = 0): true for a row
+    # the statement inserted, false for one it replaced (the new version of an updated row
+    # carries the updater's transaction id in xmax).
+    opts = model._meta
+    # Defaults and related ids, as bulk_create does (a private helper, untyped in the stubs).
+    cast(Any, queryset)._prepare_for_bulk_create(rows)
+    query = InsertQuery(
+        model,
+        on_conflict=OnConflict.UPDATE,
+        update_fields=[opts.get_field(name) for name in update_fields],
+        unique_fields=[opts.get_field("external_id")],
+    )
+    fields = [f for f in opts.concrete_fields if not f.generated and not isinstance(f, AutoField)]
+    query.insert_values(fields, cast("list[models.Model]", rows))
+    [(statement, params)] = query.get_compiler(using=db).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{statement} RETURNING (xmax = 0)", params)
+        return sum(1 for (inserted,) in cursor.fetchall() if inserted)
 
 
 def put_item(*, external_id: str, data: Any) -> dict[str, Any]:

@@ -3,15 +3,42 @@ the documented bulk body of an entity (validation itself runs in ``common.ingest
 
 from __future__ import annotations
 
-from drf_spectacular.utils import inline_serializer
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
-from common.ingest import MAX_BATCH
+from common.ingest import DECIMAL_STRING_PATTERN, EXTERNAL_ID_PATTERN, MAX_BATCH
 
 TIMESTAMP_HELP = (
     "ISO 8601 with a UTC offset, e.g. 2026-10-01T10:00:00+09:00; naive times are refused."
 )
-PUT_ID_HELP = "Optional in PUT (the URL's external id is used); if given it must match the URL."
+EXTERNAL_ID_HELP = (
+    "Addressable by the item URL /api/v1/<entity>/<external_id>: no '/', and not 'bulk', "
+    "'.' or '..'."
+)
+PUT_ID_HELP = (
+    "Optional in PUT (the URL's external id is used); if given it must match the URL. "
+    + EXTERNAL_ID_HELP
+)
+
+
+def external_id_field(*, required: bool, help_text: str) -> serializers.RegexField:
+    """The documented external_id of a write body (the rule is ``common.ingest.addressable``)."""
+    return serializers.RegexField(
+        EXTERNAL_ID_PATTERN, max_length=100, required=required, help_text=help_text
+    )
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "number", "minimum": 0},
+            {"type": "string", "pattern": DECIMAL_STRING_PATTERN},
+        ]
+    }
+)
+class AmountField(serializers.DecimalField):
+    """A documented amount: a JSON number, or a string of plain ASCII digits with an optional
+    fraction (no '+', exponent, spaces, '_' or non-ASCII digits): ``common.ingest`` checks it."""
 
 
 class BulkResultSerializer(serializers.Serializer):
@@ -43,6 +70,6 @@ def bulk_of(write: type[serializers.Serializer], name: str) -> serializers.ListS
     item = type(
         name,
         (write,),
-        {"external_id": serializers.CharField(max_length=100)},
+        {"external_id": external_id_field(required=True, help_text=EXTERNAL_ID_HELP)},
     )
     return serializers.ListSerializer(child=item(), max_length=MAX_BATCH)

@@ -181,7 +181,7 @@ class SeedResult:
     orders: int
     messages: int
     reviews: int
-    token: str
+    token: str | None  # the demo's staff token; None when another database was left alone
 
 
 @dataclass(frozen=True)
@@ -549,33 +549,36 @@ def generate_world(*, seed: int, sellers: int, months: int, now: datetime) -> Wo
     return _Generator(seed=seed, sellers=sellers, months=months, now=now).run()
 
 
-def ensure_logins(*, reset: bool) -> str:
-    """Make sure the staff login, the demo seller's password and a staff token exist.
+def _create_logins() -> str:
+    """Create the staff login, the demo seller's password and a staff token; returns the token.
 
-    ``reset`` sets the documented passwords even on existing users (a fresh seed); without it
-    only what is missing is created, so a second ``seed_demo --if-empty`` writes nothing.
-    Returns the staff API token.
+    Called only while seeding the world into an empty database, in the same transaction: the
+    ``admin`` user is new and ``demo`` is the demo seller's own, just-created login.
     """
     user_model = get_user_model()
-    admin = user_model.objects.filter(username=ADMIN_USERNAME).first()
-    if admin is None or reset:
-        admin = admin or user_model(username=ADMIN_USERNAME)
-        admin.is_staff = admin.is_superuser = admin.is_active = True
-        admin.set_password(ADMIN_PASSWORD)
-        admin.save()
-    demo_seller = Seller.objects.filter(username=DEMO_USERNAME).select_related("user").first()
-    demo_user = demo_seller.user if demo_seller else None
-    if demo_user is not None and (reset or not demo_user.has_usable_password()):
-        demo_user.set_password(DEMO_PASSWORD)
-        demo_user.save(update_fields=["password"])
-    token, _ = Token.objects.get_or_create(user=admin)
-    return token.key
+    admin = user_model.objects.create_superuser(username=ADMIN_USERNAME, password=ADMIN_PASSWORD)
+    demo_user = user_model.objects.get(seller__username=DEMO_USERNAME)
+    demo_user.set_password(DEMO_PASSWORD)
+    demo_user.save(update_fields=["password"])
+    return Token.objects.create(user=admin).key
 
 
 def staff_token() -> str | None:
-    """The staff login's API token, if the demo has been seeded."""
-    token = Token.objects.filter(user__username=ADMIN_USERNAME).first()
+    """The demo's staff API token, if the demo's own logins are in this database.
+
+    A ``admin`` user that does not have the demo password is somebody's real account: its token
+    is never shown.
+    """
+    admin = get_user_model().objects.filter(username=ADMIN_USERNAME, is_superuser=True).first()
+    if admin is None or not admin.check_password(ADMIN_PASSWORD):
+        return None
+    token = Token.objects.filter(user=admin).first()
     return token.key if token else None
+
+
+def database_is_empty() -> bool:
+    """No sellers and no users: the only database the demo world is ever written into."""
+    return not Seller.objects.exists() and not get_user_model().objects.exists()
 
 
 @transaction.atomic
@@ -673,13 +676,19 @@ def seed_demo(
     now: datetime,
     if_empty: bool = False,
 ) -> SeedResult:
-    """Load the demo world unless ``if_empty`` and sellers exist; always ensure the logins."""
-    if if_empty and Seller.objects.exists():
-        return SeedResult(False, 0, 0, 0, 0, ensure_logins(reset=False))
-    world = generate_world(seed=seed, sellers=sellers, months=months, now=now)
+    """Load the demo world and its logins into an empty database (no sellers, no users).
+
+    A database holding anything is left untouched: with ``if_empty`` nothing is seeded (the
+    demo's token is returned only if it is the demo's own world), else ``ValueError``.
+    """
     with transaction.atomic():
+        if not database_is_empty():
+            if if_empty:
+                return SeedResult(False, 0, 0, 0, 0, staff_token())
+            raise ValueError("the database is not empty")
+        world = generate_world(seed=seed, sellers=sellers, months=months, now=now)
         seed_world(world=world)
-        token = ensure_logins(reset=True)
+        token = _create_logins()
     return SeedResult(
         True, len(world.sellers), len(world.orders), len(world.messages), len(world.reviews), token
     )

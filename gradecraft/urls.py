@@ -1,9 +1,18 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from orders.views import login_link
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest, rest: str | None = None) -> JsonResponse:
+    """Any other path under /api/ answers like the API's own 404s (JSON), never a page."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -15,5 +24,6 @@ urlpatterns = [
     path("api/v1/", include("orders.urls")),
     path("api/v1/", include("reviews.urls")),
     path("api/v1/", include("metrics.web.urls")),
+    re_path(r"^api(?P<rest>/.*)?$", api_not_found),
     path("", include("metrics.web.page_urls")),
 ]

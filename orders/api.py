@@ -5,7 +5,6 @@ On the shared view bases of ``common.ingest_api``; plus the seller sign-in link.
 
 from __future__ import annotations
 
-from django.urls import reverse
 from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
@@ -126,7 +125,7 @@ class SellerLoginLinkView(APIView):
         if seller is None:
             raise NotFound()
         link = login_links.issue_login_link(seller=seller, actor=request.user)
-        url = request.build_absolute_uri(reverse("login-link", args=[link.token]))
+        url = login_links.link_url(token=link.token, request=request)
         return Response(
             LoginLinkSerializer({"url": url, "expires_at": link.expires_at}).data,
             status=status.HTTP_201_CREATED,

@@ -13,10 +13,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, user_login_failed
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import LoginLink, Seller
@@ -43,6 +46,25 @@ def issue_login_link(*, seller: Seller, actor: User | AnonymousUser | None) -> I
         created_by=actor if isinstance(actor, User) else None,
     )
     return IssuedLink(token=token, expires_at=expires_at)
+
+
+def link_url(*, token: str, request: HttpRequest) -> str:
+    """The absolute URL of a link: on ``PUBLIC_BASE_URL`` when set, so a forged Host header
+    cannot point a seller at another site; else on the requesting host (development)."""
+    path = reverse("login-link", args=[token])
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL + path
+    return request.build_absolute_uri(path)
+
+
+def sign_in_allowed(*, request: HttpRequest) -> bool:
+    """False while the caller's address is locked out after failed sign-ins."""
+    return bool(AxesProxyHandler.is_allowed(request, {"username": None}))
+
+
+def record_failed_sign_in(*, request: HttpRequest) -> None:
+    """Count a refused link against the caller's address, like a wrong password."""
+    user_login_failed.send(sender=__name__, credentials={"username": None}, request=request)
 
 
 def usable_link(*, token: str) -> LoginLink | None:

@@ -12,7 +12,13 @@ from typing import Any
 
 from rest_framework import serializers
 
-from common.ingest_schema import PUT_ID_HELP, TIMESTAMP_HELP, bulk_of
+from common.ingest_schema import (
+    PUT_ID_HELP,
+    TIMESTAMP_HELP,
+    AmountField,
+    bulk_of,
+    external_id_field,
+)
 from orders.models import CancelledBy, Message, Order, OrderStatus, Seller, Sender
 
 # --- output --------------------------------------------------------------------------------
@@ -70,7 +76,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class SellerWriteSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=100, required=False, help_text=PUT_ID_HELP)
+    external_id = external_id_field(required=False, help_text=PUT_ID_HELP)
     username = serializers.RegexField(
         r"^[\w.@+-]+\Z",
         max_length=150,
@@ -81,14 +87,16 @@ class SellerWriteSerializer(serializers.Serializer):
 
 
 class OrderWriteSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=100, required=False, help_text=PUT_ID_HELP)
+    external_id = external_id_field(required=False, help_text=PUT_ID_HELP)
     seller = serializers.CharField(max_length=100, help_text="The seller's external_id.")
     buyer = serializers.CharField(max_length=100, help_text="The buyer's id on the marketplace.")
-    amount = serializers.DecimalField(
+    amount = AmountField(
         max_digits=16,
         decimal_places=2,
         min_value=0,
-        help_text="Order amount, >= 0, at most 2 decimals (a JSON number is accepted too).",
+        help_text="Order amount, >= 0, at most 14 digits before the point and 2 after: a JSON "
+        "number, or a string of ASCII digits such as \"15000.50\" (no '+', exponent, spaces, "
+        "'_' or other digits).",
     )
     currency = serializers.RegexField(
         r"^[A-Z]{3}\Z", max_length=3, required=False, help_text="ISO 4217; default KRW."
@@ -122,7 +130,7 @@ class OrderWriteSerializer(serializers.Serializer):
 
 
 class MessageWriteSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=100, required=False, help_text=PUT_ID_HELP)
+    external_id = external_id_field(required=False, help_text=PUT_ID_HELP)
     conversation = serializers.CharField(max_length=100, help_text="Id of the thread.")
     seller = serializers.CharField(max_length=100, help_text="The seller's external_id.")
     buyer = serializers.CharField(max_length=100)

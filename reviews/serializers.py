@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from common.ingest_schema import PUT_ID_HELP, TIMESTAMP_HELP, bulk_of
+from common.ingest_schema import PUT_ID_HELP, TIMESTAMP_HELP, bulk_of, external_id_field
 from reviews.models import Review
 from reviews.services import COMMENT_MAX_LENGTH
 
@@ -25,11 +25,13 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 
 class ReviewWriteSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=100, required=False, help_text=PUT_ID_HELP)
+    external_id = external_id_field(required=False, help_text=PUT_ID_HELP)
     order = serializers.CharField(
         max_length=100, help_text="The order's external_id; the order must be completed."
     )
-    rating = serializers.IntegerField(min_value=1, max_value=5)
+    rating = serializers.IntegerField(
+        min_value=1, max_value=5, help_text="A JSON integer from 1 to 5 (a string is refused)."
+    )
     comment = serializers.CharField(
         max_length=COMMENT_MAX_LENGTH, required=False, allow_blank=True, allow_null=True
     )

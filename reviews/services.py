@@ -59,11 +59,6 @@ def upsert_reviews(*, items: Any) -> UpsertResult:
             external_id__in={r.order for _, r in batch.parsed() if r.order}
         ).values_list("external_id", "id", "completed_at", "review__external_id")
     }
-    stored = set(
-        Review.objects.filter(
-            external_id__in=[r.external_id for _, r in batch.parsed() if r.external_id]
-        ).values_list("external_id", flat=True)
-    )
     first_at: dict[str, int] = {}
     for entry, review in batch.parsed():
         if not review.order:
@@ -101,13 +96,13 @@ def upsert_reviews(*, items: Any) -> UpsertResult:
         if any(completed_at is None for completed_at in locked.values()):
             raise WriteConflict()
 
-    write_rows(
+    created = write_rows(
         model=Review,
         rows=rows,
         update_fields=["order", "rating", "comment", "created_at", "modified"],
         before=orders_still_completed,
     )
-    return UpsertResult(created=len(rows) - len(stored), updated=len(stored))
+    return UpsertResult(created=created, updated=len(rows) - created)
 
 
 def upsert_review(*, external_id: str, data: Any) -> tuple[Review, bool]:

@@ -107,6 +107,7 @@ def start_server(db_url: str, port: int, secret_key: str) -> subprocess.Popen[An
         DEBUG="False",
         SECRET_KEY=secret_key,
         ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="False",  # plain HTTP on loopback: no TLS proxy in front
         THROTTLE_USER="1000000/minute",  # measure the pages, not the throttle
         THROTTLE_ANON="1000000/minute",
         CONN_MAX_AGE="60",  # persistent database connections, as in production

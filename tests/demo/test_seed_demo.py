@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
 from demo.world import generate_world
 from orders.models import Message, Order, Seller
 from reviews.models import Review
-from tests.factories import aware
+from tests.factories import SellerFactory, UserFactory, aware
 
 NOW = aware("2026-11-20 10:00")
 SMALL = ["--sellers", "20", "--months", "4"]
@@ -123,6 +123,68 @@ def test_if_empty_adds_nothing_the_second_time_but_prints_the_logins():
     assert snapshot() == before
     assert "admin / admin-demo-pass" in output
     assert Token.objects.get(user__username="admin").key in output
+
+
+def given_a_real_marketplace() -> None:
+    """Real sellers, one of them named ``demo`` with its own password, and a real ``admin``."""
+    SellerFactory(username="demo", user__password="the-real-demo-secret")
+    SellerFactory(username="carol")
+    UserFactory(username="admin", is_staff=True, is_superuser=True, password="real-admin")
+    Token.objects.create(user=get_user_model().objects.get(username="admin"))
+
+
+@pytest.mark.django_db
+def test_if_empty_on_a_real_database_changes_no_user_and_shows_no_login():
+    given_a_real_marketplace()
+    users_before = list(get_user_model().objects.order_by("pk").values_list())
+    real_token = Token.objects.get().key
+
+    output = when_seeded(*SMALL, "--if-empty")
+
+    assert "nothing seeded" in output
+    assert list(get_user_model().objects.order_by("pk").values_list()) == users_before
+    assert get_user_model().objects.get(username="demo").check_password("the-real-demo-secret")
+    assert get_user_model().objects.get(username="admin").check_password("real-admin")
+    assert Token.objects.count() == 1
+    assert "admin-demo-pass" not in output and "demo-pass" not in output
+    assert real_token not in output
+
+
+@pytest.mark.django_db
+def test_a_database_with_users_but_no_sellers_is_not_seeded():
+    UserFactory(username="demo", password="mine")
+
+    with pytest.raises(CommandError, match="not empty"):
+        when_seeded(*SMALL)
+    output = when_seeded(*SMALL, "--if-empty")
+
+    assert "nothing seeded" in output
+    assert not Seller.objects.exists()
+    assert list(get_user_model().objects.values_list("username", flat=True)) == ["demo"]
+    assert get_user_model().objects.get(username="demo").check_password("mine")
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_to_run_outside_demo_mode():
+    given_empty_database()
+
+    with override_settings(DEMO=False), pytest.raises(CommandError, match="demo mode"):
+        when_seeded(*SMALL, "--if-empty")
+
+    assert not get_user_model().objects.exists() and not Seller.objects.exists()
+
+
+@pytest.mark.django_db
+def test_demo_banner_shows_no_login_or_token_of_a_real_database():
+    given_a_real_marketplace()
+    out = StringIO()
+
+    call_command("demo_banner", "--url", "http://127.0.0.1:8000", stdout=out)
+
+    text = out.getvalue()
+    assert "http://127.0.0.1:8000/admin/" in text
+    assert "demo-pass" not in text and "admin-demo-pass" not in text
+    assert Token.objects.get().key not in text
 
 
 @pytest.fixture(scope="class")

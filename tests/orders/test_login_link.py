@@ -3,8 +3,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.test import Client, RequestFactory
 
+from orders.login_links import issue_login_link, link_url
 from orders.models import LoginLink, Seller
 from tests.factories import SellerFactory, UserFactory
 
@@ -122,3 +123,73 @@ def test_unknown_seller_is_404(staff_client):
 
 def test_an_id_the_database_cannot_hold_is_404_not_500(staff_client):
     assert staff_client.post("/api/v1/sellers/a%00b/login-link").status_code == 404
+
+
+def test_the_link_is_built_on_the_public_base_url_not_the_host_header(settings, seller):
+    settings.PUBLIC_BASE_URL = "https://grades.example.com:8443"
+    request = RequestFactory().post("/", HTTP_HOST="evil.example")
+    link = issue_login_link(seller=seller, actor=None)
+
+    url = link_url(token=link.token, request=request)
+
+    assert url == f"https://grades.example.com:8443/login/link/{link.token}/"
+
+
+def test_without_a_public_base_url_the_link_keeps_the_requesting_host_and_port(settings, seller):
+    settings.PUBLIC_BASE_URL = ""
+    request = RequestFactory().post("/", HTTP_HOST="localhost:8000")
+    link = issue_login_link(seller=seller, actor=None)
+
+    assert link_url(token=link.token, request=request) == (
+        f"http://localhost:8000/login/link/{link.token}/"
+    )
+
+
+def test_made_up_tokens_lock_the_address_out_of_sign_in_links(settings, seller):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        Client().post(f"/login/link/guess-{n}/", REMOTE_ADDR="203.0.113.7")
+    token = issue_login_link(seller=seller, actor=None).token
+    browser = Client()
+
+    response = browser.post(f"/login/link/{token}/", REMOTE_ADDR="203.0.113.7")
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in browser.session
+    assert LoginLink.objects.get(seller=seller).used_at is None  # the link is not burnt
+
+
+def test_an_address_locked_out_by_wrong_passwords_cannot_use_a_link_instead(settings, seller):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post(
+            "/login/", {"username": seller.username, "password": "wrong"}, REMOTE_ADDR="10.9.8.7"
+        )
+    token = issue_login_link(seller=seller, actor=None).token
+    browser = Client()
+
+    response = browser.post(f"/login/link/{token}/", REMOTE_ADDR="10.9.8.7")
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in browser.session
+
+
+def test_a_valid_link_still_signs_in_from_another_address(settings, seller):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        Client().post(f"/login/link/guess-{n}/", REMOTE_ADDR="203.0.113.7")
+    token = issue_login_link(seller=seller, actor=None).token
+    browser = Client()
+
+    response = browser.post(f"/login/link/{token}/", REMOTE_ADDR="198.51.100.20")
+
+    assert response.status_code == 302
+    assert browser.session["_auth_user_id"] == str(seller.user.pk)
+
+
+def test_the_api_builds_the_link_on_the_public_base_url(settings, staff_client, seller):
+    settings.PUBLIC_BASE_URL = "https://grades.example.com"
+    settings.ALLOWED_HOSTS = ["*"]  # even where any Host header gets through
+
+    response = staff_client.post(
+        f"/api/v1/sellers/{seller.external_id}/login-link", HTTP_HOST="evil.example"
+    )
+
+    assert response.json()["url"].startswith("https://grades.example.com/login/link/")

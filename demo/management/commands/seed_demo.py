@@ -3,11 +3,11 @@
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from demo import world as demo
-from orders.models import Seller
 
 
 class Command(BaseCommand):
@@ -25,25 +25,30 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty",
             action="store_true",
-            help="do nothing (but print the logins) if sellers already exist",
+            help="do nothing if the database is not empty (sellers or users exist)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["sellers"] < 1 or options["months"] < 1:
             raise CommandError("--sellers and --months must be at least 1.")
-        if not options["if_empty"] and Seller.objects.exists():
-            raise CommandError(
-                "Sellers already exist: seed_demo loads a fresh demo world only. Use --if-empty "
-                "to skip, or empty the database first (manage.py flush)."
-            )
+        if not getattr(settings, "DEMO", False):
+            # Documented passwords and a superuser have no place outside demo mode.
+            raise CommandError("seed_demo runs only in demo mode (DEBUG=True, or DEMO=True).")
         started = time.monotonic()
-        result = demo.seed_demo(
-            seed=options["seed"],
-            sellers=options["sellers"],
-            months=options["months"],
-            now=timezone.now(),
-            if_empty=options["if_empty"],
-        )
+        try:
+            result = demo.seed_demo(
+                seed=options["seed"],
+                sellers=options["sellers"],
+                months=options["months"],
+                now=timezone.now(),
+                if_empty=options["if_empty"],
+            )
+        except ValueError as error:
+            raise CommandError(
+                "The database is not empty (sellers or users exist): seed_demo loads a fresh demo "
+                "world only and never touches existing data. Use --if-empty to skip, or empty "
+                "the database first (manage.py flush)."
+            ) from error
         if result.seeded:
             self.stdout.write(
                 f"Seeded {result.sellers} sellers, {result.orders} orders, {result.messages} "
@@ -51,7 +56,9 @@ class Command(BaseCommand):
                 f"(seed {options['seed']})."
             )
         else:
-            self.stdout.write("Sellers already exist: nothing seeded.")
+            self.stdout.write("The database is not empty: nothing seeded.")
+        if result.token is None:
+            return  # not the demo's world: no demo logins exist here, none are shown
         self.stdout.write(f"Staff login:  {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}")
         self.stdout.write(f"Seller login: {demo.DEMO_USERNAME} / {demo.DEMO_PASSWORD}")
         self.stdout.write(f"Staff API token: {result.token}")

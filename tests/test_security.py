@@ -1,0 +1,96 @@
+"""Production hardening (issue 10 #3, #4): HTTPS settings pass ``check --deploy``, the proxy
+header is trusted only when configured, and unknown API paths answer JSON."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+
+ROOT = Path(__file__).resolve().parent.parent
+# A real-looking secret: check --deploy also judges the key's length and variety.
+PRODUCTION = {
+    "DEBUG": "False",
+    "SECRET_KEY": "k7#Qz1vLp9@Xw3Rt5Yb8Nc2Md6Fg0Hj4Sa-Ue_Io+Ty!e2Wq8Zr0Kd3Lm5Np",
+    "ALLOWED_HOSTS": "grades.example.com",
+}
+PRINT = (
+    "import os; os.environ['DJANGO_SETTINGS_MODULE']='gradecraft.settings'; "
+    "from django.conf import settings as s; "
+    "print(getattr(s, 'SECURE_PROXY_SSL_HEADER', None), s.SECURE_SSL_REDIRECT, "
+    "s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+)
+
+
+def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "CELERY_"))}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' (Playwright's event loop), not production's.
+    for name in ("SECRET_KEY", "DEBUG", "DEMO", "ALLOWED_HOSTS", "TRUST_X_FORWARDED_PROTO",
+                 "DJANGO_ALLOW_ASYNC_UNSAFE"):  # fmt: skip
+        clean.pop(name, None)
+    return subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+
+
+def test_production_settings_pass_check_deploy_at_warning_level():
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_sends_hsts_redirects_to_https_and_secures_cookies():
+    result = run(["-c", PRINT], **PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["None", "True", "31536000", "True", "True"]
+
+
+def test_the_https_redirect_can_be_left_to_the_proxy():
+    result = run(["-c", PRINT], **PRODUCTION, SECURE_SSL_REDIRECT="False")
+
+    assert result.stdout.split()[1] == "False", result.stderr
+
+
+def test_x_forwarded_proto_is_trusted_only_when_configured():
+    trusted = run(["-c", PRINT], **PRODUCTION, TRUST_X_FORWARDED_PROTO="true")
+
+    assert trusted.stdout.startswith("('HTTP_X_FORWARDED_PROTO', 'https')"), trusted.stderr
+
+
+def test_development_trusts_no_proxy_header_and_keeps_http():
+    result = run(["-c", PRINT])
+
+    assert result.stdout.split() == ["None", "False", "0", "False", "False"], result.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nothing-here", "/api/v1/sellers/x/nothing/deeper", "/api/v2/sellers", "/api/"]
+)
+def test_an_unknown_api_path_answers_json_404(path, staff_client):
+    response = staff_client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_path_answers_json_404_to_any_method_without_csrf():
+    client = APIClient(enforce_csrf_checks=True)
+
+    response = client.post("/api/v1/nothing-here", {"a": 1}, format="json")
+
+    assert response.status_code == 404 and response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.django_db
+def test_an_unknown_page_outside_the_api_is_still_a_page(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert not response["Content-Type"].startswith("application/json")
