@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from rest_framework import permissions
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -29,6 +30,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     validation errors as 400 with field messages."""
     if isinstance(exc, AppError):
         return Response(exc.payload(), status=exc.status)
+    if isinstance(exc, OperationalError) and "database is locked" in str(exc):
+        # SQLite (the embedded default) still busy after its timeout: nothing was written.
+        return Response(
+            {"detail": "The database is busy; nothing was written. Retry shortly."},
+            status=503,
+            headers={"Retry-After": "2"},
+        )
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = ValidationError(detail=detail)

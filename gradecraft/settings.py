@@ -109,9 +109,16 @@ if "postgresql" in DATABASES["default"]["ENGINE"]:
     # JIT compilation cost 2.3 s against 0.3 s of execution on a 1,000-seller metrics query.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Concurrent readers while a run writes: WAL and a generous busy timeout.
+    # The embedded default serves several writers at once: WAL (readers never wait for the
+    # writer), a generous busy timeout, and transactions that take the write lock when they
+    # begin (IMMEDIATE), so a writer waits its turn instead of failing with "database is locked"
+    # when it upgrades a read lock (a deferred transaction cannot wait for that).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
