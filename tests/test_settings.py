@@ -76,3 +76,25 @@ def test_the_demo_world_is_installed_only_in_demo_mode():
     assert (production.returncode, production.stdout.strip()) == (0, "False"), production.stderr
     assert installed_demo().stdout.strip() == "True"  # the embedded default: make run
     assert installed_demo(DEBUG="False", SECRET_KEY="x" * 50, DEMO="True").stdout.strip() == "True"
+
+
+def test_a_fresh_process_knows_the_evaluation_tasks_by_name():
+    """Runs are enqueued by task name: the web process and the commands must have them too."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "CELERY_"))}
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [
+            sys.executable,
+            "-c",
+            "import os, django; os.environ['DJANGO_SETTINGS_MODULE']='gradecraft.settings'; "
+            "django.setup(); from celery import current_app; "
+            "print(sorted(n for n in current_app.tasks if n.startswith('metrics.')))",
+        ],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'metrics.tasks.evaluate_run'" in result.stdout
+    assert "'metrics.tasks.evaluate_chunk'" in result.stdout

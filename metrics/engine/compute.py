@@ -20,9 +20,12 @@ backend stores them (Django stores UTC text on SQLite, whose order is time order
 derived value is an exact ``int`` / ``Decimal`` / ``Fraction`` built in Python
 (``metrics/engine/registry.py``: the exact-value contract).
 
-``metrics.engine.evidence`` lists the items behind the same counts with the same definitions
-(``finished_q``, ``delivered_q``, ``window_inquiries``, ...); the independent oracle of
-tests/oracle.py checks both against SPEC §4.
+``metrics.engine.evidence`` lists the items behind the same counts: the inquiries through the
+very same ``window_inquiries``, the orders and reviews through the ORM filters below
+(``finished_q``, ``delivered_q``, ...), which say in Q objects what the figures statement says in
+SQL. Two spellings of one rule, so they are tested against each other
+(tests/metrics/test_evidence_selectors.py: evidence agrees with the computed metrics) and both
+against the independent oracle of tests/oracle.py.
 
 Measured at scale S (10,000 sellers, 1M orders, 3M messages, 400k reviews, 24 months; see
 README "Benchmarks" for the whole run against a hand-written SQL floor): figures ~1.4 s,
@@ -41,13 +44,10 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
-    BigIntegerField,
     Exists,
-    F,
     OuterRef,
     Q,
 )
-from django.db.models.functions import Cast, Round
 from django.utils.dateparse import parse_datetime
 
 from metrics.engine.periods import Window
@@ -74,10 +74,6 @@ def in_window(field: str, window: Window) -> Q:
     return condition
 
 
-def before_cutoff(field: str, window: Window) -> Q:
-    return Q(**{f"{field}__lt": window.cutoff})
-
-
 def counted(prefix: str = "") -> Q:
     """Not excluded from metrics (SPEC §4: excluded orders and their reviews count in no rate)."""
     return Q(**{f"{prefix}excluded_from_metrics": False})
@@ -87,31 +83,14 @@ def completed_in_window_q(window: Window) -> Q:
     return in_window("completed_at", window)
 
 
-def finished_completed_q(window: Window) -> Q:
-    return counted() & in_window("completed_at", window)
-
-
-def finished_cancelled_q(window: Window) -> Q:
-    return counted() & in_window("cancelled_at", window)
-
-
 def finished_q(window: Window) -> Q:
     """Orders in ``finished_orders``: counted, completed or cancelled in the window."""
     return counted() & (in_window("completed_at", window) | in_window("cancelled_at", window))
 
 
-def seller_cancelled_q(window: Window) -> Q:
-    return finished_cancelled_q(window) & Q(cancelled_by=CancelledBy.SELLER)
-
-
 def delivered_q(window: Window) -> Q:
     """Orders in ``delivered_orders``. Delivered and later cancelled still counts (SPEC §4)."""
     return counted() & in_window("delivered_at", window)
-
-
-def on_time_q() -> Q:
-    """Delivered by the (possibly extended) due date; no ``due_at`` counts as on time."""
-    return Q(due_at__isnull=True) | Q(delivered_at__lte=F("due_at"))
 
 
 def window_reviews_q(window: Window) -> Q:
@@ -143,12 +122,6 @@ def earlier_completed_order() -> Exists:
             completed_at__lt=OuterRef("created_at"),
         )
     )
-
-
-def cents(field: str) -> Cast:
-    # Integer cents: exact on both backends (amount has 2 decimal places; SQLite stores it as
-    # REAL, so ROUND repairs the float error of amount * 100 before the integer sum).
-    return Cast(Round(F(field) * 100), BigIntegerField())
 
 
 def money(total_cents: Any) -> Decimal:
@@ -200,10 +173,6 @@ def _as_utc(value: Any) -> datetime:
 def _db_datetime(value: datetime) -> Any:
     """A parameter for raw SQL, adapted exactly as Django adapts a DateTimeField value."""
     return connection.ops.adapt_datetimefield_value(value)
-
-
-def _placeholders(values: Sequence[Any]) -> str:
-    return ", ".join(["%s"] * len(values))
 
 
 # The inquiries of a window, read from a slice of messages bounded by the window (SPEC §4).
