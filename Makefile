@@ -17,7 +17,7 @@ TEST_CLOCK_SHIFT_DAYS ?= 400
 # Chromium (`browser`). `make test-fast` leaves those out and runs on SQLite.
 FAST_TESTS := not browser and not worker and not postgres
 
-.PHONY: install run test test-fast lint bench bench-evaluate services clean
+.PHONY: install run test test-fast lint bench bench-evaluate services clean messages
 
 $(VENV)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -37,6 +37,14 @@ run: install
 
 services:
 	bash scripts/ensure-services.sh
+
+# The pages' Korean catalogue: extract the strings, then (after translating the new ones in
+# locale/ko/LC_MESSAGES/django.po) compile. Needs GNU gettext; the compiled .mo is committed,
+# so running the app or the tests never does.
+messages: install
+	$(PY) manage.py makemessages -l ko --no-location --no-obsolete \
+		--ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=demo
+	$(PY) manage.py compilemessages -l ko
 
 lint: install
 	$(VENV)/bin/ruff check .

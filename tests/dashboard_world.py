@@ -24,7 +24,7 @@ PASSWORD = "a-long-test-password"
 
 
 def given_level_2_seller(username: str = "mina") -> Seller:
-    seller = SellerFactory(
+    seller: Seller = SellerFactory.create(
         username=username,
         external_id=f"ext-{username}",
         display_name="Mina Studio",

@@ -178,16 +178,18 @@ def _counts_response(m: Metrics, hours: int) -> str | None:
     ) % {"done": number(done), "total": number(total), "hours": hours}
 
 
-def _counts_of(rate_key: str, total_key: str, singular: str, plural: str) -> Callable:
+def _counts_of(
+    rate_key: str, total_key: str, template: Callable[[int], str]
+) -> Callable[[Metrics, int], str | None]:
+    """The counts behind ``rate_key`` (a percentage of ``total_key``), said by ``template``
+    (an ``ngettext`` on the total, so the catalogue holds both plural forms)."""
+
     def say(m: Metrics, hours: int) -> str | None:
         total = m.get(total_key)
         done = _part(m.get(rate_key), total)
         if done is None or not total:
             return None
-        return ngettext(singular, plural, int(total)) % {
-            "done": number(done),
-            "total": number(total),
-        }
+        return template(int(total)) % {"done": number(done), "total": number(total)}
 
     return say
 
@@ -207,32 +209,47 @@ RATE_COUNTS: dict[str, Callable[[Metrics, int], str | None]] = {
     "success_rate": _counts_of(
         "success_rate",
         "finished_orders",
-        gettext_noop("completed %(done)s of %(total)s finished order"),
-        gettext_noop("completed %(done)s of %(total)s finished orders"),
+        lambda n: ngettext(
+            "completed %(done)s of %(total)s finished order",
+            "completed %(done)s of %(total)s finished orders",
+            n,
+        ),
     ),
     "on_time_rate": _counts_of(
         "on_time_rate",
         "delivered_orders",
-        gettext_noop("delivered %(done)s of %(total)s order on time"),
-        gettext_noop("delivered %(done)s of %(total)s orders on time"),
+        lambda n: ngettext(
+            "delivered %(done)s of %(total)s order on time",
+            "delivered %(done)s of %(total)s orders on time",
+            n,
+        ),
     ),
     "cancellation_rate": _counts_of(
         "cancellation_rate",
         "finished_orders",
-        gettext_noop("%(done)s of %(total)s finished order cancelled"),
-        gettext_noop("%(done)s of %(total)s finished orders cancelled"),
+        lambda n: ngettext(
+            "%(done)s of %(total)s finished order cancelled",
+            "%(done)s of %(total)s finished orders cancelled",
+            n,
+        ),
     ),
     "seller_cancellation_rate": _counts_of(
         "seller_cancellation_rate",
         "finished_orders",
-        gettext_noop("%(done)s of %(total)s finished order cancelled by you"),
-        gettext_noop("%(done)s of %(total)s finished orders cancelled by you"),
+        lambda n: ngettext(
+            "%(done)s of %(total)s finished order cancelled by you",
+            "%(done)s of %(total)s finished orders cancelled by you",
+            n,
+        ),
     ),
     "negative_review_rate": _counts_of(
         "negative_review_rate",
         "window_review_count",
-        gettext_noop("%(done)s of %(total)s review rated 1 or 2"),
-        gettext_noop("%(done)s of %(total)s reviews rated 1 or 2"),
+        lambda n: ngettext(
+            "%(done)s of %(total)s review rated 1 or 2",
+            "%(done)s of %(total)s reviews rated 1 or 2",
+            n,
+        ),
     ),
     "average_rating": _counts_rating,
 }
@@ -261,30 +278,36 @@ def _ceil(value: Fraction, places: int) -> Fraction:
 
 
 # "N more <things>" for the count metrics a level usually asks for; others use the generic form.
-_MORE: dict[str, tuple[str, str]] = {
-    "completed_orders": (
-        gettext_noop("%(count)s more completed order"),
-        gettext_noop("%(count)s more completed orders"),
+_MORE: dict[str, Callable[[int], str]] = {
+    "completed_orders": lambda n: ngettext(
+        "%(count)s more completed order",
+        "%(count)s more completed orders",
+        n,
     ),
-    "review_count": (
-        gettext_noop("%(count)s more review"),
-        gettext_noop("%(count)s more reviews"),
+    "review_count": lambda n: ngettext(
+        "%(count)s more review",
+        "%(count)s more reviews",
+        n,
     ),
-    "unique_buyers": (
-        gettext_noop("%(count)s more buyer"),
-        gettext_noop("%(count)s more buyers"),
+    "unique_buyers": lambda n: ngettext(
+        "%(count)s more buyer",
+        "%(count)s more buyers",
+        n,
     ),
-    "window_completed_orders": (
-        gettext_noop("%(count)s more completed order in the window"),
-        gettext_noop("%(count)s more completed orders in the window"),
+    "window_completed_orders": lambda n: ngettext(
+        "%(count)s more completed order in the window",
+        "%(count)s more completed orders in the window",
+        n,
     ),
-    "window_review_count": (
-        gettext_noop("%(count)s more review in the window"),
-        gettext_noop("%(count)s more reviews in the window"),
+    "window_review_count": lambda n: ngettext(
+        "%(count)s more review in the window",
+        "%(count)s more reviews in the window",
+        n,
     ),
-    "tenure_days": (
-        gettext_noop("%(count)s more day on the marketplace"),
-        gettext_noop("%(count)s more days on the marketplace"),
+    "tenure_days": lambda n: ngettext(
+        "%(count)s more day on the marketplace",
+        "%(count)s more days on the marketplace",
+        n,
     ),
 }
 _MORE_MONEY: dict[str, str] = {
@@ -312,8 +335,7 @@ def criterion_sentence(
     have = value(metric, actual, currency=currency)
     if op == GTE and kind in (Kind.COUNT, Kind.DAYS) and metric in _MORE:
         count = math.ceil(gap)
-        singular, plural = _MORE[metric]
-        return ngettext(singular, plural, count) % {"count": number(count)}
+        return _MORE[metric](count) % {"count": number(count)}
     if op == GTE and kind is Kind.MONEY and metric in _MORE_MONEY:
         return _(_MORE_MONEY[metric]) % {"amount": money(gap, currency)}
     if kind is Kind.RATE:
