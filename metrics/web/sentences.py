@@ -26,7 +26,10 @@ from django.utils.translation import gettext_noop, ngettext
 
 from metrics.engine.grading import GTE, LTE, TOP_PERCENT
 from metrics.engine.periods import Period
-from metrics.engine.registry import METRICS, ExactValue, Kind, Metrics
+from metrics.engine.registry import METRICS, ExactValue, Kind
+
+# Exact metric values by key (stored fractions, Decimal money, int counts), read only here.
+Metrics = Mapping[str, ExactValue]
 
 # The level names of the seeded policy (SPEC §5), marked for translation. A policy's own level
 # names are data: a name with no translation is shown as it is.
