@@ -19,8 +19,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
-from django.utils.html import format_html_join
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
 
 from metrics.engine.periods import Period
 from metrics.models import Criterion, EvaluationRun, GradeLevel, GradePolicy, SellerEvaluation
@@ -192,8 +193,35 @@ class GradePolicyAdmin(admin.ModelAdmin):
     ]
     list_filter = ["is_active"]
     search_fields = ["name"]
-    readonly_fields = ["is_active", "created_at", "created_by"]
+    readonly_fields = ["is_active", "created_at", "created_by", "tune_thresholds"]
     actions = ["activate_selected", "duplicate_as_draft", "preview_impact_of_selected"]
+
+    # One-page threshold tuning (metrics/policy/tuning.py): levels, criteria, impact, activate.
+    def get_urls(self) -> list[URLPattern]:
+        from metrics.policy.tuning import tune_view
+
+        def tune(request: HttpRequest, object_id: str) -> HttpResponse:
+            return tune_view(self, request, object_id)
+
+        own = [
+            path(
+                "<path:object_id>/tune/",
+                self.admin_site.admin_view(tune),
+                name="metrics_gradepolicy_tune",
+            )
+        ]
+        return own + super().get_urls()
+
+    @admin.display(description="thresholds")
+    def tune_thresholds(self, obj: GradePolicy) -> str:
+        if obj.pk is None:
+            return "Save the policy first."
+        url = reverse("admin:metrics_gradepolicy_tune", args=[obj.pk])
+        return format_html(
+            '<a href="{}" id="tune-link">Edit every level and criterion on one page, see the '
+            "impact, activate</a>",
+            url,
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[GradePolicy]:
         return (
@@ -205,6 +233,8 @@ class GradePolicyAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = ["name", *_POLICY_FIELDS, "is_active", "created_at", "created_by"]
+        if obj is not None:
+            fields.append("tune_thresholds")
         if not _frozen(obj) and not (obj is not None and obj.is_active):
             fields.insert(len(_POLICY_FIELDS) + 1, "make_active")
         return fields

@@ -536,3 +536,31 @@ def _create_policy(
         )
     Criterion.objects.bulk_create(criteria)
     return policy
+
+
+def replace_policy_levels(*, policy: GradePolicy, levels: Any) -> GradePolicy:
+    """Replace a draft policy's levels and criteria with ``levels`` (the ``levels`` of the
+    policy shape), validated with the policy's own window fields, in one transaction.
+
+    The admin's one-page threshold tuning saves through here. Raises ``PolicyInvalid``
+    (nothing written) for an incoherent result, ``PolicyConflict`` for a policy a run used
+    (frozen: duplicate it as a draft first).
+    """
+    data = {**policy_data(policy), "levels": levels}
+    clean, errors = clean_policy_data(data)
+    if clean is None:
+        raise PolicyInvalid(errors)
+    with transaction.atomic():
+        locked = GradePolicy.objects.select_for_update().get(pk=policy.pk)
+        if policy_is_used(locked):
+            raise PolicyConflict(
+                "A run used this policy, so it is read-only: duplicate it as a draft first."
+            )
+        GradeLevel.objects.filter(policy=locked).delete()
+        for spec in clean.snapshot.levels:
+            level = GradeLevel.objects.create(policy=locked, name=spec.name, rank=spec.rank)
+            Criterion.objects.bulk_create(
+                Criterion(level=level, metric=c.metric, op=c.op, value=c.value, any_of=c.any_of)
+                for c in spec.criteria
+            )
+    return locked
