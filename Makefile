@@ -27,6 +27,9 @@ $(VENV)/.installed: requirements.lock
 
 install: $(VENV)/.installed
 
+# The demo asks for development mode (DEBUG, which turns the demo world on) for itself only:
+# the settings default to production's posture.
+run: export DEBUG = True
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
