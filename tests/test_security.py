@@ -115,3 +115,32 @@ def test_an_unknown_page_outside_the_api_is_still_a_page(client):
 
     assert response.status_code == 404
     assert not response["Content-Type"].startswith("application/json")
+
+
+SOURCES_OF_OUR_OWN = {"'self'", "'none'", "'unsafe-inline'", "data:"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/login/", "/api/v1/sellers", "/admin/login/", "/"])
+def test_every_response_carries_a_content_security_policy_with_no_external_source(path, client):
+    response = client.get(path)
+
+    policy = dict(
+        (part.split()[0], part.split()[1:])
+        for part in response["Content-Security-Policy"].split(";")
+        if part.strip()
+    )
+    assert policy["default-src"] == ["'self'"]
+    assert policy["script-src"] == ["'self'"]  # no inline script, no eval
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert {source for sources in policy.values() for source in sources} <= SOURCES_OF_OUR_OWN
+    assert "'unsafe-inline'" not in policy["style-src"]  # only style attributes (style-src-attr)
+
+
+@pytest.mark.django_db
+def test_the_api_docs_alone_admit_inline_styles_and_still_no_inline_script(client):
+    """Swagger UI injects a <style> element; its script is a file like every other."""
+    policy = client.get("/api/docs/")["Content-Security-Policy"]
+
+    assert "style-src 'self' 'unsafe-inline'" in policy
+    assert "script-src 'self';" in policy + ";"
