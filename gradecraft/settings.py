@@ -212,6 +212,14 @@ EVALUATION_WORK_MEM = env.str("EVALUATION_WORK_MEM", default="256MB")
 # An open run with no heartbeat for this long is taken over (sweep every minute, or a new
 # trigger of its period): its chunks that are not done are dispatched again.
 EVALUATION_STALE_AFTER_SECONDS = env.int("EVALUATION_STALE_AFTER_SECONDS", default=120)
+# A pending run no worker has claimed after this long is sent again (its message was lost:
+# the broker restarted empty); the sweep runs every minute.
+EVALUATION_REQUEUE_PENDING_SECONDS = env.int("EVALUATION_REQUEUE_PENDING_SECONDS", default=60)
+# An evaluation run still open after this long is stuck: the sweep marks it failed, and the
+# period can be run again. It must exceed CELERY_VISIBILITY_TIMEOUT (a lost chunk task is
+# redelivered first) and EVALUATION_STALE_AFTER_SECONDS (a dead worker's run is taken over
+# first); manage.py check says so. A whole run takes seconds to minutes (README, Benchmarks).
+EVALUATION_STUCK_AFTER_SECONDS = env.int("EVALUATION_STUCK_AFTER_SECONDS", default=3600)
 # The month-to-date preview serves stored figures up to this old (the beat refreshes them every
 # 10 minutes); older or missing ones are computed for the one seller on demand.
 PREVIEW_MAX_AGE_SECONDS = env.int("PREVIEW_MAX_AGE_SECONDS", default=900)
@@ -287,9 +295,28 @@ if not DEBUG:
         # a default: check --deploy's reminder about it is silenced, every other one stands.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# Logs go to stderr (the process manager keeps them). Evaluation runs log each step of their
+# life as one JSON object a line (logger metrics.runs.events: event, run, period, status,
+# sellers, duration_seconds, level_changes), for log shippers and alerting; LOG_FORMAT=json
+# makes every other log line JSON too.
+_JSON_FORMATTER = {
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+    "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "formatters": {"json": _JSON_FORMATTER},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
+    "root": {
+        "handlers": ["json" if env.str("LOG_FORMAT", default="text") == "json" else "console"],
+        "level": env.str("LOG_LEVEL", default="INFO"),
+    },
+    "loggers": {
+        "metrics.runs.events": {"handlers": ["json"], "level": "INFO", "propagate": False},
+    },
 }
