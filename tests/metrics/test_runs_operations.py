@@ -32,8 +32,11 @@ def run_log():
     handler = logging.getLogger("metrics.runs.events").handlers[0]
     stream = io.StringIO()
     previous = handler.setStream(stream)  # type: ignore[attr-defined]
-    lines: list[dict] = []
-    yield lambda: lines.extend(json.loads(line) for line in stream.getvalue().splitlines()) or lines
+
+    def events() -> list[dict]:
+        return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+    yield events
     handler.setStream(previous)  # type: ignore[attr-defined]
 
 
@@ -68,7 +71,7 @@ def test_each_published_run_logs_one_json_line_with_its_sellers_duration_and_lev
     expected = Counter(
         "unchanged"
         if row.level == row.previous_level
-        else ("up" if RANKS[row.level] > RANKS[row.previous_level] else "down")
+        else ("up" if RANKS[str(row.level)] > RANKS[str(row.previous_level)] else "down")
         for row in rows
     )
     assert october["sellers"] == rows.count() == len(climbers) + len(fallers) + 1
