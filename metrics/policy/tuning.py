@@ -46,8 +46,9 @@ class LevelRow(forms.Form):
 
 class CriterionRow(forms.Form):
     level = forms.CharField(max_length=MAX_LEVEL_NAME, help_text="The level's name.")
-    metric = forms.ChoiceField(choices=[(key, key) for key in METRICS])
-    op = forms.ChoiceField(choices=[(op, op) for op in OPS])
+    # A blank first choice, so an untouched extra row posts nothing and is left out.
+    metric = forms.ChoiceField(choices=[("", "---------"), *((key, key) for key in METRICS)])
+    op = forms.ChoiceField(choices=[("", "--"), *((op, op) for op in OPS)])
     value = forms.DecimalField(max_digits=20, decimal_places=4)
     any_of = forms.CharField(max_length=MAX_ANY_OF, required=False)
 
@@ -108,7 +109,9 @@ def tune_view(model_admin: ModelAdmin, request: HttpRequest, object_id: str) -> 
     if request.method == "POST" and can_change:
         level_rows = LevelRows(request.POST, prefix="level", initial=initial_levels)
         criterion_rows = CriterionRows(request.POST, prefix="criterion", initial=initial_criteria)
-        if level_rows.is_valid() and criterion_rows.is_valid():
+        if not (level_rows.is_valid() and criterion_rows.is_valid()):
+            errors = ["Some rows are incomplete or invalid: see the fields marked below."]
+        else:
             levels, errors = _levels_data(_live(level_rows), _live(criterion_rows))
             if not errors:
                 try:

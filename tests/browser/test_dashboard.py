@@ -10,7 +10,7 @@ from tests.factories import MessageFactory, OrderFactory, SellerFactory, UserFac
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PASSWORD = "a-long-test-password"

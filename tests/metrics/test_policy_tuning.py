@@ -164,3 +164,18 @@ def test_the_policy_page_links_to_the_tuning_page(admin_client, draft_after_a_ru
 def test_an_unknown_policy_is_a_404(admin_client):
     assert admin_client.get("/admin/metrics/gradepolicy/99999/tune/").status_code == 404
     assert admin_client.get("/admin/metrics/gradepolicy/abc/tune/").status_code == 404
+
+
+def test_an_incomplete_row_is_marked_and_nothing_is_saved(admin_client, draft_after_a_run):
+    _, draft = draft_after_a_run
+    before = policy_data(draft)
+    posted = rows(LEVELS, [("Silver", "window_completed_orders", ">=", 2, "")])
+    posted |= {"criterion-TOTAL_FORMS": "2", "criterion-1-level": "Gold"}  # no metric, no value
+    refused = admin_client.post(tune_url(draft), posted)
+
+    assert refused.status_code == 200
+    assert refused.context["errors"] == [
+        "Some rows are incomplete or invalid: see the fields marked below."
+    ]
+    assert refused.context["criterion_rows"].forms[1].errors.keys() == {"metric", "op", "value"}
+    assert policy_data(draft) == before
