@@ -138,6 +138,18 @@ def tune_view(model_admin: ModelAdmin, request: HttpRequest, object_id: str) -> 
         if impact
         else []
     )
+    # Sellers per level now (the run's stored levels) and under the draft, best level first.
+    counts: dict[str | None, list[int]] = {}
+    for (old, new), n in impact.moves.items() if impact else []:
+        counts.setdefault(old, [0, 0])[0] += n
+        counts.setdefault(new, [0, 0])[1] += n
+    ranks = {lvl["name"]: lvl["rank"] for lvl in initial_levels}
+    for name in ranks if impact else ():
+        counts.setdefault(name, [0, 0])
+    level_counts = sorted(
+        ((name, now, draft) for name, (now, draft) in counts.items()),
+        key=lambda row: (row[0] is None, -ranks.get(row[0] or "", -1), str(row[0])),
+    )
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
@@ -150,6 +162,7 @@ def tune_view(model_admin: ModelAdmin, request: HttpRequest, object_id: str) -> 
         "errors": errors,
         "impact": impact,
         "moves": moves,
+        "level_counts": level_counts,
         "change_url": reverse("admin:metrics_gradepolicy_change", args=[policy.pk]),
     }
     return render(request, "admin/metrics/gradepolicy/tune.html", context)

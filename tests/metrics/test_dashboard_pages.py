@@ -291,3 +291,14 @@ def test_every_template_string_is_in_the_catalogue():
     for template in (Path(settings.BASE_DIR) / "templates").rglob("*.html"):
         literals |= set(re.findall(r'{% translate "([^"]+)" %}', template.read_text()))
     assert literals and literals <= set(entries), sorted(literals - set(entries))
+
+
+def test_the_evidence_page_speaks_korean_too(level_2_seller):
+    with time_machine.travel(aware("2026-11-02 12:00"), tick=False):
+        client = signed_in("mina", HTTP_ACCEPT_LANGUAGE="ko")
+        response = client.get("/evidence/success_rate/?period=2026-10")
+
+    page = text_of(response)
+    assert "주문 성공률 — 2026년 10월" in page
+    assert "전체 24건 CSV 다운로드" in page  # 20 completed and 4 cancelled orders
+    assert page.count("(구매자 취소)") == 4

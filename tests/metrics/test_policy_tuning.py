@@ -112,6 +112,7 @@ def test_lowering_a_threshold_saves_it_and_shows_the_seller_moving_up(
     # creation, delivery 1 day before completion): Silver → Gold.
     assert (page.context["impact"].up, page.context["impact"].down) == (1, 0)
     assert page.context["moves"] == [("Silver", "Gold", 1)]
+    assert page.context["level_counts"] == [("Gold", 0, 1), ("Silver", 1, 0), ("Bronze", 0, 0)]
 
 
 def test_an_incoherent_draft_is_refused_with_the_reason_and_nothing_changes(
