@@ -108,6 +108,11 @@ def _metric_rows(
         for criterion in grade["criteria"]:
             if criterion["level"] == next_level["level"]:
                 thresholds.setdefault(criterion["metric"], []).append(criterion)
+    groups: dict[str, list[str]] = {}  # any_of label → its metrics, for "(or Revenue)"
+    for criteria in thresholds.values():
+        for c in criteria:
+            if c["any_of"]:
+                groups.setdefault(c["any_of"], []).append(c["metric"])
     keys = list(MAIN_METRICS) + [k for k in thresholds if k not in MAIN_METRICS]
     rows = []
     for key in keys:
@@ -117,7 +122,9 @@ def _metric_rows(
                 "needed": sentences.value(key, c["value"], currency=currency),
                 "op": c["op"],
                 "passed": c["passed"],
-                "any_of": bool(c["any_of"]),
+                "others": _(", or ").join(
+                    sentences.metric_label(m) for m in groups.get(c["any_of"], []) if m != key
+                ),
                 "progress": sentences.progress(c["op"], c["value"], c["actual"]),
             }
             for c in thresholds.get(key, [])

@@ -302,3 +302,13 @@ def test_the_evidence_page_speaks_korean_too(level_2_seller):
     assert "주문 성공률 — 2026년 10월" in page
     assert "전체 24건 CSV 다운로드" in page  # 20 completed and 4 cancelled orders
     assert page.count("(구매자 취소)") == 4
+
+
+def test_an_either_or_threshold_names_its_alternative(level_2_seller):
+    with time_machine.travel(aware("2026-11-02 12:00"), tick=False):
+        english = signed_in("mina").get("/")
+        korean = signed_in("mina", HTTP_ACCEPT_LANGUAGE="ko").get("/")
+
+    assert "at least 100 (or Revenue)" in text_of(english)
+    assert "at least ₩20,000,000 (or Completed orders)" in text_of(english)
+    assert "100 이상 (또는 매출)" in text_of(korean)
