@@ -233,7 +233,11 @@ def test_staff_see_the_last_run_distribution_movers_and_sellers_at_risk(
     page = text_of(response)
     assert "Grades of October 2026 (change from September 2026)" in page
     assert "1 seller at risk" in page
-    assert 'href="/admin/metrics/evaluationrun/' in response.content.decode()
+    run_id = context["run"]["id"]
+    assert f'href="/admin/metrics/evaluationrun/{run_id}/change/"' in response.content.decode()
+    admin = Client()
+    admin.force_login(UserFactory.create(username="root", is_staff=True, is_superuser=True))
+    assert admin.get(f"/admin/metrics/evaluationrun/{run_id}/change/").status_code == 200
 
 
 def test_staff_overview_before_any_run():
