@@ -334,5 +334,5 @@ def test_every_python_string_marked_for_translation_is_in_the_catalogue():
                 if name in {"_", "gettext", "ngettext", "gettext_noop"} and isinstance(
                     first, ast.Constant
                 ):
-                    marked.add(first.value)
+                    marked.add(str(first.value))
     assert marked and marked <= entries, sorted(marked - entries)
