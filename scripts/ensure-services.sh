@@ -33,5 +33,5 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   apt_install chromium chromium-driver
 fi
 # A Korean font, so the screenshots of the Korean pages (tests/browser/screenshots/) are legible.
-if ! fc-list :lang=ko 2>/dev/null | grep -q .; then apt_install fonts-nanum; fi
+if [ ! -d /usr/share/fonts/truetype/nanum ]; then apt_install fonts-nanum; fi
 echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo missing)"
