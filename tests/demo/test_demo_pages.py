@@ -40,6 +40,7 @@ def test_every_demo_dashboard_reads_as_plain_language_in_both_languages():
         pages = {}
         for seller in sellers:
             client = Client()
+            assert seller.user is not None
             client.force_login(seller.user)
             for language in ("en", "ko"):
                 response = client.get("/", HTTP_ACCEPT_LANGUAGE=language)

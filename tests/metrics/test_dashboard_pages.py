@@ -336,3 +336,19 @@ def test_every_python_string_marked_for_translation_is_in_the_catalogue():
                 ):
                     marked.add(str(first.value))
     assert marked and marked <= entries, sorted(marked - entries)
+
+
+def test_the_overview_of_an_open_run_refreshes_itself(staff_user):
+    from metrics.models import EvaluationRun
+
+    with time_machine.travel(aware("2026-11-02 12:00"), tick=False):
+        EvaluationRun.objects.create(
+            period="2026-10", status="running", started_at=aware("2026-11-02 11:58")
+        )
+        client = Client()
+        client.force_login(staff_user)
+        response = client.get("/")
+
+    assert response.context["run"]["duration"] == "2 min 0 s"
+    assert '<meta http-equiv="refresh" content="10">' in response.content.decode()
+    assert "Running" in text_of(response)
