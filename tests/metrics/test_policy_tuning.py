@@ -180,3 +180,11 @@ def test_an_incomplete_row_is_marked_and_nothing_is_saved(admin_client, draft_af
     ]
     assert refused.context["criterion_rows"].forms[1].errors.keys() == {"metric", "op", "value"}
     assert policy_data(draft) == before
+
+
+def test_the_tuning_page_speaks_korean_to_a_korean_browser(admin_client, draft_after_a_run):
+    _, draft = draft_after_a_run
+    page = admin_client.get(tune_url(draft), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+
+    assert "기준값 조정" in page and "최근 실행의 저장된 지표에 미치는 영향" in page
+    assert "판매자 1명: <strong" in page
