@@ -2,7 +2,13 @@
 
 from django.urls import path, re_path
 
-from metrics.policy.api import PolicyView
+from metrics.policy.api import (
+    PolicyPreviewResultView,
+    PolicyPreviewView,
+    PolicyView,
+    PresetListView,
+    PresetView,
+)
 from metrics.web import api
 
 SELLER = r"^sellers/(?P<external_id>[^/]+)"
@@ -10,6 +16,14 @@ SELLER = r"^sellers/(?P<external_id>[^/]+)"
 urlpatterns: list = [
     path("policy", PolicyView.as_view(), name="policy"),
     path("policy/", PolicyView.as_view(schema=None)),  # slash variant, documented once
+    re_path(r"^policy/presets/?$", PresetListView.as_view(), name="policy-presets"),
+    re_path(r"^policy/presets/(?P<name>[^/]+)/?$", PresetView.as_view(), name="policy-preset"),
+    re_path(r"^policy/preview/?$", PolicyPreviewView.as_view(), name="policy-preview"),
+    re_path(
+        r"^policy/preview/(?P<preview_id>[0-9]+)/?$",
+        PolicyPreviewResultView.as_view(),
+        name="policy-preview-result",
+    ),
     re_path(rf"{SELLER}/grade/?$", api.SellerGradeView.as_view(), name="seller-grade"),
     re_path(
         rf"{SELLER}/grade/preview/?$",
