@@ -10,7 +10,7 @@ worked out by hand from the profile, never read from the code under test.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -45,7 +45,6 @@ class Profile:
     answered_late: int = 0  # answered one second after the 24-hour deadline
     unanswered: int = 0
     month: str = "2026-12"  # when it all happened ("2026-05" for older activity)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def but(self, **changes: Any) -> Profile:
         return replace(self, **changes)

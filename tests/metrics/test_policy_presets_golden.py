@@ -11,6 +11,7 @@ whose thresholds drift from its program fails here.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -21,8 +22,8 @@ from tests.metrics.preset_scenarios import Profile, push_world, ratings
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock_at_2027_01_15")]
 
 PERIOD = "2026-12"
-RESPONSE_90 = {"answered": 9, "unanswered": 1}  # 9 of 10 in time: 90 % exactly
-ONE_REPLY_LATE = {"answered": 8, "answered_late": 1, "unanswered": 1}  # 80 %
+RESPONSE_90: dict[str, Any] = {"answered": 9, "unanswered": 1}  # 9 of 10 in time: 90 % exactly
+ONE_REPLY_LATE: dict[str, Any] = {"answered": 8, "answered_late": 1, "unanswered": 1}  # 80 %
 
 
 def load(name: str) -> None:
