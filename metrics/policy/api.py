@@ -285,7 +285,7 @@ class PreviewSerializer(serializers.Serializer):
 
 class PreviewJobSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=["pending", "running", "succeeded", "failed"])
+    status = serializers.CharField(help_text="pending, running, succeeded or failed.")
 
 
 class PreviewJobResultSerializer(PreviewJobSerializer):

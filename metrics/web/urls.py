@@ -16,14 +16,19 @@ SELLER = r"^sellers/(?P<external_id>[^/]+)"
 urlpatterns: list = [
     path("policy", PolicyView.as_view(), name="policy"),
     path("policy/", PolicyView.as_view(schema=None)),  # slash variant, documented once
-    re_path(r"^policy/presets/?$", PresetListView.as_view(), name="policy-presets"),
-    re_path(r"^policy/presets/(?P<name>[^/]+)/?$", PresetView.as_view(), name="policy-preset"),
-    re_path(r"^policy/preview/?$", PolicyPreviewView.as_view(), name="policy-preview"),
-    re_path(
-        r"^policy/preview/(?P<preview_id>[0-9]+)/?$",
+    # The SPEC paths, documented once; each takes a trailing slash too.
+    path("policy/presets", PresetListView.as_view(), name="policy-presets"),
+    path("policy/presets/", PresetListView.as_view(schema=None)),
+    path("policy/presets/<str:name>", PresetView.as_view(), name="policy-preset"),
+    path("policy/presets/<str:name>/", PresetView.as_view(schema=None)),
+    path("policy/preview", PolicyPreviewView.as_view(), name="policy-preview"),
+    path("policy/preview/", PolicyPreviewView.as_view(schema=None)),
+    path(
+        "policy/preview/<int:preview_id>",
         PolicyPreviewResultView.as_view(),
         name="policy-preview-result",
     ),
+    path("policy/preview/<int:preview_id>/", PolicyPreviewResultView.as_view(schema=None)),
     re_path(rf"{SELLER}/grade/?$", api.SellerGradeView.as_view(), name="seller-grade"),
     re_path(
         rf"{SELLER}/grade/preview/?$",

@@ -146,6 +146,7 @@ def test_one_preset_by_name_and_404_for_an_unknown_one(staff_client, seller_clie
     response = seller_client.get("/api/v1/policy/presets/ebay_top_rated")
     assert response.status_code == 200
     assert response.json() == preset_files()["ebay_top_rated"]
+    assert seller_client.get("/api/v1/policy/presets/ebay_top_rated/").status_code == 200
     missing = staff_client.get("/api/v1/policy/presets/nope")
     assert missing.status_code == 404
     assert "No preset named 'nope'" in missing.json()["detail"]

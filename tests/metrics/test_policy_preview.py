@@ -170,3 +170,15 @@ def test_admin_preview_page_without_a_run_says_so(admin_client):
     page = admin_client.get(f"/admin/metrics/gradepolicy/{active_policy().pk}/preview/")
     assert page.status_code == 200
     assert "No period has been evaluated yet" in page.content.decode()
+
+
+def test_regrading_reads_a_fixed_number_of_queries(staff_client, django_assert_max_num_queries):
+    push_world(staff_client, {f"idle-{i:02d}": Profile(completed=i % 3) for i in range(40)})
+    evaluate(staff_client, PERIOD)
+    draft = preset_policy("etsy_star_seller")
+    # auth, the run, the draft validated (no query), stored levels, per chunk: held levels and
+    # the metrics; whatever the number of sellers.
+    with django_assert_max_num_queries(8):
+        response = preview(staff_client, draft)
+    assert response.status_code == 200
+    assert sum(response.json()["draft"]["level_counts"].values()) == 40
