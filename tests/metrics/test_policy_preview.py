@@ -182,3 +182,9 @@ def test_regrading_reads_a_fixed_number_of_queries(staff_client, django_assert_m
         response = preview(staff_client, draft)
     assert response.status_code == 200
     assert sum(response.json()["draft"]["level_counts"].values()) == 40
+
+
+def test_the_policy_page_links_to_its_preview(admin_client):
+    policy = active_policy()
+    page = admin_client.get(f"/admin/metrics/gradepolicy/{policy.pk}/change/").content.decode()
+    assert f'href="/admin/metrics/gradepolicy/{policy.pk}/preview/"' in page
