@@ -20,6 +20,7 @@ from django.utils import timezone
 from metrics import runs
 from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, RunTrigger
+from metrics.policy import preview as policy_preview
 from metrics.runs import preview
 
 logger = logging.getLogger(__name__)
@@ -111,3 +112,9 @@ def evaluate_previous_month() -> int | None:
         return stale.pk
     evaluate_run.apply_async(args=[run.pk])
     return run.pk
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def preview_policy(preview_id: int) -> str:
+    """A draft policy's what-if with its own windows (POST /api/v1/policy/preview → 202)."""
+    return policy_preview.run_preview_job(preview_id=preview_id)
