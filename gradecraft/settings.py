@@ -54,7 +54,8 @@ INSTALLED_APPS = [
     "metrics",
 ]
 # The demo world (seed_demo and its demo logins) exists only in demo mode: never in production.
-DEMO = env.bool("DEMO", default=DEBUG)
+# DEMO=False turns it off in development too; it never turns on with DEBUG off.
+DEMO = DEBUG and env.bool("DEMO", default=True)
 if DEMO:
     INSTALLED_APPS.append("demo")
 
