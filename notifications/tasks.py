@@ -50,8 +50,9 @@ def notify_at_risk(as_of: str) -> int:
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def send_email(self, notification_id: int) -> bool:  # type: ignore[no-untyped-def]
+    """Send one recorded email; a backend error is retried with backoff (with a broker)."""
     sent = emails.send_notification(notification_id=notification_id)
-    if sent.retry_in is not None:
+    if sent.retry_in is not None and not self.request.is_eager:
         raise self.retry(countdown=sent.retry_in)
     return sent.sent
 
@@ -61,6 +62,17 @@ def deliver_webhook(self, delivery_id: int) -> bool:  # type: ignore[no-untyped-
     """One attempt; a failed one is retried by Celery after the exponential backoff
     (``webhooks.backoff_seconds``) until a 2xx or ``WEBHOOK_MAX_ATTEMPTS``."""
     attempt = webhooks.deliver(delivery_id=delivery_id)
-    if attempt.retry_in is not None:
+    if attempt.retry_in is not None and not self.request.is_eager:
+        # Eager tasks (no broker) cannot wait: the delivery's next_attempt_at is recorded and
+        # retry_due_webhooks sends it when due.
         raise self.retry(countdown=attempt.retry_in)
     return attempt.delivered
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def retry_due_webhooks() -> int:
+    """The beat, every minute: each delivery whose backoff is over and that no attempt holds."""
+    due = webhooks.due_deliveries()
+    for delivery_id in due:
+        deliver_webhook.apply_async(args=[delivery_id])
+    return len(due)

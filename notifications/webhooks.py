@@ -164,13 +164,36 @@ class Attempt:
 LEASE = timedelta(minutes=2)
 
 
+# A retry may arrive this early (clocks of the worker and of the database).
+EARLY = timedelta(seconds=1)
+
+
+def _open() -> Q:
+    return Q(delivered_at__isnull=True, gave_up_at__isnull=True, endpoint__deleted_at__isnull=True)
+
+
 def _claim(delivery_id: int, now: datetime) -> bool:
+    """Take the delivery for one attempt (one UPDATE): not delivered nor given up, not held by
+    another attempt, and its backoff over. A duplicate or early message finds nothing to do."""
     return bool(
         WebhookDelivery.objects.filter(
             pk=delivery_id, delivered_at__isnull=True, gave_up_at__isnull=True
         )
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + EARLY))
         .update(claimed_until=now + LEASE, attempts=F("attempts") + 1, last_attempt_at=now)
+    )
+
+
+def due_deliveries(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Deliveries whose next attempt is due and that nothing holds: the sweep sends them again
+    (with eager tasks, the only retry; with a broker, a lost retry message's safety net)."""
+    now = now or timezone.now()
+    return list(
+        WebhookDelivery.objects.filter(_open(), next_attempt_at__lte=now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
     )
 
 

@@ -45,7 +45,9 @@ def hook_server() -> Iterator[HookServer]:
             state = server_state["state"]
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             with state.lock:
-                state.received.append(Received(dict(self.headers.items()), body))
+                # Header names are case-insensitive (RFC 9110): stored lower-cased.
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                state.received.append(Received(headers, body))
                 status = state.statuses.pop(0) if state.statuses else 200
             self.send_response(status)
             self.send_header("Content-Length", "2")
