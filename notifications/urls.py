@@ -1,11 +1,16 @@
-"""``/api/v1/webhooks`` routes; a trailing slash is optional."""
+"""``/api/v1/webhooks`` routes, with or without a trailing slash (the slash variants are left
+out of the schema so each operation is documented once)."""
 
 from django.urls import re_path
 
 from notifications import api
 
+# At most 18 digits: the id always fits a bigint, so no id is a database error.
+ONE = r"^webhooks/(?P<webhook_id>[0-9]{1,18})"
+
 urlpatterns = [
-    re_path(r"^webhooks/?$", api.WebhooksView.as_view(), name="webhooks"),
-    # At most 18 digits: the id always fits a bigint, so no id is a database error.
-    re_path(r"^webhooks/(?P<webhook_id>[0-9]{1,18})/?$", api.WebhookView.as_view(), name="webhook"),
+    re_path(r"^webhooks$", api.WebhooksView.as_view(), name="webhooks"),
+    re_path(r"^webhooks/$", api.WebhooksView.as_view(schema=None)),
+    re_path(rf"{ONE}$", api.WebhookView.as_view(), name="webhook"),
+    re_path(rf"{ONE}/$", api.WebhookView.as_view(schema=None)),
 ]
