@@ -1,17 +1,22 @@
-"""``/api/v1/webhooks`` (SPEC §7), staff only. Thin: parse, call the service, shape."""
+"""``/api/v1/webhooks`` (SPEC §7, staff only) and a seller's notification settings. Thin:
+parse, call the service, shape."""
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import IsStaff
-from notifications import webhooks
-from notifications.serializers import WebhookEndpointSerializer
+from metrics.web.selectors import visible_seller
+from notifications import preferences, webhooks
+from notifications.serializers import NotificationSettingsSerializer, WebhookEndpointSerializer
+from orders.models import Seller
 
 _DESCRIPTION = (
     'Each delivery is a JSON POST {"id", "type", "created", "data"} with the header '
@@ -86,3 +91,46 @@ class WebhookView(APIView):
     def delete(self, request: Request, webhook_id: str) -> Response:
         webhooks.delete_endpoint(endpoint_id=int(webhook_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _seller_or_404(request: Request, external_id: str) -> Seller:
+    seller = visible_seller(user=request.user, external_id=external_id)
+    if seller is None:
+        raise Http404("No such seller.")
+    return seller
+
+
+class NotificationSettingsView(APIView):
+    """Staff for any seller; a seller user for its own (e.g. to opt out of "at risk" emails)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="The seller's notification settings",
+        responses=NotificationSettingsSerializer,
+    )
+    def get(self, request: Request, external_id: str) -> Response:
+        seller = _seller_or_404(request, external_id)
+        preference = preferences.preference_of(seller=seller)
+        return Response(NotificationSettingsSerializer(preference).data)
+
+    @extend_schema(
+        summary="Replace the seller's notification settings",
+        request=NotificationSettingsSerializer,
+        responses={
+            200: NotificationSettingsSerializer,
+            400: OpenApiResponse(description="Field messages."),
+        },
+        examples=[
+            OpenApiExample(
+                "Korean emails, no at-risk warnings",
+                value={"language": "ko", "email": "seller@example.com", "at_risk_emails": False},
+            )
+        ],
+    )
+    def put(self, request: Request, external_id: str) -> Response:
+        seller = _seller_or_404(request, external_id)
+        serializer = NotificationSettingsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        preference = preferences.replace_preference(seller=seller, **serializer.validated_data)
+        return Response(NotificationSettingsSerializer(preference).data)

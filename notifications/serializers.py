@@ -29,3 +29,17 @@ class WebhookEndpointSerializer(serializers.Serializer):
         help_text="Signs every delivery (GradeCraft-Signature); write-only, never shown again.",
     )
     created_at = serializers.DateTimeField(read_only=True)
+
+
+class NotificationSettingsSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(
+        choices=["", "ko", "en"],
+        allow_blank=True,
+        help_text='Language of the emails; "" = NOTIFICATIONS_DEFAULT_LANGUAGE.',
+    )
+    email = serializers.EmailField(
+        allow_blank=True, max_length=254, help_text='Where emails go; "" = the login\'s address.'
+    )
+    at_risk_emails = serializers.BooleanField(
+        help_text='The mid-month "at risk" warning (at most one a month); false opts out.'
+    )

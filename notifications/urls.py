@@ -1,5 +1,6 @@
-"""``/api/v1/webhooks`` routes, with or without a trailing slash (the slash variants are left
-out of the schema so each operation is documented once)."""
+"""``/api/v1/webhooks`` and ``/api/v1/sellers/{external_id}/notification-settings``, with or
+without a trailing slash (the slash variants are left out of the schema so each operation is
+documented once)."""
 
 from django.urls import re_path
 
@@ -13,4 +14,13 @@ urlpatterns = [
     re_path(r"^webhooks/$", api.WebhooksView.as_view(schema=None)),
     re_path(rf"{ONE}$", api.WebhookView.as_view(), name="webhook"),
     re_path(rf"{ONE}/$", api.WebhookView.as_view(schema=None)),
+    re_path(
+        r"^sellers/(?P<external_id>[^/]+)/notification-settings$",
+        api.NotificationSettingsView.as_view(),
+        name="seller-notification-settings",
+    ),
+    re_path(
+        r"^sellers/(?P<external_id>[^/]+)/notification-settings/$",
+        api.NotificationSettingsView.as_view(schema=None),
+    ),
 ]
