@@ -261,6 +261,8 @@ NOTIFICATIONS_DEFAULT_LANGUAGE = env.str(
     "NOTIFICATIONS_DEFAULT_LANGUAGE", default="ko" if TIME_ZONE == "Asia/Seoul" else "en"
 )
 NOTIFICATIONS_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS", default=5)
+# "At risk" warnings start on this day of the month: earlier, the month has too little data.
+NOTIFICATIONS_AT_RISK_FROM_DAY = env.int("NOTIFICATIONS_AT_RISK_FROM_DAY", default=15)
 # Webhook URLs resolving to loopback/private addresses are refused unless this is on (local
 # development and tests only: it lets a webhook reach the server's own network).
 WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)

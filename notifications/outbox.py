@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -332,8 +333,14 @@ def sellers_at_risk(*, as_of: datetime, snapshot: PolicySnapshot) -> list[AtRisk
 
 
 def record_at_risk(*, as_of: datetime) -> Outbox:
-    """One "at risk" email per seller and period (opt-out per seller), recorded once."""
+    """One "at risk" email per seller and period (opt-out per seller), recorded once.
+
+    Only from ``NOTIFICATIONS_AT_RISK_FROM_DAY`` of the month (local time): early in a month the
+    window's rates have almost no data, and nearly every seller would look at risk.
+    """
     outbox = Outbox()
+    if timezone.localtime(as_of).day < settings.NOTIFICATIONS_AT_RISK_FROM_DAY:
+        return outbox
     try:
         snapshot = snapshot_of(active_policy())
     except NoActivePolicy:

@@ -37,6 +37,14 @@ ERROR_EXCERPT = 500
 # --- endpoints --------------------------------------------------------------------------------
 
 
+class AddressRefused(InvalidInput):
+    """The URL's host resolves to a loopback or private address (never retried)."""
+
+
+class HostUnresolvable(InvalidInput):
+    """The URL's host does not resolve (now: a delivery retries it later)."""
+
+
 def _refused(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -69,22 +77,26 @@ def check_url(url: str) -> str:
     if not settings.WEBHOOKS_ALLOW_PRIVATE:
         for address in resolve(host, port or (443 if parts.scheme == "https" else 80)):
             if _refused(address):
-                raise refuse(
-                    f"{host} resolves to {address}, a loopback or private address: refused "
-                    "(WEBHOOKS_ALLOW_PRIVATE allows it for local development)."
+                raise AddressRefused(
+                    errors={
+                        "url": [
+                            f"{host} resolves to {address}, a loopback or private address: "
+                            "refused (WEBHOOKS_ALLOW_PRIVATE allows it for local development)."
+                        ]
+                    }
                 )
     return url
 
 
 def resolve(host: str, port: int) -> list[str]:
-    """Every address of ``host``; InvalidInput if it has none."""
+    """Every address of ``host``; HostUnresolvable if it has none."""
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError, OSError):
-        raise InvalidInput(errors={"url": [f"The host {host} does not resolve."]}) from None
+        raise HostUnresolvable(errors={"url": [f"The host {host} does not resolve."]}) from None
     addresses = sorted({str(info[4][0]) for info in infos})
     if not addresses:
-        raise InvalidInput(errors={"url": [f"The host {host} does not resolve."]})
+        raise HostUnresolvable(errors={"url": [f"The host {host} does not resolve."]})
     return addresses
 
 
@@ -231,18 +243,24 @@ def deliver(*, delivery_id: int) -> Attempt:
     if endpoint.deleted_at is not None:
         rows.update(claimed_until=None, gave_up_at=now, last_error="The webhook was deleted.")
         return Attempt(delivered=False)
+    status: int | None = None
     try:
         check_url(endpoint.url)  # the host may resolve elsewhere since it was accepted
-    except InvalidInput as exc:
+    except HostUnresolvable as exc:  # perhaps a passing DNS failure: an attempt that failed
+        error = "; ".join((exc.errors or {}).get("url", []))
+    except InvalidInput as exc:  # a private address now: never sent there
         rows.update(
-            claimed_until=None, gave_up_at=now, last_error="; ".join((exc.errors or {})["url"])
+            claimed_until=None,
+            gave_up_at=now,
+            last_error="; ".join((exc.errors or {}).get("url", [])),
         )
         return Attempt(delivered=False)
-    body = payload(delivery.event)
-    timestamp = int(timezone.now().timestamp())
-    status, error = _post(
-        endpoint.url, body, signature(secret=endpoint.secret, timestamp=timestamp, body=body)
-    )
+    else:
+        body = payload(delivery.event)
+        timestamp = int(timezone.now().timestamp())
+        status, error = _post(
+            endpoint.url, body, signature(secret=endpoint.secret, timestamp=timestamp, body=body)
+        )
     if status is not None and 200 <= status < 300:
         rows.update(
             claimed_until=None,

@@ -94,3 +94,13 @@ def test_grace_is_said_in_the_warning_in_korean(silver_in_december):
     assert email.subject == "이번 달 Silver 등급이 하락할 위험이 있습니다"
     assert "이번에는 유예 기간으로 등급이 유지되지만" in email.body
     assert "- 완료 주문 수(평가 기간): 0 (기준 ≥ 1) — 미달" in email.body
+
+
+def test_early_in_the_month_nobody_is_warned_yet(silver_in_december, settings):
+    settings.NOTIFICATIONS_AT_RISK_FROM_DAY = 15
+
+    beat_refresh(aware("2027-01-14 23:50"))
+    assert mail.outbox == []
+
+    beat_refresh(aware("2027-01-15 00:00"))
+    assert len(mail.outbox) == 1

@@ -240,3 +240,33 @@ def test_emails_and_webhooks_go_out_together_once(publish, staff_client, hook_se
     assert len(hook_server.of_type("level.changed")) == 1
     assert len(hook_server.of_type("run.completed")) == 2  # two runs completed
     assert WebhookEndpoint.objects.count() == 1
+
+
+def test_an_endpoint_now_on_a_private_address_is_given_up_unsent(
+    publish, staff_client, hook_server, settings
+):
+    a_promotion(publish)
+    subscribe(staff_client, hook_server.url, events=["run.completed"])
+    settings.WEBHOOKS_ALLOW_PRIVATE = False  # e.g. its name now resolves inside the network
+
+    publish("2026-11")
+
+    assert hook_server.received == []
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.gave_up_at is not None and delivery.delivered_at is None
+    assert "loopback or private address" in delivery.last_error
+
+
+def test_a_host_that_does_not_resolve_is_retried_later(publish, settings):
+    a_promotion(publish)
+    WebhookEndpoint.objects.create(
+        url="http://no-such-host.invalid/hooks", events=["run.completed"], secret=SECRET
+    )
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+
+    publish("2026-11")
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.attempts == 1 and delivery.gave_up_at is None
+    assert delivery.next_attempt_at is not None
+    assert "does not resolve" in delivery.last_error
