@@ -174,3 +174,27 @@ def test_the_metric_names_of_the_emails_match_the_registry():
 def test_the_beat_task_name_is_registered():
     # The receivers enqueue by task object; metrics' beat entry stays what it was.
     assert tasks.refresh_month_to_date.name == "metrics.tasks.refresh_month_to_date"
+
+
+@pytest.mark.parametrize("sellers", [3, 30])
+def test_recording_a_runs_changes_takes_a_fixed_number_of_queries(
+    sellers, django_assert_max_num_queries
+):
+    from notifications.models import WebhookEndpoint
+    from notifications.outbox import record_run_published
+
+    given_policy()
+    promoted = [a_seller(user__email=f"s{n}@example.com") for n in range(sellers)]
+    runs.evaluate_period(period=Period.parse("2026-10"))
+    for seller in promoted:
+        given_completed_orders(seller, count=1, at="2026-11-10 12:00")
+    WebhookEndpoint.objects.create(
+        url="https://hooks.example.com/in", events=["level.changed"], secret="s" * 20
+    )
+    run = runs.evaluate_period(period=Period.parse("2026-11")).run
+    assert run is not None
+
+    with django_assert_max_num_queries(16):
+        recorded = record_run_published(run_id=run.pk)
+
+    assert len(recorded.emails) == sellers and len(recorded.deliveries) == sellers
