@@ -17,7 +17,7 @@ TEST_CLOCK_SHIFT_DAYS ?= 400
 # Chromium (`browser`). `make test-fast` leaves those out and runs on SQLite.
 FAST_TESTS := not browser and not worker and not postgres
 
-.PHONY: install run test test-fast lint bench bench-evaluate services clean
+.PHONY: install run up test test-fast lint bench bench-evaluate services clean
 
 $(VENV)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -27,6 +27,9 @@ $(VENV)/.installed: requirements.lock
 
 install: $(VENV)/.installed
 
+# The demo asks for development mode (DEBUG, which turns the demo world on) for itself only:
+# the settings default to production's posture.
+run: export DEBUG = True
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
@@ -34,6 +37,11 @@ run: install
 	$(PY) manage.py collectstatic --noinput -v0
 	@$(PY) manage.py demo_banner --url http://$(HOST):$(PORT)/
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# The production process layout without Docker: gunicorn, WORKERS Celery workers (2) and one
+# beat (honcho, Procfile) on the local PostgreSQL and Redis (scripts/up.sh, ops/local.env).
+up: install
+	WORKERS=$(or $(WORKERS),2) bash scripts/up.sh
 
 services:
 	bash scripts/ensure-services.sh

@@ -1,14 +1,16 @@
 """GradeCraft settings, driven by the environment (see .env.example).
 
 With nothing configured the app runs on SQLite with eager (in-process) Celery tasks, so a
-newcomer sees it working in one command. Production sets ``DEBUG=False`` and must then give a
-real ``SECRET_KEY``.
+newcomer sees it working in one command. ``DEBUG`` is off unless asked for (``make run`` and the
+test suite ask for it); off, a real ``SECRET_KEY`` is required and HTTPS, HSTS and secure cookies
+are on.
 """
 
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -16,17 +18,21 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
 
 _INSECURE_KEY = "django-insecure-gradecraft-development-key-do-not-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default=_INSECURE_KEY)
 if not DEBUG and (SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 32):
     raise ImproperlyConfigured(
-        "SECRET_KEY must be set to a random string of at least 32 characters when DEBUG=False."
+        "SECRET_KEY must be set to a random string of at least 32 characters when DEBUG=False "
+        "(DEBUG is off unless asked for; for local development set DEBUG=True, as `make run` does)."
     )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Reverse proxies in front of the app (a TLS terminator, a load balancer): only then is the
+# client's address read from X-Forwarded-For, that many entries from its end (common/net.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,6 +61,7 @@ if DEMO:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,11 +77,13 @@ MIDDLEWARE = [
 # Sign-in throttling (django-axes): a run of failed logins locks out that username from that
 # address, and the address as a whole, for a cool-off; the login page, the admin's and the
 # sign-in links (orders/views.py) all count. Attempts are rows in the database, so every
-# process sees them and a test's transaction rolls them back.
+# process sees them and a test's transaction rolls them back. The address is the client's as
+# far as TRUSTED_PROXY_COUNT says (common/net.py): X-Forwarded-For only behind a proxy.
 AUTHENTICATION_BACKENDS = [
     "common.auth.ThrottledSignInBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+AXES_CLIENT_IP_CALLABLE = "common.net.client_ip"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
@@ -82,6 +91,25 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Attempts during a lockout are refused uncounted: it ends COOLOFF after the failure that began it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+
+# Content-Security-Policy on every response (django-csp): this site's own files only, no
+# external source, no inline script. Inline style *attributes* are allowed (a progress bar's
+# width); they cannot run code, and <style> elements stay refused.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "gradecraft.urls"
 
@@ -185,12 +213,23 @@ EVALUATION_WORK_MEM = env.str("EVALUATION_WORK_MEM", default="256MB")
 # An open run with no heartbeat for this long is taken over (sweep every minute, or a new
 # trigger of its period): its chunks that are not done are dispatched again.
 EVALUATION_STALE_AFTER_SECONDS = env.int("EVALUATION_STALE_AFTER_SECONDS", default=120)
+# A pending run no worker has claimed after this long is sent again (its message was lost:
+# the broker restarted empty); the sweep runs every minute.
+EVALUATION_REQUEUE_PENDING_SECONDS = env.int("EVALUATION_REQUEUE_PENDING_SECONDS", default=60)
+# An evaluation run still open after this long is stuck: the sweep marks it failed, and the
+# period can be run again. It must exceed CELERY_VISIBILITY_TIMEOUT (a lost chunk task is
+# redelivered first) and EVALUATION_STALE_AFTER_SECONDS (a dead worker's run is taken over
+# first); manage.py check says so. A whole run takes seconds to minutes (README, Benchmarks).
+EVALUATION_STUCK_AFTER_SECONDS = env.int("EVALUATION_STUCK_AFTER_SECONDS", default=3600)
 # The month-to-date preview serves stored figures up to this old (the beat refreshes them every
 # 10 minutes); older or missing ones are computed for the one seller on demand.
 PREVIEW_MAX_AGE_SECONDS = env.int("PREVIEW_MAX_AGE_SECONDS", default=900)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: an address with too many failed authentications is refused (429) before its
+        # credentials are looked at (common/throttling.py).
+        "common.throttling.RefuseFailingClients",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -206,7 +245,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="60/minute"),
         "user": env.str("THROTTLE_USER", default="6000/minute"),
+        # Requests answered 401 (anonymous or a bad token), per client address.
+        "auth_failure": env.str("THROTTLE_AUTH_FAILURES", default="30/minute"),
     },
+    # X-Forwarded-For is the client's own claim unless proxies are configured (common/net.py).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "common.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -218,6 +261,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The schemes a client authenticates with (common.throttling's gatekeeper is not one).
+    "AUTHENTICATION_WHITELIST": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     # Swagger UI assets are served from the sidecar package: pages work offline, no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -240,6 +288,8 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Health checks (a container's, a load balancer's) ask over plain HTTP from inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
@@ -248,11 +298,30 @@ if not DEBUG:
         # a default: check --deploy's reminder about it is silenced, every other one stands.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# Logs go to stderr (the process manager keeps them). Evaluation runs log each step of their
+# life as one JSON object a line (logger metrics.runs.events: event, run, period, status,
+# sellers, duration_seconds, level_changes), for log shippers and alerting; LOG_FORMAT=json
+# makes every other log line JSON too.
+_JSON_FORMATTER = {
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+    "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "formatters": {"json": _JSON_FORMATTER},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
+    "root": {
+        "handlers": ["json" if env.str("LOG_FORMAT", default="text") == "json" else "console"],
+        "level": env.str("LOG_LEVEL", default="INFO"),
+    },
+    "loggers": {
+        "metrics.runs.events": {"handlers": ["json"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Notifications (issue 11): seller emails and webhooks (SPEC §7). Emails go in the seller's
