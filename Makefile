@@ -17,7 +17,7 @@ TEST_CLOCK_SHIFT_DAYS ?= 400
 # Chromium (`browser`). `make test-fast` leaves those out and runs on SQLite.
 FAST_TESTS := not browser and not worker and not postgres
 
-.PHONY: install run up test test-fast lint bench bench-evaluate services clean messages
+.PHONY: install run up up-worker test test-fast lint bench bench-evaluate services clean messages
 
 $(VENV)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -42,6 +42,10 @@ run: install
 # beat (honcho, Procfile) on the local PostgreSQL and Redis (scripts/up.sh, ops/local.env).
 up: install
 	WORKERS=$(or $(WORKERS),2) bash scripts/up.sh
+
+# One more worker beside a running `make up` (same settings, same broker and database).
+up-worker: install
+	bash scripts/up.sh --worker
 
 services:
 	bash scripts/ensure-services.sh

@@ -52,9 +52,11 @@ INSTALLED_APPS = [
     "orders",
     "reviews",
     "metrics",
+    "notifications",
 ]
 # The demo world (seed_demo and its demo logins) exists only in demo mode: never in production.
-DEMO = env.bool("DEMO", default=DEBUG)
+# DEMO=False turns it off in development too; it never turns on with DEBUG off.
+DEMO = DEBUG and env.bool("DEMO", default=True)
 if DEMO:
     INSTALLED_APPS.append("demo")
 
@@ -334,3 +336,21 @@ LOGGING = {
         "metrics.runs.events": {"handlers": ["json"], "level": "INFO", "propagate": False},
     },
 }
+
+# Notifications (issue 11): seller emails and webhooks (SPEC §7). Emails go in the seller's
+# language (notifications.SellerPreference), by default Korean in Seoul's market.
+NOTIFICATIONS_DEFAULT_LANGUAGE = env.str(
+    "NOTIFICATIONS_DEFAULT_LANGUAGE", default="ko" if TIME_ZONE == "Asia/Seoul" else "en"
+)
+NOTIFICATIONS_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS", default=5)
+# "At risk" warnings start on this day of the month: earlier, the month has too little data.
+NOTIFICATIONS_AT_RISK_FROM_DAY = env.int("NOTIFICATIONS_AT_RISK_FROM_DAY", default=15)
+# Webhook URLs resolving to loopback/private addresses are refused unless this is on (local
+# development and tests only: it lets a webhook reach the server's own network).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Attempts of one delivery, waiting base × 2^(n−1) seconds (capped) between them: with the
+# defaults, 12 attempts over about 20 hours.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=12)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=60)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600)

@@ -3,6 +3,7 @@
 # WORKERS Celery workers (default 2) and exactly one beat (honcho, Procfile), on the local
 # PostgreSQL and Redis, with the production settings (DEBUG off) over HTTP on loopback.
 # Settings: ops/local.env, each overridable from the environment. Ctrl-C stops them all.
+#   scripts/up.sh --worker   one more Celery worker beside a running stack (make up-worker)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -22,6 +23,11 @@ if [ ! -s .local/secret.env ]; then
   chmod 600 .local/secret.env
 fi
 if [ -z "${SECRET_KEY:-}" ]; then export "$(cat .local/secret.env)"; fi
+
+if [ "${1:-}" = "--worker" ]; then
+  exec celery -A gradecraft worker --loglevel INFO --concurrency "${WORKER_CONCURRENCY:-2}" \
+    -n "extra-$$@%h"
+fi
 
 # The database of DATABASE_URL, created if missing (PostgreSQL).
 "$PY" - <<'PYTHON'

@@ -77,7 +77,10 @@ def test_the_demo_world_is_installed_only_in_demo_mode():
     production = installed_demo(DEBUG="False", SECRET_KEY="x" * 50)
     assert (production.returncode, production.stdout.strip()) == (0, "False"), production.stderr
     assert installed_demo(DEBUG="True").stdout.strip() == "True"  # make run's development mode
-    assert installed_demo(DEBUG="False", SECRET_KEY="x" * 50, DEMO="True").stdout.strip() == "True"
+    assert installed_demo(DEBUG="True", DEMO="False").stdout.strip() == "False"
+    # Demo logins never exist with DEBUG off, even if DEMO is asked for.
+    forced = installed_demo(DEBUG="False", SECRET_KEY="x" * 50, DEMO="True")
+    assert (forced.returncode, forced.stdout.strip()) == (0, "False"), forced.stderr
 
 
 def test_a_fresh_process_knows_the_evaluation_tasks_by_name():

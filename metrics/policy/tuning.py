@@ -23,6 +23,7 @@ from metrics.engine.grading import OPS
 from metrics.engine.registry import METRICS
 from metrics.models import GradePolicy
 from metrics.policy.limits import MAX_ANY_OF, MAX_LEVEL_NAME
+from metrics.policy.preview import NoEvaluatedPeriod, PreviewResult, preview_policy
 from metrics.policy.services import (
     PolicyConflict,
     PolicyInvalid,
@@ -30,8 +31,8 @@ from metrics.policy.services import (
     describe_errors,
     policy_data,
     policy_is_used,
-    preview_impact,
     replace_policy_levels,
+    snapshot_of,
 )
 
 # Blank rows offered for new levels and criteria on each visit.
@@ -97,9 +98,17 @@ def _levels_data(
     return sorted(by_name.values(), key=lambda lvl: lvl["rank"]), unknown
 
 
-def tune_view(model_admin: ModelAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
+def _impact(policy: GradePolicy) -> PreviewResult | None:
+    """The draft on the last evaluated period (issue 12's ``preview_policy``), None before any."""
+    try:
+        return preview_policy(snapshot=snapshot_of(policy))
+    except NoEvaluatedPeriod:
+        return None
+
+
+def tune_view(model_admin: ModelAdmin, request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the draft's levels and criteria, and its impact; POST: save (then maybe activate)."""
-    policy = GradePolicy.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+    policy = GradePolicy.objects.filter(pk=pk).first()
     if policy is None:
         raise Http404("No such policy.")
     frozen = policy_is_used(policy)
@@ -129,7 +138,7 @@ def tune_view(model_admin: ModelAdmin, request: HttpRequest, object_id: str) -> 
     else:
         level_rows = LevelRows(prefix="level", initial=initial_levels)
         criterion_rows = CriterionRows(prefix="criterion", initial=initial_criteria)
-    impact = preview_impact(policy=policy)
+    impact = _impact(policy)
     moves = (
         sorted(
             ((old, new, n) for (old, new), n in impact.moves.items() if old != new),
@@ -138,17 +147,14 @@ def tune_view(model_admin: ModelAdmin, request: HttpRequest, object_id: str) -> 
         if impact
         else []
     )
-    # Sellers per level now (the run's stored levels) and under the draft, best level first.
-    counts: dict[str | None, list[int]] = {}
-    for (old, new), n in impact.moves.items() if impact else []:
-        counts.setdefault(old, [0, 0])[0] += n
-        counts.setdefault(new, [0, 0])[1] += n
-    ranks = {lvl["name"]: lvl["rank"] for lvl in initial_levels}
-    for name in ranks if impact else ():
-        counts.setdefault(name, [0, 0])
-    level_counts = sorted(
-        ((name, now, draft) for name, (now, draft) in counts.items()),
-        key=lambda row: (row[0] is None, -ranks.get(row[0] or "", -1), str(row[0])),
+    # Sellers per level now (the run's stored levels) and under the draft, in rank order.
+    level_counts = (
+        [
+            (name, impact.current.get(name, 0), impact.draft.get(name, 0))
+            for name in dict.fromkeys([*impact.draft, *impact.current])
+        ]
+        if impact
+        else []
     )
     context = {
         **model_admin.admin_site.each_context(request),
@@ -164,5 +170,6 @@ def tune_view(model_admin: ModelAdmin, request: HttpRequest, object_id: str) -> 
         "moves": moves,
         "level_counts": level_counts,
         "change_url": reverse("admin:metrics_gradepolicy_change", args=[policy.pk]),
+        "preview_url": reverse("admin:metrics_gradepolicy_preview", args=[policy.pk]),
     }
     return render(request, "admin/metrics/gradepolicy/tune.html", context)

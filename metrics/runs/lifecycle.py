@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from celery import current_app
 from django.conf import settings
@@ -52,6 +53,7 @@ from metrics.models import (
 )
 from metrics.policy.services import active_policy, snapshot_of
 from metrics.runs.period_grades import chunk_size, in_chunks, level_counts, policy_window
+from metrics.signals import run_published
 from orders.models import Seller
 
 logger = logging.getLogger(__name__)
@@ -332,6 +334,9 @@ def finalize_run(*, run_id: int) -> EvaluationRun:
         changes = _level_changes(run_id=run_id, snapshot=snapshot)
         StagedEvaluation.objects.filter(run_id=run_id).delete()
         RunSellerFigures.objects.filter(run_id=run_id).delete()
+        transaction.on_commit(
+            partial(run_published.send, sender=EvaluationRun, run_id=run.pk, period=run.period)
+        )
     run_event(
         "run.published",
         run,

@@ -2,7 +2,13 @@
 
 from django.urls import path, re_path
 
-from metrics.policy.api import PolicyView
+from metrics.policy.api import (
+    PolicyPreviewResultView,
+    PolicyPreviewView,
+    PolicyView,
+    PresetListView,
+    PresetView,
+)
 from metrics.web import api
 
 SELLER = r"^sellers/(?P<external_id>[^/]+)"
@@ -10,6 +16,19 @@ SELLER = r"^sellers/(?P<external_id>[^/]+)"
 urlpatterns: list = [
     path("policy", PolicyView.as_view(), name="policy"),
     path("policy/", PolicyView.as_view(schema=None)),  # slash variant, documented once
+    # The SPEC paths, documented once; each takes a trailing slash too.
+    path("policy/presets", PresetListView.as_view(), name="policy-presets"),
+    path("policy/presets/", PresetListView.as_view(schema=None)),
+    path("policy/presets/<str:name>", PresetView.as_view(), name="policy-preset"),
+    path("policy/presets/<str:name>/", PresetView.as_view(schema=None)),
+    path("policy/preview", PolicyPreviewView.as_view(), name="policy-preview"),
+    path("policy/preview/", PolicyPreviewView.as_view(schema=None)),
+    path(
+        "policy/preview/<int:preview_id>",
+        PolicyPreviewResultView.as_view(),
+        name="policy-preview-result",
+    ),
+    path("policy/preview/<int:preview_id>/", PolicyPreviewResultView.as_view(schema=None)),
     re_path(rf"{SELLER}/grade/?$", api.SellerGradeView.as_view(), name="seller-grade"),
     re_path(
         rf"{SELLER}/grade/preview/?$",

@@ -352,3 +352,13 @@ def test_the_overview_of_an_open_run_refreshes_itself(staff_user):
     assert response.context["run"]["duration"] == "2 min 0 s"
     assert '<meta http-equiv="refresh" content="10">' in response.content.decode()
     assert "Running" in text_of(response)
+
+
+def test_the_pages_and_the_emails_translate_a_shared_message_alike():
+    """locale/ wins over an app's catalogue for the same message: they must agree, or the
+    project catalogue would silently change the emails' words (notifications/locale)."""
+    pages = po_entries(LOCALE / "ko" / "LC_MESSAGES" / "django.po")
+    for app_catalogue in Path(settings.BASE_DIR).glob("*/locale/ko/LC_MESSAGES/django.po"):
+        app = po_entries(app_catalogue)
+        differ = {m: (pages[m], app[m]) for m in set(pages) & set(app) if pages[m] != app[m]}
+        assert differ == {}, (app_catalogue, differ)

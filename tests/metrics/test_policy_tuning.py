@@ -112,7 +112,12 @@ def test_lowering_a_threshold_saves_it_and_shows_the_seller_moving_up(
     # creation, delivery 1 day before completion): Silver → Gold.
     assert (page.context["impact"].up, page.context["impact"].down) == (1, 0)
     assert page.context["moves"] == [("Silver", "Gold", 1)]
-    assert page.context["level_counts"] == [("Gold", 0, 1), ("Silver", 1, 0), ("Bronze", 0, 0)]
+    assert page.context["level_counts"] == [
+        ("Bronze", 0, 0),
+        ("Silver", 1, 0),
+        ("Gold", 0, 1),
+        ("none", 0, 0),
+    ]
 
 
 def test_an_incoherent_draft_is_refused_with_the_reason_and_nothing_changes(
@@ -164,7 +169,6 @@ def test_the_policy_page_links_to_the_tuning_page(admin_client, draft_after_a_ru
 
 def test_an_unknown_policy_is_a_404(admin_client):
     assert admin_client.get("/admin/metrics/gradepolicy/99999/tune/").status_code == 404
-    assert admin_client.get("/admin/metrics/gradepolicy/abc/tune/").status_code == 404
 
 
 def test_an_incomplete_row_is_marked_and_nothing_is_saved(admin_client, draft_after_a_run):
