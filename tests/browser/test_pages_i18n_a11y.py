@@ -1,8 +1,9 @@
 """The pages in a real browser (issue 11): a seller signed in by a login link, at desktop and
 phone width, in English and Korean; the next level's sentences at a boundary; the evidence
-links and the CSV; the staff overview; accessibility by axe-core (vendored, version in
-tests/browser/vendor/README.md) with no serious or critical violation; and no request leaving
-the server: every request is routed here, and one to anywhere else is aborted and recorded.
+links and the CSV; the staff overview; the admin tuning and preview-impact pages;
+accessibility by axe-core (vendored, version in tests/browser/vendor/README.md) with no
+serious or critical violation; no Content-Security-Policy refusal; and no request leaving the
+server: every request is routed here, and one to anywhere else is aborted and recorded.
 
 Screenshots of every page are saved under tests/browser/screenshots/ (git-ignored).
 """
@@ -253,9 +254,18 @@ def test_staff_tune_a_draft_on_one_page_and_see_its_impact(open_page):
         after = page.locator("#impact").inner_text()
         screenshot(page, "admin-tune-desktop-en")
         violations = serious_violations(page)
+        # Issue 12's preview-impact page names every seller who would move.
+        page.click("#preview-link")
+        page.wait_for_load_state()
+        movers = page.locator("#movers").inner_text()
+        screenshot(page, "admin-preview-impact-desktop-en")
+        preview_violations = serious_violations(page)
+        page.go_back()
         page.click("input[name=_activate]")
         page.wait_for_load_state()
 
+    assert "ext-mina" in movers and "Level 2" in movers and "Level 3" in movers
+    assert preview_violations == []
     assert "0 up, 0 down, 1 unchanged" in before
     assert "1 up, 0 down, 0 unchanged" in after
     assert GradePolicy.objects.get(pk=draft.pk).is_active
