@@ -52,11 +52,12 @@ services:
 
 # The pages' Korean catalogue: extract the strings, then (after translating the new ones in
 # locale/ko/LC_MESSAGES/django.po) compile. Needs GNU gettext; the compiled .mo is committed,
-# so running the app or the tests never does.
+# so running the app or the tests never does. (Development settings: no secret key needed.)
+messages: export DEBUG = True
 messages: install
 	$(PY) manage.py makemessages -l ko --no-location --no-obsolete \
 		--ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=demo
-	$(PY) manage.py compilemessages -l ko
+	$(PY) manage.py compilemessages -l ko --ignore=.venv
 
 lint: install
 	$(VENV)/bin/ruff check .
