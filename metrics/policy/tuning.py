@@ -62,7 +62,12 @@ def _initial(policy: GradePolicy) -> tuple[list[dict[str, Any]], list[dict[str, 
     data = policy_data(policy)
     levels = [{"name": lvl["name"], "rank": lvl["rank"]} for lvl in data["levels"]]
     criteria = [
-        {"level": lvl["name"], **{k: c[k] for k in ("metric", "op", "value", "any_of")}}
+        {
+            "level": lvl["name"],
+            **{k: c[k] for k in ("metric", "op", "any_of")},
+            # 15, not 15.0000 (the column's scale); 5000000, not 5E+6
+            "value": format(c["value"].normalize(), "f"),
+        }
         for lvl in data["levels"]
         for c in lvl["criteria"]
     ]
