@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from metrics.engine.grading import PolicySnapshot, exact_from_json, exact_to_json, grade
@@ -172,12 +173,20 @@ def record_run_published(*, run_id: int) -> Outbox:
     with transaction.atomic():
         events: list[WebhookEvent] = []
         email_keys: list[str] = []
+        # A first evaluation assigns a level; it does not change one (no email, no event):
+        # only sellers graded in an earlier period are read in full (one query decides).
+        earlier = SellerEvaluation.objects.filter(
+            seller_id=OuterRef("seller_id"), period__lt=run.period
+        )
         changed = (
             SellerEvaluation.objects.filter(run_id=run_id)
+            .annotate(graded_before=Exists(earlier))
             .order_by("seller_id")
-            .values_list("pk", "level", "previous_level")
+            .values_list("pk", "level", "previous_level", "graded_before")
         )
-        ids = [pk for pk, level, previous in changed.iterator() if level != previous]
+        ids = [
+            pk for pk, level, previous, before in changed.iterator() if before and level != previous
+        ]
         for start in range(0, len(ids), BATCH_SIZE):
             batch = (
                 SellerEvaluation.objects.filter(pk__in=ids[start : start + BATCH_SIZE])
