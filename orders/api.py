@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import IsStaff
+from common.api import DocumentedQueryOnly, IsStaff
 from common.ingest import usable_lookup
 from common.ingest_api import (
     SELLER_FILTER,
@@ -105,7 +105,7 @@ class LoginLinkSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
-class SellerLoginLinkView(APIView):
+class SellerLoginLinkView(DocumentedQueryOnly, APIView):
     """Staff: a single-use sign-in URL, valid a few minutes, for the seller's dashboard."""
 
     permission_classes = [IsStaff]

@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import IsStaffOrReadOnly
+from common.api import DocumentedQueryOnly, IsStaffOrReadOnly
+from common.api_schema import error_responses
 from metrics.engine.grading import OPS
 from metrics.engine.registry import METRIC_KEYS
 from metrics.models import GradePolicy
@@ -99,32 +100,23 @@ class PolicySerializer(serializers.Serializer):
     )
 
 
-_ERRORS = OpenApiResponse(
-    response={
-        "type": "object",
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    },
-    description="The policy breaks a rule; each key names the place, e.g. "
-    "`levels[1].criteria[0].value`.",
-    examples=[
-        OpenApiExample(
-            "Rate out of range",
-            value={
-                "levels[1].criteria[2].value": [
-                    "response_rate is a rate: the threshold must be 0–100 (got 120)."
-                ]
-            },
-        )
-    ],
+POLICY_400 = (
+    "The policy breaks a rule; each key names the place, e.g. `levels[1].criteria[0].value` "
+    "(a body that is not JSON: `detail`). Rules the schema cannot say: at least one level; "
+    "level names and ranks unique; window_months or window_days set; a threshold within its "
+    "metric's range (a rate 0–100, a rating 1–5, a count ≥ 0), at most 4 decimal places."
 )
 
 
-class PolicyView(APIView):
+class PolicyView(DocumentedQueryOnly, APIView):
     permission_classes = [IsStaffOrReadOnly]
 
     @extend_schema(
         operation_id="policy_retrieve",
-        responses={200: PolicySerializer, 404: OpenApiResponse(description="No active policy.")},
+        responses={
+            200: PolicySerializer,
+            **error_responses(404, descriptions={404: "No active policy."}),
+        },
         summary="The active grade policy",
     )
     def get(self, request: Request) -> Response:
@@ -140,8 +132,14 @@ class PolicyView(APIView):
         responses={
             200: PolicySerializer,
             201: PolicySerializer,
-            400: _ERRORS,
-            409: OpenApiResponse(description="Another policy was activated at the same time."),
+            **error_responses(
+                400,
+                409,
+                descriptions={
+                    400: POLICY_400,
+                    409: "Another policy was activated at the same time; nothing was written.",
+                },
+            ),
         },
         summary="Replace the active grade policy (staff)",
         description="Validates like the admin does and makes the policy the new active one "

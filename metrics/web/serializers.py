@@ -21,7 +21,7 @@ from metrics.engine.grading import exact_from_json, result_to_json
 from metrics.engine.periods import Period
 from metrics.engine.registry import METRIC_KEYS, METRICS, display_value
 from metrics.models import EvaluationRun, SellerEvaluation
-from metrics.runs import parse_completed_period, progress
+from metrics.runs import progress
 from metrics.runs.preview import GradePreview
 from orders.models import CancelledBy
 
@@ -79,34 +79,40 @@ def _metrics(stored: dict[str, Any]) -> dict[str, int | float | None]:
 # --- input --------------------------------------------------------------------------------
 
 
-def _period(text: str) -> Period:
-    try:
-        return Period.parse(text)
-    except ValueError as exc:
-        raise serializers.ValidationError(str(exc)) from exc
+# The months the API takes: the years every stored timestamp may have (``common.ingest``).
+PERIOD_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])$"
+WINDOW_METRICS = tuple(key for key in METRIC_KEYS if METRICS[key].window)
+
+
+def period_field(help_text: str) -> serializers.RegexField:
+    return serializers.RegexField(
+        PERIOD_PATTERN,
+        trim_whitespace=False,
+        help_text=help_text,
+        error_messages={"invalid": "Expected YYYY-MM, a month from 1900-01 to 2999-12."},
+    )
 
 
 class RunRequestSerializer(serializers.Serializer):
-    period = serializers.CharField(help_text="The month to evaluate, YYYY-MM; it must have ended.")
+    period = period_field("The month to evaluate, YYYY-MM; it must have ended (else 409).")
 
     def validate_period(self, value: str) -> Period:
-        try:
-            return parse_completed_period(text=value)
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+        return Period.parse(value)
 
 
 class EvidenceQuerySerializer(serializers.Serializer):
-    period = serializers.CharField(help_text="YYYY-MM")
-    metric = serializers.CharField(help_text="A window metric key of SPEC §4, e.g. on_time_rate.")
+    period = period_field("YYYY-MM")
+    metric = serializers.CharField(
+        trim_whitespace=False, help_text="A window metric key of SPEC §4, e.g. on_time_rate."
+    )
 
     def validate_period(self, value: str) -> Period:
-        return _period(value)
+        return Period.parse(value)
 
     def validate_metric(self, value: str) -> str:
         if value not in METRICS:
             raise serializers.ValidationError(
-                f"Unknown metric {value!r}; expected one of: {', '.join(METRIC_KEYS)}."
+                f"Unknown metric {value!r}; expected one of: {', '.join(WINDOW_METRICS)}."
             )
         if not METRICS[value].window:
             raise serializers.ValidationError(
