@@ -31,7 +31,7 @@ class Pagination(PageNumberPagination):
     would read 1,000 items and believe it had them all): here a page_size or page that is not
     a positive integer, or a page_size above 1,000, is a 400 with a field message. A page past
     the last one is a 404 (the page does not exist), except page 1, which exists, empty, when
-    there are no items. An empty value means the default, as in DRF.
+    there are no items. An empty value is a 400 too (the schema says: an integer).
     """
 
     page_size = 100
@@ -41,14 +41,14 @@ class Pagination(PageNumberPagination):
     query_params = frozenset({"page", "page_size"})
 
     def get_page_size(self, request: Any) -> int:
-        raw = request.query_params.get(self.page_size_query_param or "page_size", "")
+        raw = request.query_params.get(self.page_size_query_param or "page_size")
         size = _positive_int(raw, field="page_size", default=self.page_size)
         if size > self.max_page_size:
             raise ValidationError({"page_size": [f"At most {self.max_page_size} items a page."]})
         return size
 
     def get_page_number(self, request: Any, paginator: Any) -> int:
-        raw = request.query_params.get(self.page_query_param, "")
+        raw = request.query_params.get(self.page_query_param)
         return _positive_int(raw, field="page", default=1)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
@@ -89,8 +89,8 @@ class Pagination(PageNumberPagination):
         return paginated
 
 
-def _positive_int(raw: str, *, field: str, default: int) -> int:
-    if raw == "":
+def _positive_int(raw: str | None, *, field: str, default: int) -> int:
+    if raw is None:
         return default
     try:
         # isascii: int() would also read other scripts' digits, signs and surrounding spaces.
@@ -217,12 +217,14 @@ class DocumentedQueryOnly:
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        unknown = sorted(set(request.query_params) - self.query_params)
-        if unknown:
-            known = ", ".join(sorted(self.query_params)) or "none"
-            raise ValidationError(
-                {
-                    name: [f"Unknown query parameter; this operation takes: {known}."]
-                    for name in unknown
-                }
-            )
+        params = request.query_params
+        known = ", ".join(sorted(self.query_params)) or "none"
+        problems = {
+            name: [f"Unknown query parameter; this operation takes: {known}."]
+            for name in sorted(set(params) - self.query_params)
+        }
+        for name in sorted(set(params) & self.query_params):
+            if len(params.getlist(name)) > 1:
+                problems[name] = ["Give this query parameter once."]
+        if problems:
+            raise ValidationError(problems)

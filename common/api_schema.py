@@ -122,3 +122,29 @@ class AutoSchema(SpectacularAutoSchema):
                     error_response(status), str(status), (JSON,), direction
                 )
         return dict(sorted(responses.items()))
+
+
+NO_NUL_PATTERN = "^[^\\x00]*$"
+
+
+def no_nul_in_request_strings(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Postprocessing hook: every free-text string of a request body says it takes no NUL
+    character (``\\x00``), which the API refuses everywhere (DRF's CharField, the ingestion
+    reader, the database); strings with a pattern, format or enum already say what they take."""
+
+    def visit(schema: Any) -> None:
+        if isinstance(schema, dict):
+            if schema.get("type") == "string" and not {"pattern", "format", "enum"} & set(schema):
+                schema["pattern"] = NO_NUL_PATTERN
+            for value in schema.values():
+                visit(value)
+        elif isinstance(schema, list):
+            for value in schema:
+                visit(value)
+
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            visit(component)
+    return result

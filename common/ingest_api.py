@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from common.api import DocumentedQueryOnly, IsStaffOrReadOnly, Pagination, PayloadTooLarge
 from common.api_schema import error_responses
 from common.ingest import NON_FIELD, BulkValidationError, UpsertResult, usable_lookup
-from common.ingest_schema import BulkErrorSerializer, BulkResultSerializer
+from common.ingest_schema import EXTERNAL_ID_PATH, BulkErrorSerializer, BulkResultSerializer
 
 SELLER_FILTER = OpenApiParameter(
     "seller",
@@ -115,15 +115,21 @@ def detail_schema(
     body schema cannot (cross-field and database rules), each a 400 with field messages."""
     tags = [f"{name}s"]
     return extend_schema_view(
-        get=extend_schema(tags=tags, summary=f"One {name}", responses={200: output}),
+        get=extend_schema(
+            tags=tags,
+            summary=f"One {name}",
+            parameters=[EXTERNAL_ID_PATH],
+            responses={200: output},
+        ),
         put=extend_schema(
             tags=tags,
             summary=f"Create or replace one {name}",
             description="Creates (201) or replaces (200) by external id; sending the same "
-            "body twice changes nothing. Staff only. The body's `external_id` may be left "
-            "out; if given it must equal the URL's (else 400). Unknown fields are ignored. "
-            + rules,
+            "body twice changes nothing. Staff only. The id is the URL's: an `external_id` in "
+            "the body is not needed, and if sent must equal the URL's (else 400). Unknown "
+            "fields are ignored. " + rules,
             request=write,
+            parameters=[EXTERNAL_ID_PATH],
             responses={
                 200: output,
                 201: output,

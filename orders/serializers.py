@@ -13,11 +13,9 @@ from typing import Any
 from rest_framework import serializers
 
 from common.ingest_schema import (
-    PUT_ID_HELP,
     TIMESTAMP_HELP,
     AmountField,
     bulk_of,
-    external_id_field,
 )
 from orders.models import CancelledBy, Message, Order, OrderStatus, Seller, Sender
 
@@ -76,18 +74,22 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class SellerWriteSerializer(serializers.Serializer):
-    external_id = external_id_field(required=False, help_text=PUT_ID_HELP)
     username = serializers.RegexField(
-        r"^[\w.@+-]+\Z",
+        r"^[\w.@+-]+$",
         max_length=150,
         help_text="Also the seller's dashboard login (a Django user is created and linked).",
     )
-    display_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    display_name = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Shown on the dashboard; null or left out: empty.",
+    )
     joined_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
 
 
 class OrderWriteSerializer(serializers.Serializer):
-    external_id = external_id_field(required=False, help_text=PUT_ID_HELP)
     seller = serializers.CharField(max_length=100, help_text="The seller's external_id.")
     buyer = serializers.CharField(max_length=100, help_text="The buyer's id on the marketplace.")
     amount = AmountField(
@@ -99,7 +101,11 @@ class OrderWriteSerializer(serializers.Serializer):
         "'_' or other digits).",
     )
     currency = serializers.RegexField(
-        r"^[A-Z]{3}\Z", max_length=3, required=False, help_text="ISO 4217; default KRW."
+        r"^[A-Z]{3}$",
+        max_length=3,
+        required=False,
+        allow_null=True,
+        help_text="ISO 4217; null or left out: KRW.",
     )
     created_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
     due_at = serializers.DateTimeField(
@@ -124,13 +130,13 @@ class OrderWriteSerializer(serializers.Serializer):
     )
     excluded_from_metrics = serializers.BooleanField(
         required=False,
-        help_text="Staff only: leave the order out of every rate. Left out: the stored value "
-        "is kept (false for a new order).",
+        allow_null=True,
+        help_text="Staff only: leave the order out of every rate. Null or left out: the stored "
+        "value is kept (false for a new order).",
     )
 
 
 class MessageWriteSerializer(serializers.Serializer):
-    external_id = external_id_field(required=False, help_text=PUT_ID_HELP)
     conversation = serializers.CharField(max_length=100, help_text="Id of the thread.")
     seller = serializers.CharField(max_length=100, help_text="The seller's external_id.")
     buyer = serializers.CharField(max_length=100)

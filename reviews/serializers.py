@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from common.ingest_schema import PUT_ID_HELP, TIMESTAMP_HELP, bulk_of, external_id_field
+from common.ingest_schema import TIMESTAMP_HELP, bulk_of
 from reviews.models import Review
 from reviews.services import COMMENT_MAX_LENGTH
 
@@ -25,7 +25,6 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 
 class ReviewWriteSerializer(serializers.Serializer):
-    external_id = external_id_field(required=False, help_text=PUT_ID_HELP)
     order = serializers.CharField(
         max_length=100, help_text="The order's external_id; the order must be completed."
     )

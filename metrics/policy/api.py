@@ -31,6 +31,9 @@ from metrics.policy.limits import (
     MAX_LEVEL_NAME,
     MAX_LEVELS,
     MAX_NAME,
+    MAX_WINDOW_DAYS,
+    MAX_WINDOW_MONTHS,
+    SMALLINT_MAX,
 )
 from metrics.policy.services import (
     NoActivePolicy,
@@ -38,6 +41,9 @@ from metrics.policy.services import (
     create_active_policy,
     policy_data,
 )
+
+# A name with something in it besides spaces (names are stored stripped).
+NAMED = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 class ThresholdField(serializers.DecimalField):
@@ -61,40 +67,58 @@ class PolicyCriterionSerializer(serializers.Serializer):
         max_length=MAX_ANY_OF,
         required=False,
         allow_blank=True,
+        allow_null=True,
         default="",
-        help_text="Criteria of a level sharing this label pass when any one of them passes.",
+        help_text="Criteria of a level sharing this label pass when any one of them passes "
+        "(empty, null or left out: none).",
     )
 
 
 class PolicyLevelSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=MAX_LEVEL_NAME)
-    rank = serializers.IntegerField(min_value=0, help_text="Higher is better.")
-    criteria = PolicyCriterionSerializer(
-        many=True,
+    name = serializers.RegexField(
+        NAMED, max_length=MAX_LEVEL_NAME, help_text="Unique in the policy (case-insensitive)."
+    )
+    rank = serializers.IntegerField(
+        min_value=0, max_value=SMALLINT_MAX, help_text="Higher is better; unique in the policy."
+    )
+    criteria = serializers.ListField(
+        child=PolicyCriterionSerializer(),
         required=False,
+        max_length=MAX_CRITERIA_PER_LEVEL,
         help_text=f"At most {MAX_CRITERIA_PER_LEVEL} criteria a level.",
     )
 
 
 class PolicySerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=MAX_NAME, required=False)
+    name = serializers.RegexField(
+        NAMED, max_length=MAX_NAME, required=False, help_text='Default "Grade policy".'
+    )
     window_months = serializers.IntegerField(
         allow_null=True,
         required=False,
         min_value=0,
-        help_text="Rolling window of the rate metrics in months (0 = all time). Default 3.",
+        max_value=MAX_WINDOW_MONTHS,
+        help_text="Rolling window of the rate metrics in months (0 = all time). Default 3; "
+        "window_months and window_days may not both be null.",
     )
     window_days = serializers.IntegerField(
         allow_null=True,
         required=False,
         min_value=1,
+        max_value=MAX_WINDOW_DAYS,
         help_text="When set, wins over window_months: the N days before the cutoff.",
     )
-    response_window_hours = serializers.IntegerField(required=False, min_value=1)
-    demotion_grace_months = serializers.IntegerField(required=False, min_value=0)
-    levels = PolicyLevelSerializer(
-        many=True,
+    response_window_hours = serializers.IntegerField(
+        required=False, min_value=1, max_value=SMALLINT_MAX, help_text="Default 24."
+    )
+    demotion_grace_months = serializers.IntegerField(
+        required=False, min_value=0, max_value=SMALLINT_MAX, help_text="Default 0."
+    )
+    levels = serializers.ListField(
+        child=PolicyLevelSerializer(),
+        min_length=1,
+        max_length=MAX_LEVELS,
         help_text=f"Ordered by rank. At most {MAX_LEVELS} levels and {MAX_CRITERIA} criteria in "
         "all.",
     )
@@ -106,6 +130,72 @@ POLICY_400 = (
     "level names and ranks unique; window_months or window_days set; a threshold within its "
     "metric's range (a rate 0–100, a rating 1–5, a count ≥ 0), at most 4 decimal places."
 )
+
+
+def _is_int(value: Any) -> bool:
+    return not isinstance(value, bool) and (
+        isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float)
+
+
+# The JSON type of each field of the policy body, as its schema declares it: (check, nullable).
+_TYPES: dict[str, tuple[Any, str]] = {
+    "name": (lambda v: isinstance(v, str), "a string"),
+    "window_months": (lambda v: v is None or _is_int(v), "an integer or null"),
+    "window_days": (lambda v: v is None or _is_int(v), "an integer or null"),
+    "response_window_hours": (_is_int, "an integer"),
+    "demotion_grace_months": (_is_int, "an integer"),
+    "levels": (lambda v: isinstance(v, list), "a list of levels"),
+    "levels[].name": (lambda v: isinstance(v, str), "a string"),
+    "levels[].rank": (_is_int, "an integer"),
+    "levels[].criteria": (lambda v: isinstance(v, list), "a list of criteria"),
+    "criteria[].metric": (lambda v: isinstance(v, str), "a string"),
+    "criteria[].op": (lambda v: isinstance(v, str), "a string"),
+    "criteria[].value": (_is_number, "a JSON number"),
+    "criteria[].any_of": (lambda v: v is None or isinstance(v, str), "a string or null"),
+}
+
+
+def policy_json_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The JSON types of a policy body (the API's schema), checked before its rules.
+
+    ``metrics.policy.services`` validates the rules for the admin too, whose form sends every
+    value as text; the API takes exactly the types its schema declares (a threshold is a JSON
+    number, not "4.7"), so a client that follows the schema and one that does not are told
+    apart. Keys absent from the body are left to the rules (required or defaulted there).
+    """
+    errors: dict[str, list[str]] = {}
+
+    def check(place: str, kind: str, item: Mapping[str, Any], key: str) -> None:
+        if key in item:
+            ok, said = _TYPES[kind]
+            if not ok(item[key]):
+                errors[place] = [f"Must be {said}."]
+
+    for key in ("name", "window_months", "window_days", "response_window_hours"):
+        check(key, key, data, key)
+    check("demotion_grace_months", "demotion_grace_months", data, "demotion_grace_months")
+    check("levels", "levels", data, "levels")
+    levels = data.get("levels")
+    for i, level in enumerate(levels if isinstance(levels, list) else []):
+        if not isinstance(level, Mapping):
+            errors[f"levels[{i}]"] = ["Must be an object with name, rank and criteria."]
+            continue
+        for key in ("name", "rank", "criteria"):
+            check(f"levels[{i}].{key}", f"levels[].{key}", level, key)
+        criteria = level.get("criteria")
+        for j, criterion in enumerate(criteria if isinstance(criteria, list) else []):
+            place = f"levels[{i}].criteria[{j}]"
+            if not isinstance(criterion, Mapping):
+                errors[place] = ["Must be an object with metric, op, value and any_of."]
+                continue
+            for key in ("metric", "op", "value", "any_of"):
+                check(f"{place}.{key}", f"criteria[].{key}", criterion, key)
+    return errors
 
 
 class PolicyView(DocumentedQueryOnly, APIView):
@@ -152,6 +242,9 @@ class PolicyView(DocumentedQueryOnly, APIView):
                 {"non_field_errors": ["Send a JSON object describing the policy."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        type_errors = policy_json_errors(request.data)
+        if type_errors:
+            return Response(type_errors, status=status.HTTP_400_BAD_REQUEST)
         had_active = GradePolicy.objects.filter(is_active=True).exists()
         # PolicyInvalid (400, field messages) and PolicyConflict (409) are application errors,
         # answered by common.api.exception_handler.

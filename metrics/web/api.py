@@ -271,7 +271,11 @@ class SellerEvidenceView(DocumentedQueryOnly, APIView):
         except (ValueError, OverflowError) as exc:  # a period too far out to have a window
             raise ValidationError({"period": [f"No evidence window for {period}: {exc}"]}) from exc
 
+        paginator = self.pagination_class()
         if isinstance(request.accepted_renderer, EvidenceCSVRenderer):
+            # The CSV has every item, but page and page_size are still read as documented.
+            paginator.get_page_size(request)
+            paginator.get_page_number(request, None)
             response = StreamingHttpResponse(
                 evidence_csv(items), content_type="text/csv; charset=utf-8"
             )
@@ -279,7 +283,6 @@ class SellerEvidenceView(DocumentedQueryOnly, APIView):
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
             return response
 
-        paginator = self.pagination_class()
         # EvidenceItems counts and slices like a queryset (one COUNT, one LIMIT/OFFSET query).
         page: list[dict[str, Any]] | None = paginator.paginate_queryset(
             items,  # type: ignore[arg-type]
