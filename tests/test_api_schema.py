@@ -147,6 +147,7 @@ if schema is not None:
         # The links schemathesis finds (a PUT's answer → GET/PUT of that id, a list's items →
         # their detail, a seller → its grade, preview, evidence, evaluations): every check on
         # every step, a created resource must be readable, a refused one must not exist.
+        assert schema is not None
         workflow = schema.as_state_machine()
 
         class Workflow(workflow):  # type: ignore[misc, valid-type]
