@@ -203,6 +203,7 @@ class PolicyView(DocumentedQueryOnly, APIView):
 
     @extend_schema(
         operation_id="policy_retrieve",
+        tags=["policy"],
         responses={
             200: PolicySerializer,
             **error_responses(404, descriptions={404: "No active policy."}),
@@ -218,6 +219,7 @@ class PolicyView(DocumentedQueryOnly, APIView):
 
     @extend_schema(
         operation_id="policy_replace",
+        tags=["policy"],
         request=PolicySerializer,
         responses={
             200: PolicySerializer,

@@ -60,6 +60,7 @@ class SellerGradeView(DocumentedQueryOnly, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        tags=["grades"],
         responses=GradeSerializer,
         summary="The seller's grade for the latest evaluated period",
         description="Before the first evaluation: level, rank, period and effective_from are "
@@ -75,6 +76,7 @@ class SellerGradePreviewView(DocumentedQueryOnly, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        tags=["grades"],
         responses=GradePreviewSerializer,
         summary="The projected grade if the month were evaluated now (not stored)",
         description="period = the current month; effective_from = the 1st of next month; "
@@ -212,6 +214,7 @@ class SellerEvidenceView(DocumentedQueryOnly, APIView):
     pagination_class = EvidencePagination
 
     @extend_schema(
+        tags=["grades"],
         parameters=[
             OpenApiParameter(
                 "period",
@@ -313,6 +316,7 @@ class SellerEvaluationsView(DocumentedQueryOnly, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        tags=["grades"],
         responses=EvaluationSerializer(many=True),
         summary="The seller's evaluations, newest period first (a plain list: one per month)",
     )
@@ -328,6 +332,7 @@ class EvaluationRunsView(DocumentedQueryOnly, APIView):
     query_params = Pagination.query_params
 
     @extend_schema(
+        tags=["evaluations"],
         request=RunRequestSerializer,
         responses={
             202: RunCreatedSerializer,
@@ -360,7 +365,11 @@ class EvaluationRunsView(DocumentedQueryOnly, APIView):
         run.refresh_from_db(fields=["status"])
         return Response({"id": run.pk, "status": run.status}, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses=RunSerializer(many=True), summary="Evaluation runs, newest first")
+    @extend_schema(
+        tags=["evaluations"],
+        responses=RunSerializer(many=True),
+        summary="Evaluation runs, newest first",
+    )
     def get(self, request: Request) -> Response:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
@@ -374,7 +383,9 @@ class EvaluationRunsView(DocumentedQueryOnly, APIView):
 class EvaluationRunView(DocumentedQueryOnly, APIView):
     permission_classes = [IsStaff]
 
-    @extend_schema(responses=RunSerializer, summary="One evaluation run (staff)")
+    @extend_schema(
+        tags=["evaluations"], responses=RunSerializer, summary="One evaluation run (staff)"
+    )
     def get(self, request: Request, run_id: int) -> Response:
         run = selectors.evaluation_run(run_id=run_id)
         if run is None:
