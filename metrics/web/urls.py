@@ -5,12 +5,13 @@ left out of the OpenAPI schema (``schema=None``), as in ``orders.urls``.
 """
 
 from django.urls import URLPattern, path
+from rest_framework.views import APIView
 
 from metrics.policy.api import PolicyView
 from metrics.web import api
 
 
-def both(route: str, view: type, name: str) -> list[URLPattern]:
+def both(route: str, view: type[APIView], name: str) -> list[URLPattern]:
     return [
         path(route, view.as_view(), name=name),
         path(f"{route}/", view.as_view(schema=None)),
