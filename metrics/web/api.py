@@ -43,8 +43,8 @@ from metrics.web.serializers import (
     GradeSerializer,
     Preview,
     RunCreatedSerializer,
-    RunRequestSerializer,
     RunSerializer,
+    RunStartSerializer,
 )
 from orders.models import Seller
 
@@ -333,7 +333,7 @@ class EvaluationRunsView(DocumentedQueryOnly, APIView):
 
     @extend_schema(
         tags=["evaluations"],
-        request=RunRequestSerializer,
+        request=RunStartSerializer,
         responses={
             202: RunCreatedSerializer,
             **error_responses(
@@ -352,7 +352,7 @@ class EvaluationRunsView(DocumentedQueryOnly, APIView):
         "response is sent, and status says so.",
     )
     def post(self, request: Request) -> Response:
-        data = RunRequestSerializer(data=request.data)
+        data = RunStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             period = runs.parse_completed_period(text=str(data.validated_data["period"]))

@@ -93,7 +93,7 @@ def period_field(help_text: str) -> serializers.RegexField:
     )
 
 
-class RunRequestSerializer(serializers.Serializer):
+class RunStartSerializer(serializers.Serializer):
     period = period_field("The month to evaluate, YYYY-MM; it must have ended (else 409).")
 
     def validate_period(self, value: str) -> Period:
