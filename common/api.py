@@ -84,8 +84,14 @@ class Pagination(PageNumberPagination):
             "next": "The next page (absolute URL); null on the last page.",
             "previous": "The previous page (absolute URL); null on the first page.",
         }
+        examples = {
+            "count": 123,
+            "next": "https://grades.example.com/api/v1/orders?page=3",
+            "previous": "https://grades.example.com/api/v1/orders?page=1",
+        }
         for name, description in described.items():
             paginated["properties"][name]["description"] = description
+            paginated["properties"][name]["example"] = examples[name]
         return paginated
 
 

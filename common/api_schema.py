@@ -148,3 +148,31 @@ def no_nul_in_request_strings(
         if name.endswith("Request"):
             visit(component)
     return result
+
+
+def example(
+    value: Any,
+    *,
+    name: str = "Example",
+    request: bool = False,
+    response: bool = False,
+    status_codes: list[str] | None = None,
+) -> Any:
+    """Class decorator: the serializer's example body in the schema (and Swagger UI), for
+    requests (``request=True``), responses (``response=True``) or both. A list or page of the
+    serializer shows the example as one item of it."""
+    from drf_spectacular.utils import extend_schema_serializer
+
+    if not (request or response):
+        request = response = True
+    return extend_schema_serializer(
+        examples=[
+            OpenApiExample(
+                name,
+                value=value,
+                request_only=request and not response,
+                response_only=response and not request,
+                status_codes=status_codes,
+            )
+        ]
+    )

@@ -9,6 +9,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
 
+from common import api_schema
 from common.ingest import EXTERNAL_ID_PATTERN, MAX_BATCH
 
 TIMESTAMP_HELP = (
@@ -55,6 +56,7 @@ class AmountField(serializers.DecimalField):
     fraction (no '+', exponent, spaces, '_' or non-ASCII digits): ``common.ingest`` checks it."""
 
 
+@api_schema.example({"created": 1, "updated": 0}, response=True)
 class BulkResultSerializer(serializers.Serializer):
     created = serializers.IntegerField(help_text="Items that did not exist before.")
     updated = serializers.IntegerField(help_text="Items that replaced a stored row.")
@@ -95,6 +97,21 @@ BULK_ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
+@api_schema.example(
+    {
+        "errors": [
+            {"index": 0, "external_id": "o-1", "seller": ["Unknown seller 's-404'."]},
+            {
+                "index": 3,
+                "external_id": "o-4",
+                "completed_at": ["Requires delivered_at: an order is delivered first."],
+            },
+        ]
+    },
+    name="Invalid items",
+    response=True,
+    status_codes=["400"],
+)
 class BulkErrorSerializer(serializers.Serializer):
     """Documents the ``BulkError`` component (its schema: ``BULK_ERROR_SCHEMA``)."""
 
@@ -109,11 +126,16 @@ class BulkErrorSerializerExtension(OpenApiSerializerExtension):
         return dict(BULK_ERROR_SCHEMA)
 
 
-def bulk_of(write: type[serializers.Serializer], name: str) -> serializers.ListSerializer:
-    """The documented body of ``POST .../bulk``: up to 1,000 items, each with its external_id."""
-    item = type(
-        name,
-        (write,),
-        {"external_id": external_id_field(required=True, help_text=EXTERNAL_ID_HELP)},
+def bulk_of(
+    write: type[serializers.Serializer], name: str, *, example: dict[str, Any]
+) -> serializers.ListSerializer:
+    """The documented body of ``POST .../bulk``: up to 1,000 items, each with its external_id;
+    ``example`` is one item (the schema shows it in a list)."""
+    item = api_schema.example(example, request=True)(
+        type(
+            name,
+            (write,),
+            {"external_id": external_id_field(required=True, help_text=EXTERNAL_ID_HELP)},
+        )
     )
     return serializers.ListSerializer(child=item(), max_length=MAX_BATCH)

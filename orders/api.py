@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import DocumentedQueryOnly, IsStaff
+from common.api_schema import example
 from common.ingest import usable_lookup
 from common.ingest_api import (
     SELLER_FILTER,
@@ -100,6 +101,13 @@ class MessageBulkView(BulkUpsertView):
     upsert_many = services.upsert_messages
 
 
+@example(
+    {
+        "url": "https://grades.example.com/login/link/Xq3v9TzK1bW2nR7sL0pY4d/",
+        "expires_at": "2026-10-10T09:15:00+09:00",
+    },
+    response=True,
+)
 class LoginLinkSerializer(serializers.Serializer):
     url = serializers.URLField(help_text="Single-use sign-in URL for the seller's dashboard.")
     expires_at = serializers.DateTimeField()

@@ -12,6 +12,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from common.api_schema import example
 from common.ingest_schema import (
     TIMESTAMP_HELP,
     AmountField,
@@ -19,9 +20,37 @@ from common.ingest_schema import (
 )
 from orders.models import CancelledBy, Message, Order, OrderStatus, Seller, Sender
 
+# The examples of the schema (one seller, one completed order, one buyer inquiry): what a
+# marketplace sends, and what the API answers for it.
+SELLER_BODY = {
+    "username": "pixel_lab",
+    "display_name": "Pixel Lab",
+    "joined_at": "2025-01-01T00:00:00+09:00",
+}
+ORDER_BODY = {
+    "seller": "s-1",
+    "buyer": "b-1",
+    "amount": "15000.00",
+    "currency": "KRW",
+    "created_at": "2026-10-01T10:00:00+09:00",
+    "due_at": "2026-10-04T10:00:00+09:00",
+    "delivered_at": "2026-10-03T10:00:00+09:00",
+    "completed_at": "2026-10-05T10:00:00+09:00",
+    "cancelled_at": None,
+    "cancelled_by": None,
+}
+MESSAGE_BODY = {
+    "conversation": "c-1",
+    "seller": "s-1",
+    "buyer": "b-1",
+    "sender": "buyer",
+    "sent_at": "2026-10-10T09:00:00+09:00",
+}
+
 # --- output --------------------------------------------------------------------------------
 
 
+@example({"external_id": "s-1", **SELLER_BODY}, response=True)
 class SellerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Seller
@@ -29,6 +58,15 @@ class SellerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@example(
+    {
+        "external_id": "o-1",
+        **ORDER_BODY,
+        "excluded_from_metrics": False,
+        "status": "completed",
+    },
+    response=True,
+)
 class OrderSerializer(serializers.ModelSerializer):
     seller = serializers.CharField(source="seller.external_id", read_only=True)
     cancelled_by = serializers.ChoiceField(
@@ -61,6 +99,7 @@ class OrderSerializer(serializers.ModelSerializer):
         return data
 
 
+@example({"external_id": "m-1", **MESSAGE_BODY}, response=True)
 class MessageSerializer(serializers.ModelSerializer):
     seller = serializers.CharField(source="seller.external_id", read_only=True)
 
@@ -73,6 +112,7 @@ class MessageSerializer(serializers.ModelSerializer):
 # --- request bodies (documentation) ---------------------------------------------------------
 
 
+@example(SELLER_BODY, request=True)
 class SellerWriteSerializer(serializers.Serializer):
     username = serializers.RegexField(
         r"^[\w.@+-]+$",
@@ -89,6 +129,7 @@ class SellerWriteSerializer(serializers.Serializer):
     joined_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
 
 
+@example(ORDER_BODY, request=True)
 class OrderWriteSerializer(serializers.Serializer):
     seller = serializers.CharField(max_length=100, help_text="The seller's external_id.")
     buyer = serializers.CharField(max_length=100, help_text="The buyer's id on the marketplace.")
@@ -136,6 +177,7 @@ class OrderWriteSerializer(serializers.Serializer):
     )
 
 
+@example(MESSAGE_BODY, request=True)
 class MessageWriteSerializer(serializers.Serializer):
     conversation = serializers.CharField(max_length=100, help_text="Id of the thread.")
     seller = serializers.CharField(max_length=100, help_text="The seller's external_id.")
@@ -144,6 +186,14 @@ class MessageWriteSerializer(serializers.Serializer):
     sent_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
 
 
-SellerBulkSerializer = bulk_of(SellerWriteSerializer, "SellerBulkItemSerializer")
-OrderBulkSerializer = bulk_of(OrderWriteSerializer, "OrderBulkItemSerializer")
-MessageBulkSerializer = bulk_of(MessageWriteSerializer, "MessageBulkItemSerializer")
+SellerBulkSerializer = bulk_of(
+    SellerWriteSerializer, "SellerBulkItemSerializer", example={"external_id": "s-1", **SELLER_BODY}
+)
+OrderBulkSerializer = bulk_of(
+    OrderWriteSerializer, "OrderBulkItemSerializer", example={"external_id": "o-1", **ORDER_BODY}
+)
+MessageBulkSerializer = bulk_of(
+    MessageWriteSerializer,
+    "MessageBulkItemSerializer",
+    example={"external_id": "m-1", **MESSAGE_BODY},
+)

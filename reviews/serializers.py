@@ -5,11 +5,30 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from common.api_schema import example
 from common.ingest_schema import TIMESTAMP_HELP, bulk_of
 from reviews.models import Review
 from reviews.services import COMMENT_MAX_LENGTH
 
+REVIEW_BODY = {
+    "order": "o-1",
+    "rating": 5,
+    "comment": "Fast and professional.",
+    "created_at": "2026-10-06T10:00:00+09:00",
+}
 
+
+@example(
+    {
+        "external_id": "r-1",
+        "order": "o-1",
+        "seller": "s-1",
+        "rating": 5,
+        "comment": "Fast and professional.",
+        "created_at": "2026-10-06T10:00:00+09:00",
+    },
+    response=True,
+)
 class ReviewSerializer(serializers.ModelSerializer):
     order = serializers.CharField(source="order.external_id", read_only=True)
     seller = serializers.CharField(
@@ -24,6 +43,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@example(REVIEW_BODY, request=True)
 class ReviewWriteSerializer(serializers.Serializer):
     order = serializers.CharField(
         max_length=100, help_text="The order's external_id; the order must be completed."
@@ -37,4 +57,6 @@ class ReviewWriteSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
 
 
-ReviewBulkSerializer = bulk_of(ReviewWriteSerializer, "ReviewBulkItemSerializer")
+ReviewBulkSerializer = bulk_of(
+    ReviewWriteSerializer, "ReviewBulkItemSerializer", example={"external_id": "r-1", **REVIEW_BODY}
+)

@@ -27,11 +27,13 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from openapi_schema_validator import OAS30Validator
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from gradecraft.wsgi import application
 from tests.api_helpers import token_of
+from tests.factories import OrderFactory, SellerFactory, aware
 
 # Per operation and phase; the whole run (26 operations, 4 phases) takes about N s on 2 cores.
 MAX_EXAMPLES = 8
@@ -126,6 +128,20 @@ def staff_headers(staff_user, _keep_test_connection):
     return {"Authorization": f"Token {token_of(staff_user)}"}
 
 
+@pytest.fixture
+def example_world(db):
+    """What the schema's examples refer to: seller s-1 with completed order o-1, so the
+    examples phase sends them to a world where they are accepted, and the stateful phase has
+    a seller to follow into its grade, preview, evidence and evaluations."""
+    seller = SellerFactory(external_id="s-1", username="pixel_lab")
+    OrderFactory(
+        external_id="o-1",
+        seller=seller,
+        delivered_at=aware("2026-10-03 10:00"),
+        completed_at=aware("2026-10-05 10:00"),
+    )
+
+
 if schema is not None:
     # PostgreSQL only: SQLite keeps decimals as REAL, and a generated threshold such as
     # 9999999999999996.0 comes back from it as a value Django's decimal converter refuses (500).
@@ -137,12 +153,14 @@ if schema is not None:
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
+    @pytest.mark.usefixtures("example_world")
     def test_the_schema_tells_the_truth(case, staff_headers):
         cache.clear()  # keep the user throttle out of the way of generated requests
         case.call_and_validate(headers=staff_headers)
 
     @pytest.mark.postgres
     @pytest.mark.django_db
+    @pytest.mark.usefixtures("example_world")
     def test_stateful_workflows_follow_the_links(staff_headers):
         # The links schemathesis finds (a PUT's answer → GET/PUT of that id, a list's items →
         # their detail, a seller → its grade, preview, evidence, evaluations): every check on
@@ -198,3 +216,37 @@ def test_json_nested_too_deeply_is_a_400_on_every_write(staff_client, method, ur
         answer = answer["errors"][0]
         answer = {"detail": answer["non_field_errors"][0]}
     assert "nested too deeply" in answer["detail"]
+
+
+def test_every_body_has_an_example_that_its_schema_accepts():
+    # Swagger UI (/api/docs/) shows these; a client author copies them: they must be true.
+    assert schema is not None
+    document = schema.raw_schema
+    checked = 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            bodies = [("request", operation.get("requestBody", {}).get("content", {}))]
+            bodies += [(code, r.get("content", {})) for code, r in operation["responses"].items()]
+            for where, content in bodies:
+                for media_type, body in content.items():
+                    label = f"{method.upper()} {path} {where} {media_type}"
+                    assert body.get("examples"), f"no example: {label}"
+                    for example in body["examples"].values():
+                        validator = OAS30Validator(
+                            {**body["schema"], "components": document["components"]},
+                            format_checker=OAS30Validator.FORMAT_CHECKER,
+                        )
+                        errors = [e.message for e in validator.iter_errors(example["value"])]
+                        assert not errors, f"{label}: {errors}"
+                        checked += 1
+    assert checked > 100
+
+
+def test_the_swagger_page_shows_the_examples(client, db):
+    # The page reads the schema it links to; the examples are in that schema.
+    page = client.get("/api/docs/").content.decode()
+    assert "/api/schema/" in page
+    body = client.get("/api/schema/", {"format": "json"}).json()
+    put = body["paths"]["/api/v1/orders/{external_id}"]["put"]
+    example = put["requestBody"]["content"]["application/json"]["examples"]["Example"]["value"]
+    assert example["seller"] == "s-1"

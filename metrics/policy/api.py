@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -89,6 +89,54 @@ class PolicyLevelSerializer(serializers.Serializer):
     )
 
 
+# The default policy (SPEC §5, Kmong's published rules), as the API shows it.
+EXAMPLE_POLICY: dict[str, Any] = {
+    "name": "Kmong levels",
+    "window_months": 3,
+    "window_days": None,
+    "response_window_hours": 24,
+    "demotion_grace_months": 0,
+    "levels": [
+        {"name": "Level 1", "rank": 1, "criteria": []},
+        {
+            "name": "Level 2",
+            "rank": 2,
+            "criteria": [
+                {"metric": "completed_orders", "op": ">=", "value": 15, "any_of": "volume"},
+                {"metric": "revenue", "op": ">=", "value": 5000000, "any_of": "volume"},
+                {"metric": "average_rating", "op": ">=", "value": 4.7, "any_of": ""},
+                {"metric": "response_rate", "op": ">=", "value": 90, "any_of": ""},
+            ],
+        },
+        {
+            "name": "Level 3",
+            "rank": 3,
+            "criteria": [
+                {"metric": "completed_orders", "op": ">=", "value": 100, "any_of": "volume"},
+                {"metric": "revenue", "op": ">=", "value": 20000000, "any_of": "volume"},
+                {"metric": "average_rating", "op": ">=", "value": 4.7, "any_of": ""},
+                {"metric": "success_rate", "op": ">=", "value": 85, "any_of": ""},
+            ],
+        },
+        {
+            "name": "Master",
+            "rank": 4,
+            "criteria": [
+                {"metric": "revenue_top_percent", "op": "<=", "value": 1, "any_of": ""},
+                {"metric": "on_time_rate", "op": ">=", "value": 85, "any_of": ""},
+                {"metric": "review_count", "op": ">=", "value": 1300, "any_of": ""},
+            ],
+        },
+    ],
+}
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("Default policy", value=EXAMPLE_POLICY, request_only=True),
+        OpenApiExample("Default policy", value={"id": 1, **EXAMPLE_POLICY}, response_only=True),
+    ]
+)
 class PolicySerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.RegexField(

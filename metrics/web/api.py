@@ -14,7 +14,12 @@ from typing import Any
 
 from django.http import Http404, HttpResponseBase, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -244,7 +249,19 @@ class SellerEvidenceView(DocumentedQueryOnly, APIView):
                 EvidencePageSerializer, description=EVIDENCE_200_DESCRIPTION
             ),
             (200, "text/csv"): OpenApiResponse(
-                OpenApiTypes.STR, description=EVIDENCE_200_DESCRIPTION
+                OpenApiTypes.STR,
+                description=EVIDENCE_200_DESCRIPTION,
+                examples=[
+                    OpenApiExample(
+                        "CSV",
+                        value="external_id,due_at,delivered_at,completed_at,cancelled_at,"
+                        "cancelled_by,on_time\r\n"
+                        "o-2,2026-10-04T10:00:00+09:00,2026-10-06T10:00:00+09:00,"
+                        "2026-10-07T10:00:00+09:00,,,false\r\n",
+                        media_type="text/csv",
+                        status_codes=["200"],
+                    )
+                ],
             ),
             **error_responses(
                 400,

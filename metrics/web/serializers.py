@@ -17,13 +17,77 @@ from django.utils import timezone
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from common.api_schema import example
 from metrics.engine.grading import exact_from_json, result_to_json
 from metrics.engine.periods import Period
-from metrics.engine.registry import METRIC_KEYS, METRICS, display_value
+from metrics.engine.registry import METRIC_KEYS, METRICS, Kind, display_value
 from metrics.models import EvaluationRun, SellerEvaluation
 from metrics.runs import progress
 from metrics.runs.preview import GradePreview
 from orders.models import CancelledBy
+
+# --- the schema's examples ----------------------------------------------------------------
+# A Level 1 seller of 2026-10 on the default policy, short of Level 2 on rating and responses.
+
+_SAMPLE_BY_KIND: dict[Kind, int | float | None] = {
+    Kind.COUNT: 12,
+    Kind.MONEY: 1_830_000,
+    Kind.RANK: 41,
+    Kind.DAYS: 638,
+    Kind.RATE: 87.5,
+    Kind.RATING: 4.58,
+    Kind.PERCENT: 13.67,
+    Kind.MINUTES: 42.5,
+}
+EXAMPLE_METRICS = {key: _SAMPLE_BY_KIND[METRICS[key].kind] for key in METRIC_KEYS}
+EXAMPLE_CRITERIA = [
+    {
+        "level": "Level 2",
+        "metric": "completed_orders",
+        "op": ">=",
+        "value": 15,
+        "any_of": "volume",
+        "actual": 12,
+        "passed": False,
+    },
+    {
+        "level": "Level 2",
+        "metric": "revenue",
+        "op": ">=",
+        "value": 5000000,
+        "any_of": "volume",
+        "actual": 1830000,
+        "passed": False,
+    },
+    {
+        "level": "Level 2",
+        "metric": "average_rating",
+        "op": ">=",
+        "value": 4.7,
+        "any_of": "",
+        "actual": 4.58,
+        "passed": False,
+    },
+]
+EXAMPLE_NEXT_LEVEL = {
+    "level": "Level 2",
+    "missing": [
+        {"metric": "completed_orders", "op": ">=", "value": 15, "actual": 12},
+        {"metric": "revenue", "op": ">=", "value": 5000000, "actual": 1830000},
+        {"metric": "average_rating", "op": ">=", "value": 4.7, "actual": 4.58},
+    ],
+}
+EXAMPLE_GRADE = {
+    "seller": "s-1",
+    "level": "Level 1",
+    "rank": 1,
+    "period": "2026-10",
+    "effective_from": "2026-11-01T00:00:00+09:00",
+    "at_risk": False,
+    "metrics": EXAMPLE_METRICS,
+    "criteria": EXAMPLE_CRITERIA,
+    "next_level": EXAMPLE_NEXT_LEVEL,
+}
 
 # --- what the fields show ---------------------------------------------------------------
 
@@ -93,6 +157,7 @@ def period_field(help_text: str) -> serializers.RegexField:
     )
 
 
+@example({"period": "2026-10"}, request=True)
 class RunStartSerializer(serializers.Serializer):
     period = period_field("The month to evaluate, YYYY-MM; it must have ended (else 409).")
 
@@ -173,6 +238,7 @@ class Grade:
     evaluation: SellerEvaluation | None
 
 
+@example(EXAMPLE_GRADE, response=True)
 class GradeSerializer(serializers.Serializer):
     # Renders a Grade. Before the first evaluation level, rank, period and effective_from are
     # null and every metric key is there, null ("no data yet").
@@ -236,6 +302,15 @@ class Preview:
     preview: GradePreview
 
 
+@example(
+    {
+        **EXAMPLE_GRADE,
+        "period": "2026-11",
+        "effective_from": "2026-12-01T00:00:00+09:00",
+        "as_of": "2026-11-20T14:05:00+09:00",
+    },
+    response=True,
+)
 class GradePreviewSerializer(serializers.Serializer):
     # Renders a Preview: the grade's shape plus as_of.
 
@@ -282,6 +357,18 @@ class GradePreviewSerializer(serializers.Serializer):
         return timezone.localtime(shown.preview.as_of).isoformat()
 
 
+@example(
+    {
+        "period": "2026-10",
+        "level": "Level 1",
+        "previous_level": "Level 2",
+        "rank": 1,
+        "at_risk": False,
+        "metrics": EXAMPLE_METRICS,
+        "criteria": EXAMPLE_CRITERIA,
+    },
+    response=True,
+)
 class EvaluationSerializer(serializers.Serializer):
     # Renders a SellerEvaluation: one item of GET …/evaluations.
 
@@ -332,6 +419,29 @@ class ReviewEvidenceSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
 
 
+@example(
+    {
+        "seller": "s-1",
+        "period": "2026-10",
+        "metric": "on_time_rate",
+        "count": 2,
+        "next": "https://grades.example.com/api/v1/sellers/s-1/evidence?metric=on_time_rate"
+        "&page=2&page_size=1&period=2026-10",
+        "previous": None,
+        "results": [
+            {
+                "external_id": "o-2",
+                "due_at": "2026-10-04T10:00:00+09:00",
+                "delivered_at": "2026-10-06T10:00:00+09:00",
+                "completed_at": "2026-10-07T10:00:00+09:00",
+                "cancelled_at": None,
+                "cancelled_by": None,
+                "on_time": False,
+            }
+        ],
+    },
+    response=True,
+)
 class EvidencePageSerializer(serializers.Serializer):
     seller = serializers.CharField()
     period = serializers.CharField()
@@ -353,6 +463,7 @@ class EvidencePageSerializer(serializers.Serializer):
     )
 
 
+@example({"id": 7, "status": "pending"}, response=True, status_codes=["202"])
 class RunCreatedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
@@ -366,6 +477,22 @@ class ProgressSerializer(serializers.Serializer):
     sellers_done = serializers.IntegerField()
 
 
+@example(
+    {
+        "id": 7,
+        "period": "2026-10",
+        "status": "succeeded",
+        "trigger": "manual",
+        "sellers": 300,
+        "level_counts": {"Level 1": 237, "Level 2": 52, "Level 3": 10, "Master": 1, "none": 0},
+        "created_at": "2026-11-01T00:05:00.120000+09:00",
+        "started_at": "2026-11-01T00:05:00.180000+09:00",
+        "finished_at": "2026-11-01T00:05:02.940000+09:00",
+        "error": "",
+        "progress": {"chunks_done": 1, "chunks_total": 1, "sellers_done": 300},
+    },
+    response=True,
+)
 class RunSerializer(serializers.Serializer):
     # Renders an EvaluationRun; its progress annotated by metrics.runs.with_progress, else one
     # query.
