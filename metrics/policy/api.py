@@ -284,7 +284,7 @@ class PolicyView(DocumentedQueryOnly, APIView):
         summary="Replace the active grade policy (staff)",
         description="Validates like the admin does and makes the policy the new active one "
         "(200; 201 when no policy was active). The previous policy is kept, inactive, for the "
-        "runs that used it.",
+        "runs that used it. " + POLICY_400,
     )
     def put(self, request: Request) -> Response:
         if not isinstance(request.data, Mapping):
