@@ -1,15 +1,17 @@
 """Cross-cutting API pieces every app uses: pagination, the JSON parser, permissions and the one
 exception handler that answers application errors (``common.errors``) in SPEC §7's shape."""
 
+import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
-from rest_framework import permissions, status
+from django.db import OperationalError, models
+from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
@@ -234,3 +236,35 @@ class DocumentedQueryOnly:
                 problems[name] = ["Give this query parameter once."]
         if problems:
             raise ValidationError(problems)
+
+
+_SECONDS_OFFSET = re.compile(r"[+-]\d\d:\d\d:\d\d(\.\d+)?$")
+
+
+def rfc3339(value: datetime) -> str:
+    """``value.isoformat()``, except for an offset with seconds (a zone's local mean time, e.g.
+    Asia/Seoul before 1908 is +08:27:52), which RFC 3339 and the schema's ``date-time`` cannot
+    say: such a moment is given in UTC instead."""
+    text = value.isoformat()
+    if _SECONDS_OFFSET.search(text):
+        text = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return text
+
+
+class ApiDateTimeField(serializers.DateTimeField):
+    """DRF's DateTimeField (ISO 8601 in TIME_ZONE), always a valid RFC 3339 ``date-time``."""
+
+    def to_representation(self, value: Any) -> Any:
+        text = super().to_representation(value)
+        if isinstance(text, str) and _SECONDS_OFFSET.search(text):
+            return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return text
+
+
+class ApiModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose timestamps are ``ApiDateTimeField``."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: ApiDateTimeField,
+    }

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import DocumentedQueryOnly, IsStaff
+from common.api import ApiDateTimeField, DocumentedQueryOnly, IsStaff
 from common.api_schema import example
 from common.ingest import usable_lookup
 from common.ingest_api import (
@@ -137,7 +137,7 @@ class MessageBulkView(BulkUpsertView):
 )
 class LoginLinkSerializer(serializers.Serializer):
     url = serializers.URLField(help_text="Single-use sign-in URL for the seller's dashboard.")
-    expires_at = serializers.DateTimeField()
+    expires_at = ApiDateTimeField()
 
 
 class SellerLoginLinkView(DocumentedQueryOnly, APIView):

@@ -12,6 +12,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from common.api import ApiModelSerializer
 from common.api_schema import example
 from common.ingest_schema import (
     TIMESTAMP_HELP,
@@ -51,7 +52,7 @@ MESSAGE_BODY = {
 
 
 @example({"external_id": "s-1", **SELLER_BODY}, response=True)
-class SellerSerializer(serializers.ModelSerializer):
+class SellerSerializer(ApiModelSerializer):
     class Meta:
         model = Seller
         fields = ["external_id", "username", "display_name", "joined_at"]
@@ -67,7 +68,7 @@ class SellerSerializer(serializers.ModelSerializer):
     },
     response=True,
 )
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(ApiModelSerializer):
     seller = serializers.CharField(source="seller.external_id", read_only=True)
     cancelled_by = serializers.ChoiceField(
         choices=CancelledBy.choices, allow_null=True, read_only=True
@@ -100,7 +101,7 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 @example({"external_id": "m-1", **MESSAGE_BODY}, response=True)
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(ApiModelSerializer):
     seller = serializers.CharField(source="seller.external_id", read_only=True)
 
     class Meta:

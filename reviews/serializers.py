@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from common.api import ApiModelSerializer
 from common.api_schema import example
 from common.ingest_schema import TIMESTAMP_HELP, bulk_of
 from reviews.models import Review
@@ -29,7 +30,7 @@ REVIEW_BODY = {
     },
     response=True,
 )
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(ApiModelSerializer):
     order = serializers.CharField(source="order.external_id", read_only=True)
     seller = serializers.CharField(
         source="order.seller.external_id",

@@ -241,3 +241,13 @@ def test_the_longest_window_in_days_is_stored(staff_client):
     response = staff_client.put("/api/v1/policy", policy_body(window_days=32767), format="json")
     assert response.status_code == 200
     assert response.json()["window_days"] == 32767
+
+
+def test_a_moment_in_local_mean_time_is_answered_as_a_valid_date_time(staff_client):
+    # Asia/Seoul before 1908 is +08:27:52, which RFC 3339 (the schema's date-time) cannot say.
+    body = seller_body("s-old", joined_at="1900-09-19T12:00:00Z")
+    response = staff_client.put("/api/v1/sellers/s-old", body, format="json")
+    assert response.status_code == 201
+    assert response.json()["joined_at"] == "1900-09-19T12:00:00Z"
+    recent = staff_client.put("/api/v1/sellers/s-new", seller_body("s-new"), format="json")
+    assert recent.json()["joined_at"] == "2025-01-01T00:00:00+09:00"

@@ -17,6 +17,7 @@ from django.utils import timezone
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from common.api import ApiDateTimeField, rfc3339
 from common.api_schema import example
 from metrics.engine.grading import exact_from_json, result_to_json
 from metrics.engine.periods import Period
@@ -190,14 +191,14 @@ class EvidenceQuerySerializer(serializers.Serializer):
 # --- output -------------------------------------------------------------------------------
 
 
-class IsoDateTimeField(serializers.DateTimeField):
+class IsoDateTimeField(ApiDateTimeField):
     """A timestamp as ``datetime.isoformat()`` in the zone it is given (the API's format)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(read_only=True, **kwargs)
 
     def to_representation(self, value: Any) -> str:
-        return str(value.isoformat())  # None never reaches a field: the serializer renders null
+        return rfc3339(value)  # None never reaches a field: the serializer renders null
 
 
 METRICS_FIELD = serializers.DictField(
@@ -273,7 +274,7 @@ class GradeSerializer(serializers.Serializer):
     def get_effective_from(self, grade: Grade) -> str | None:
         if grade.evaluation is None:
             return None
-        return Period.parse(grade.evaluation.period).cutoff.isoformat()
+        return rfc3339(Period.parse(grade.evaluation.period).cutoff)
 
     @extend_schema_field(serializers.BooleanField())
     def get_at_risk(self, grade: Grade) -> bool:
@@ -354,7 +355,7 @@ class GradePreviewSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.DateTimeField())
     def get_as_of(self, shown: Preview) -> str:
-        return timezone.localtime(shown.preview.as_of).isoformat()
+        return rfc3339(timezone.localtime(shown.preview.as_of))
 
 
 @example(
@@ -393,9 +394,9 @@ class EvaluationSerializer(serializers.Serializer):
 
 class InquiryEvidenceSerializer(serializers.Serializer):
     conversation = serializers.CharField()
-    sent_at = serializers.DateTimeField(help_text="The buyer's message (the inquiry).")
-    deadline = serializers.DateTimeField(help_text="sent_at + the policy's response window.")
-    answered_at = serializers.DateTimeField(
+    sent_at = ApiDateTimeField(help_text="The buyer's message (the inquiry).")
+    deadline = ApiDateTimeField(help_text="sent_at + the policy's response window.")
+    answered_at = ApiDateTimeField(
         allow_null=True, help_text="The seller's first reply before the cutoff; null if none."
     )
     in_time = serializers.BooleanField()
@@ -403,12 +404,12 @@ class InquiryEvidenceSerializer(serializers.Serializer):
 
 class OrderEvidenceSerializer(serializers.Serializer):
     external_id = serializers.CharField()
-    due_at = serializers.DateTimeField(allow_null=True)
-    delivered_at = serializers.DateTimeField(
+    due_at = ApiDateTimeField(allow_null=True)
+    delivered_at = ApiDateTimeField(
         allow_null=True, help_text="null when not delivered before the period's cutoff."
     )
-    completed_at = serializers.DateTimeField(allow_null=True)
-    cancelled_at = serializers.DateTimeField(allow_null=True)
+    completed_at = ApiDateTimeField(allow_null=True)
+    cancelled_at = ApiDateTimeField(allow_null=True)
     cancelled_by = serializers.ChoiceField(choices=CancelledBy.choices, allow_null=True)
     on_time = serializers.BooleanField(allow_null=True, help_text="null when not delivered.")
 
