@@ -176,3 +176,52 @@ def example(
             )
         ]
     )
+
+
+def links_to_what_was_written(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Postprocessing hook: OpenAPI links from what a write answers to where it can be read.
+
+    - A PUT of ``…/{id}`` answers the stored item: it links to every GET of that item and
+      below it (``/sellers/{external_id}`` → its grade, preview, evidence, evaluations), with
+      the id taken from the answer's ``external_id``.
+    - A POST to a collection that answers ``{"id", …}`` links to ``<collection>/{param}``.
+
+    Clients and schemathesis' stateful phase follow them (create, then read back).
+    """
+    paths = result.get("paths", {})
+    operation_ids = {
+        (path, method): operation.get("operationId")
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+    }
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            links: dict[str, Any] = {}
+            if method == "put" and path.endswith("}"):
+                param = path.rsplit("{", 1)[1].rstrip("}")
+                for target in paths:
+                    if target == path or target.startswith(f"{path}/"):
+                        target_id = operation_ids.get((target, "get"))
+                        if target_id and target.count("{") == 1:
+                            links[target_id] = {
+                                "operationId": target_id,
+                                "parameters": {param: f"$response.body#/{param}"},
+                            }
+            elif method == "post" and "{" not in path:
+                for target in paths:
+                    rest = target[len(path) + 1 :] if target.startswith(f"{path}/") else ""
+                    if rest.startswith("{") and rest.endswith("}") and "/" not in rest:
+                        target_id = operation_ids.get((target, "get"))
+                        if target_id:
+                            links[target_id] = {
+                                "operationId": target_id,
+                                "parameters": {rest[1:-1]: "$response.body#/id"},
+                            }
+            if not links:
+                continue
+            for status, response in operation.get("responses", {}).items():
+                if status.startswith("2") and response.get("content"):
+                    response["links"] = dict(links)
+    return result

@@ -220,6 +220,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.api_schema.no_nul_in_request_strings",
+        "common.api_schema.links_to_what_was_written",
     ],
     # Swagger UI assets are served from the sidecar package: pages work offline, no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

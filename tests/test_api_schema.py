@@ -261,3 +261,22 @@ def test_the_swagger_page_shows_the_examples(client, db):
     put = body["paths"]["/api/v1/orders/{external_id}"]["put"]
     example = put["requestBody"]["content"]["application/json"]["examples"]["Example"]["value"]
     assert example["seller"] == "s-1"
+
+
+def test_writes_link_to_where_their_result_is_read(client, db):
+    # The links the stateful phase (and any client) follows: create, then read back.
+    paths = client.get("/api/schema/", {"format": "json"}).json()["paths"]
+    put = paths["/api/v1/sellers/{external_id}"]["put"]["responses"]["201"]["links"]
+    assert {link["operationId"] for link in put.values()} == {
+        "v1_sellers_retrieve",
+        "v1_sellers_grade_retrieve",
+        "v1_sellers_grade_preview_retrieve",
+        "v1_sellers_evidence_retrieve",
+        "v1_sellers_evaluations_list",
+    }
+    assert all(
+        link["parameters"] == {"external_id": "$response.body#/external_id"}
+        for link in put.values()
+    )
+    run = paths["/api/v1/evaluations"]["post"]["responses"]["202"]["links"]
+    assert run["v1_evaluations_retrieve"]["parameters"] == {"run_id": "$response.body#/id"}

@@ -82,7 +82,10 @@ class SellerGradePreviewView(DocumentedQueryOnly, APIView):
 
     @extend_schema(
         tags=["grades"],
-        responses=GradePreviewSerializer,
+        responses={
+            200: GradePreviewSerializer,
+            **error_responses(503, descriptions={503: "No grade policy is active."}),
+        },
         summary="The projected grade if the month were evaluated now (not stored)",
         description="period = the current month; effective_from = the 1st of next month; "
         "as_of = the instant the figures are computed to (a month-to-date refresh, at most "
