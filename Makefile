@@ -17,7 +17,7 @@ TEST_CLOCK_SHIFT_DAYS ?= 400
 # Chromium (`browser`). `make test-fast` leaves those out and runs on SQLite.
 FAST_TESTS := not browser and not worker and not postgres
 
-.PHONY: install run test test-fast lint bench bench-evaluate services clean
+.PHONY: install run up up-worker test test-fast lint bench bench-evaluate services clean messages
 
 $(VENV)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -27,6 +27,9 @@ $(VENV)/.installed: requirements.lock
 
 install: $(VENV)/.installed
 
+# The demo asks for development mode (DEBUG, which turns the demo world on) for itself only:
+# the settings default to production's posture.
+run: export DEBUG = True
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
@@ -35,8 +38,26 @@ run: install
 	@$(PY) manage.py demo_banner --url http://$(HOST):$(PORT)/
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# The production process layout without Docker: gunicorn, WORKERS Celery workers (2) and one
+# beat (honcho, Procfile) on the local PostgreSQL and Redis (scripts/up.sh, ops/local.env).
+up: install
+	WORKERS=$(or $(WORKERS),2) bash scripts/up.sh
+
+# One more worker beside a running `make up` (same settings, same broker and database).
+up-worker: install
+	bash scripts/up.sh --worker
+
 services:
 	bash scripts/ensure-services.sh
+
+# The pages' Korean catalogue: extract the strings, then (after translating the new ones in
+# locale/ko/LC_MESSAGES/django.po) compile. Needs GNU gettext; the compiled .mo is committed,
+# so running the app or the tests never does. (Development settings: no secret key needed.)
+messages: export DEBUG = True
+messages: install
+	$(PY) manage.py makemessages -l ko --no-location --no-obsolete \
+		--ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=demo
+	$(PY) manage.py compilemessages -l ko --ignore=.venv
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -10,15 +10,22 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError, models
+from django.db import InterfaceError, OperationalError, models
 from rest_framework import permissions, serializers, status
-from rest_framework.exceptions import APIException, ParseError, ValidationError
+from rest_framework.exceptions import (
+    APIException,
+    AuthenticationFailed,
+    NotAuthenticated,
+    ParseError,
+    ValidationError,
+)
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import AppError
+from common.throttling import record_auth_failure
 
 NON_FIELD = "non_field_errors"
 
@@ -137,6 +144,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status=503,
             headers={"Retry-After": "2"},
         )
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database went away mid-request (restarted, connection cut): its transaction died
+        # with the connection, so a write is all or nothing as ever. The next request reconnects.
+        return Response(
+            {"detail": "The database is unavailable; nothing was written. Retry shortly."},
+            status=503,
+            headers={"Retry-After": "5"},
+        )
+    if isinstance(exc, NotAuthenticated | AuthenticationFailed) and "request" in context:
+        record_auth_failure(context["request"])
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages}
         exc = ValidationError(detail=detail)

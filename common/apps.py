@@ -6,3 +6,6 @@ class CommonConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "common"
+
+    def ready(self) -> None:
+        from common import checks  # noqa: F401 - registers the deployment checks

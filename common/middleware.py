@@ -1,5 +1,6 @@
-"""Pages answer application errors (``common.errors``) with a friendly page and their status.
+"""Page middleware: application errors as friendly pages, and the pages' language.
 
+Pages answer application errors (``common.errors``) with a friendly page and their status.
 The API answers the same errors in JSON through ``common.api.exception_handler`` (DRF handles
 exceptions inside its views before they reach a middleware).
 """
@@ -8,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
+from django.utils import translation
 
 from common.errors import AppError
 
@@ -27,3 +31,26 @@ class AppErrorPages:
         return render(
             request, "app_error.html", {"message": exception.message}, status=exception.status
         )
+
+
+# Answers that integrations parse: always in LANGUAGE_CODE, whatever the caller's browser says.
+_UNTRANSLATED_PREFIXES = ("/api/", "/healthz")
+
+
+class PageLocaleMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware for the pages (Accept-Language, the language switch's cookie);
+    the API and /healthz stay in LANGUAGE_CODE (English) and never vary by language."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        if request.path_info.startswith(_UNTRANSLATED_PREFIXES):
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+            return
+        super().process_request(request)
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if request.path_info.startswith(_UNTRANSLATED_PREFIXES):
+            return response
+        return super().process_response(request, response)

@@ -1,14 +1,16 @@
 """GradeCraft settings, driven by the environment (see .env.example).
 
 With nothing configured the app runs on SQLite with eager (in-process) Celery tasks, so a
-newcomer sees it working in one command. Production sets ``DEBUG=False`` and must then give a
-real ``SECRET_KEY``.
+newcomer sees it working in one command. ``DEBUG`` is off unless asked for (``make run`` and the
+test suite ask for it); off, a real ``SECRET_KEY`` is required and HTTPS, HSTS and secure cookies
+are on.
 """
 
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -16,17 +18,21 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
 
 _INSECURE_KEY = "django-insecure-gradecraft-development-key-do-not-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default=_INSECURE_KEY)
 if not DEBUG and (SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 32):
     raise ImproperlyConfigured(
-        "SECRET_KEY must be set to a random string of at least 32 characters when DEBUG=False."
+        "SECRET_KEY must be set to a random string of at least 32 characters when DEBUG=False "
+        "(DEBUG is off unless asked for; for local development set DEBUG=True, as `make run` does)."
     )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Reverse proxies in front of the app (a TLS terminator, a load balancer): only then is the
+# client's address read from X-Forwarded-For, that many entries from its end (common/net.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -46,16 +52,22 @@ INSTALLED_APPS = [
     "orders",
     "reviews",
     "metrics",
+    "notifications",
 ]
 # The demo world (seed_demo and its demo logins) exists only in demo mode: never in production.
-DEMO = env.bool("DEMO", default=DEBUG)
+# DEMO=False turns it off in development too; it never turns on with DEBUG off.
+DEMO = DEBUG and env.bool("DEMO", default=True)
 if DEMO:
     INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Pages speak the visitor's language (Accept-Language, or the switch's cookie); the API and
+    # /healthz always answer in LANGUAGE_CODE: integrations parse them (SPEC §8).
+    "common.middleware.PageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -69,11 +81,13 @@ MIDDLEWARE = [
 # Sign-in throttling (django-axes): a run of failed logins locks out that username from that
 # address, and the address as a whole, for a cool-off; the login page, the admin's and the
 # sign-in links (orders/views.py) all count. Attempts are rows in the database, so every
-# process sees them and a test's transaction rolls them back.
+# process sees them and a test's transaction rolls them back. The address is the client's as
+# far as TRUSTED_PROXY_COUNT says (common/net.py): X-Forwarded-For only behind a proxy.
 AUTHENTICATION_BACKENDS = [
     "common.auth.ThrottledSignInBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+AXES_CLIENT_IP_CALLABLE = "common.net.client_ip"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
@@ -81,6 +95,25 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Attempts during a lockout are refused uncounted: it ends COOLOFF after the failure that began it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+
+# Content-Security-Policy on every response (django-csp): this site's own files only, no
+# external source, no inline script. Inline style *attributes* are allowed (a progress bar's
+# width); they cannot run code, and <style> elements stay refused.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "gradecraft.urls"
 
@@ -94,6 +127,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -133,7 +167,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# English unless the visitor prefers Korean (Accept-Language or the language switch); the
+# compiled catalogues (locale/*/LC_MESSAGES/django.mo) are committed, so nothing is compiled at
+# run time. Dates and numbers follow the language (Django's formats for en and ko).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ko", "한국어")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "gradecraft_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 # Month boundaries of every evaluation period are taken in this zone (SPEC §3).
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Seoul")
 USE_I18N = True
@@ -184,12 +225,23 @@ EVALUATION_WORK_MEM = env.str("EVALUATION_WORK_MEM", default="256MB")
 # An open run with no heartbeat for this long is taken over (sweep every minute, or a new
 # trigger of its period): its chunks that are not done are dispatched again.
 EVALUATION_STALE_AFTER_SECONDS = env.int("EVALUATION_STALE_AFTER_SECONDS", default=120)
+# A pending run no worker has claimed after this long is sent again (its message was lost:
+# the broker restarted empty); the sweep runs every minute.
+EVALUATION_REQUEUE_PENDING_SECONDS = env.int("EVALUATION_REQUEUE_PENDING_SECONDS", default=60)
+# An evaluation run still open after this long is stuck: the sweep marks it failed, and the
+# period can be run again. It must exceed CELERY_VISIBILITY_TIMEOUT (a lost chunk task is
+# redelivered first) and EVALUATION_STALE_AFTER_SECONDS (a dead worker's run is taken over
+# first); manage.py check says so. A whole run takes seconds to minutes (README, Benchmarks).
+EVALUATION_STUCK_AFTER_SECONDS = env.int("EVALUATION_STUCK_AFTER_SECONDS", default=3600)
 # The month-to-date preview serves stored figures up to this old (the beat refreshes them every
 # 10 minutes); older or missing ones are computed for the one seller on demand.
 PREVIEW_MAX_AGE_SECONDS = env.int("PREVIEW_MAX_AGE_SECONDS", default=900)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: an address with too many failed authentications is refused (429) before its
+        # credentials are looked at (common/throttling.py).
+        "common.throttling.RefuseFailingClients",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -205,7 +257,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="60/minute"),
         "user": env.str("THROTTLE_USER", default="6000/minute"),
+        # Requests answered 401 (anonymous or a bad token), per client address.
+        "auth_failure": env.str("THROTTLE_AUTH_FAILURES", default="30/minute"),
     },
+    # X-Forwarded-For is the client's own claim unless proxies are configured (common/net.py).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "common.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -221,6 +277,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.api_schema.no_nul_in_request_strings",
         "common.api_schema.links_to_what_was_written",
+    ],
+    # The schemes a client authenticates with (common.throttling's gatekeeper is not one).
+    "AUTHENTICATION_WHITELIST": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     # Swagger UI assets are served from the sidecar package: pages work offline, no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -243,7 +304,10 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Health checks (a container's, a load balancer's) ask over plain HTTP from inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
@@ -252,9 +316,46 @@ if not DEBUG:
         # a default: check --deploy's reminder about it is silenced, every other one stands.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# Logs go to stderr (the process manager keeps them). Evaluation runs log each step of their
+# life as one JSON object a line (logger metrics.runs.events: event, run, period, status,
+# sellers, duration_seconds, level_changes), for log shippers and alerting; LOG_FORMAT=json
+# makes every other log line JSON too.
+_JSON_FORMATTER = {
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+    "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "formatters": {"json": _JSON_FORMATTER},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
+    "root": {
+        "handlers": ["json" if env.str("LOG_FORMAT", default="text") == "json" else "console"],
+        "level": env.str("LOG_LEVEL", default="INFO"),
+    },
+    "loggers": {
+        "metrics.runs.events": {"handlers": ["json"], "level": "INFO", "propagate": False},
+    },
 }
+
+# Notifications (issue 11): seller emails and webhooks (SPEC §7). Emails go in the seller's
+# language (notifications.SellerPreference), by default Korean in Seoul's market.
+NOTIFICATIONS_DEFAULT_LANGUAGE = env.str(
+    "NOTIFICATIONS_DEFAULT_LANGUAGE", default="ko" if TIME_ZONE == "Asia/Seoul" else "en"
+)
+NOTIFICATIONS_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS", default=5)
+# "At risk" warnings start on this day of the month: earlier, the month has too little data.
+NOTIFICATIONS_AT_RISK_FROM_DAY = env.int("NOTIFICATIONS_AT_RISK_FROM_DAY", default=15)
+# Webhook URLs resolving to loopback/private addresses are refused unless this is on (local
+# development and tests only: it lets a webhook reach the server's own network).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Attempts of one delivery, waiting base × 2^(n−1) seconds (capped) between them: with the
+# defaults, 12 attempts over about 20 hours.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=12)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=60)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600)

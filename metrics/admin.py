@@ -19,11 +19,16 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html_join
 
 from metrics.engine.periods import Period
 from metrics.models import Criterion, EvaluationRun, GradeLevel, GradePolicy, SellerEvaluation
+from metrics.policy.presets import PresetNotFound, all_presets, load_preset
+from metrics.policy.preview import NoEvaluatedPeriod, preview_policy
 from metrics.policy.services import (
     PolicyConflict,
     PolicyInvalid,
@@ -32,7 +37,7 @@ from metrics.policy.services import (
     duplicate_policy,
     policy_data,
     policy_is_used,
-    preview_impact,
+    snapshot_of,
     validate_policy_data,
 )
 
@@ -284,29 +289,130 @@ class GradePolicyAdmin(admin.ModelAdmin):
                 request, f"Created draft “{copy.name}” (#{copy.pk}).", messages.SUCCESS
             )
 
-    @admin.action(description="Preview impact: re-grade the last run's sellers under it")
+    @admin.action(description="Preview impact: how the last run's sellers would be graded")
     def preview_impact_of_selected(
         self, request: HttpRequest, queryset: QuerySet[GradePolicy]
-    ) -> None:
-        for policy in queryset:
-            impact = preview_impact(policy=policy)
-            if impact is None:
-                self.message_user(request, "No evaluation run has succeeded yet.", messages.WARNING)
-                return
-            moves = "; ".join(
-                f"{old or 'none'} → {new or 'none'}: {count}"
-                for (old, new), count in sorted(
-                    impact.moves.items(), key=lambda item: (-item[1], str(item[0]))
-                )
-                if old != new
+    ) -> HttpResponse | None:
+        policies = list(queryset[:2])
+        if len(policies) != 1:
+            self.message_user(request, "Select exactly one policy to preview.", messages.ERROR)
+            return None
+        return HttpResponseRedirect(
+            reverse("admin:metrics_gradepolicy_preview", args=[policies[0].pk])
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "presets/",
+                self.admin_site.admin_view(self.presets_view),
+                name="metrics_gradepolicy_presets",
+            ),
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="metrics_gradepolicy_preview",
+            ),
+            # One-page threshold tuning: levels, criteria, impact, activate (policy/tuning.py).
+            path(
+                "<int:pk>/tune/",
+                self.admin_site.admin_view(self.tune_view),
+                name="metrics_gradepolicy_tune",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def tune_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        from metrics.policy.tuning import tune_view
+
+        return tune_view(self, request, pk)
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The "preview impact" page (SPEC §8): counts per level now and under this policy,
+        and every seller who would move, for the last evaluated period. Nothing is saved."""
+        if not self.has_view_permission(request):
+            return HttpResponse(status=403)
+        policy = get_object_or_404(GradePolicy, pk=pk)
+        snapshot = snapshot_of(policy)
+        try:
+            result = preview_policy(snapshot=snapshot)
+        except NoEvaluatedPeriod as exc:
+            result, error = None, str(exc)
+        else:
+            error = ""
+        rows = []
+        if result is not None:
+            levels = list(dict.fromkeys([*result.current, *result.draft]))
+            rows = [(lv, result.current.get(lv, 0), result.draft.get(lv, 0)) for lv in levels]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Preview impact of “{policy.name}”",
+            "policy": policy,
+            "result": result,
+            "rows": rows,
+            "error": error,
+        }
+        return TemplateResponse(request, "admin/metrics/gradepolicy/preview.html", context)
+
+    @staticmethod
+    def _presets_context() -> list[dict[str, Any]]:
+        return [
+            {
+                "name": p.name,
+                "title": p.policy.get("name", p.name),
+                "source": p.source,
+                "notes": p.notes,
+                "levels": [
+                    (
+                        level["name"],
+                        [
+                            f"{c['metric']} {c['op']} {c['value']}"
+                            + (f" (any of “{c['any_of']}”)" if c.get("any_of") else "")
+                            for c in level.get("criteria") or []
+                        ],
+                    )
+                    for level in sorted(p.policy["levels"], key=lambda lv: lv["rank"])
+                ],
+            }
+            for p in all_presets()
+        ]
+
+    def presets_view(self, request: HttpRequest) -> HttpResponse:
+        """ "Start from a preset": each marketplace program; POST creates an inactive draft."""
+        return _presets_page(self, request)
+
+
+def _presets_page(model_admin: GradePolicyAdmin, request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if not model_admin.has_add_permission(request):
+            return HttpResponse(status=403)
+        try:
+            policy = load_preset(
+                name=str(request.POST.get("preset", "")), actor=request.user, activate=False
             )
-            self.message_user(
-                request,
-                f"“{policy.name}” on the {impact.period} run's stored metrics "
-                f"({impact.sellers} sellers): {impact.up} up, {impact.down} down, "
-                f"{impact.same} unchanged." + (f" Moves: {moves}." if moves else ""),
-                messages.INFO,
-            )
+        except PresetNotFound as exc:
+            model_admin.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:metrics_gradepolicy_presets"))
+        model_admin.message_user(
+            request,
+            f"Created the inactive draft “{policy.name}” (#{policy.pk}) from the preset: "
+            "edit it, preview its impact, then make it active.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:metrics_gradepolicy_change", args=[policy.pk]))
+    if request.method != "GET":
+        return HttpResponse(status=405)
+    if not model_admin.has_view_permission(request):
+        return HttpResponse(status=403)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": "Start from a preset",
+        "presets": model_admin._presets_context(),
+        "can_add": model_admin.has_add_permission(request),
+    }
+    return TemplateResponse(request, "admin/metrics/gradepolicy/presets.html", context)
 
 
 class CriterionInline(admin.TabularInline):

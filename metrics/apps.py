@@ -9,4 +9,4 @@ class MetricsConfig(AppConfig):
         # Register the Celery tasks in every process, not only in workers (Celery's autodiscovery
         # imports them lazily, when a worker starts): runs are enqueued by task name
         # (metrics.runs.lifecycle), from the web, the commands and the beat alike.
-        from metrics import tasks  # noqa: F401
+        from metrics import checks, tasks  # noqa: F401

@@ -277,3 +277,26 @@ class MonthToDate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seller_id} as of {self.as_of:%Y-%m-%d %H:%M}"
+
+
+class PolicyPreview(models.Model):
+    """A what-if of a draft policy whose windows differ from the last run's (SPEC §7
+    ``POST /api/v1/policy/preview`` → 202): the metrics are recomputed for the draft's windows
+    by a task, as a dry run; only this row (the draft, then the answer) is written."""
+
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    period = models.CharField(max_length=7, help_text="YYYY-MM: the last evaluated period")
+    draft = models.JSONField(help_text="The draft policy (PolicySnapshot.to_json)")
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"policy preview #{self.pk} of {self.period} ({self.status})"

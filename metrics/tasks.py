@@ -17,9 +17,10 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from metrics import runs
+from metrics import runs, signals
 from metrics.engine.periods import Period
-from metrics.models import EvaluationRun, RunTrigger
+from metrics.models import EvaluationRun, MonthToDate, RunTrigger
+from metrics.policy import preview as policy_preview
 from metrics.runs import preview
 
 logger = logging.getLogger(__name__)
@@ -81,14 +82,22 @@ def evaluate_chunk(self, run_id: int, index: int) -> str:  # type: ignore[no-unt
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def sweep_stale_runs() -> list[int]:
-    """The beat, every minute: take over each open run whose workers went silent."""
+    """The beat, every minute: mark stuck runs failed (open past EVALUATION_STUCK_AFTER_SECONDS),
+    then take over each open run whose workers went silent or whose message was lost."""
+    runs.fail_stuck_runs()
     return [run.pk for run in runs.stale_runs() if runs.take_over(run=run)]
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def refresh_month_to_date() -> int:
-    """The beat: every seller's month-to-date preview figures, as of now."""
-    return preview.refresh_month_to_date()
+    """The beat: every seller's month-to-date preview figures, as of now; then
+    ``signals.month_to_date_refreshed`` (the at-risk emails listen)."""
+    now = timezone.now()
+    refreshed = preview.refresh_month_to_date(now=now)
+    signals.month_to_date_refreshed.send(
+        sender=MonthToDate, as_of=now, period=str(Period.containing(now))
+    )
+    return refreshed
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -109,3 +118,9 @@ def evaluate_previous_month() -> int | None:
         return stale.pk
     evaluate_run.apply_async(args=[run.pk])
     return run.pk
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def preview_policy(preview_id: int) -> str:
+    """A draft policy's what-if with its own windows (POST /api/v1/policy/preview → 202)."""
+    return policy_preview.run_preview_job(preview_id=preview_id)

@@ -49,3 +49,15 @@ def _of_seller(queryset: QS, lookup: str, seller: str | None) -> QS:
     if not usable_lookup(seller):
         return queryset.none()
     return queryset.filter(**{lookup: seller})
+
+
+def seller_currency(*, seller_id: int, default: str = "KRW") -> str:
+    """The currency of the seller's latest order (its money is shown in it); ``default`` when
+    it has none. One indexed query (seller, created_at)."""
+    currency = (
+        Order.objects.filter(seller_id=seller_id)
+        .order_by("-created_at", "-id")
+        .values_list("currency", flat=True)
+        .first()
+    )
+    return currency or default

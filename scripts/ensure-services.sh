@@ -26,8 +26,12 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 echo "redis: $(redis-cli -h 127.0.0.1 -p 6379 ping)"
 
-# Chromium (page tests drive it headless through Playwright; never a downloaded browser)
+# Chromium (page tests drive it headless through Playwright; never a downloaded browser);
+# SKIP_BROWSER=1 (make up) leaves it out.
+if [ "${SKIP_BROWSER:-0}" = 1 ]; then exit 0; fi
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   apt_install chromium chromium-driver
 fi
+# A Korean font, so the screenshots of the Korean pages (tests/browser/screenshots/) are legible.
+if [ ! -d /usr/share/fonts/truetype/nanum ]; then apt_install fonts-nanum; fi
 echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo missing)"

@@ -11,14 +11,16 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("common", "orders", "reviews", "metrics", "demo")
-# Which apps each app may import: data flows one way (common ← domain ← metrics ← demo).
+APPS = ("common", "orders", "reviews", "metrics", "notifications", "demo")
+# Which apps each app may import: data flows one way
+# (common ← orders ← reviews ← metrics ← notifications; demo on top).
 ALLOWED = {
     "common": set(),
     "orders": {"common"},
     "reviews": {"common", "orders"},
     "metrics": {"common", "orders", "reviews"},
-    "demo": {"common", "orders", "reviews", "metrics"},
+    "notifications": {"common", "orders", "reviews", "metrics"},
+    "demo": {"common", "orders", "reviews", "metrics", "notifications"},
 }
 
 

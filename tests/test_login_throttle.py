@@ -125,3 +125,57 @@ def test_the_admin_login_is_throttled_too(account):
     )
 
     assert response.status_code == 429 and not signed_in(browser)
+
+
+def test_a_forged_x_forwarded_for_does_not_escape_the_lockout(account):
+    """With no proxy configured the header is the client's own claim: the address stays
+    REMOTE_ADDR whatever it says."""
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        Client().post(
+            "/login/",
+            {"username": "alice", "password": "wrong"},
+            REMOTE_ADDR="203.0.113.7",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        )
+    client = Client()
+
+    response = client.post(
+        "/login/",
+        {"username": "alice", "password": PASSWORD},
+        REMOTE_ADDR="203.0.113.7",
+        HTTP_X_FORWARDED_FOR="198.51.100.200",
+    )
+
+    assert response.status_code == 429
+    assert not signed_in(client)
+
+
+def test_behind_a_configured_proxy_the_forwarded_client_is_locked_out_not_the_proxy(
+    account, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.2"
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post(
+            "/login/",
+            {"username": "alice", "password": "wrong"},
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR="203.0.113.7",
+        )
+    attacker, owner = Client(), Client()
+
+    refused = attacker.post(
+        "/login/",
+        {"username": "alice", "password": PASSWORD},
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR="203.0.113.7",
+    )
+    allowed = owner.post(
+        "/login/",
+        {"username": "alice", "password": PASSWORD},
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR="192.0.2.50",
+    )
+
+    assert refused.status_code == 429 and not signed_in(attacker)
+    assert allowed.status_code == 302 and signed_in(owner)

@@ -15,6 +15,8 @@ PRODUCTION = {
     "DEBUG": "False",
     "SECRET_KEY": "k7#Qz1vLp9@Xw3Rt5Yb8Nc2Md6Fg0Hj4Sa-Ue_Io+Ty!e2Wq8Zr0Kd3Lm5Np",
     "ALLOWED_HOSTS": "grades.example.com",
+    # Throttles count in a shared cache (no connection is made by the checks).
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
 }
 PRINT = (
     "import os; os.environ['DJANGO_SETTINGS_MODULE']='gradecraft.settings'; "
@@ -28,7 +30,7 @@ def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "CELERY_"))}
     # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' (Playwright's event loop), not production's.
     for name in ("SECRET_KEY", "DEBUG", "DEMO", "ALLOWED_HOSTS", "TRUST_X_FORWARDED_PROTO",
-                 "DJANGO_ALLOW_ASYNC_UNSAFE"):  # fmt: skip
+                 "DJANGO_ALLOW_ASYNC_UNSAFE", "CACHE_URL", "TRUSTED_PROXY_COUNT"):  # fmt: skip
         clean.pop(name, None)
     return subprocess.run(  # noqa: S603 - our own interpreter
         [sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True,
@@ -61,8 +63,27 @@ def test_x_forwarded_proto_is_trusted_only_when_configured():
     assert trusted.stdout.startswith("('HTTP_X_FORWARDED_PROTO', 'https')"), trusted.stderr
 
 
-def test_development_trusts_no_proxy_header_and_keeps_http():
+def test_production_without_a_shared_cache_fails_check_deploy():
+    """Throttles counted per process multiply every limit by the number of web processes."""
+    env = {k: v for k, v in PRODUCTION.items() if k != "CACHE_URL"}
+
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **env)
+
+    assert result.returncode != 0
+    assert "common.W001" in result.stdout + result.stderr
+
+
+def test_debug_is_off_unless_asked_for():
+    """A deployment that forgets DEBUG gets production's posture: no key, no start."""
     result = run(["-c", PRINT])
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+    assert "DEBUG=True" in result.stderr
+
+
+def test_development_trusts_no_proxy_header_and_keeps_http():
+    result = run(["-c", PRINT], DEBUG="True")
 
     assert result.stdout.split() == ["None", "False", "0", "False", "False"], result.stderr
 
@@ -94,3 +115,32 @@ def test_an_unknown_page_outside_the_api_is_still_a_page(client):
 
     assert response.status_code == 404
     assert not response["Content-Type"].startswith("application/json")
+
+
+SOURCES_OF_OUR_OWN = {"'self'", "'none'", "'unsafe-inline'", "data:"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/login/", "/api/v1/sellers", "/admin/login/", "/"])
+def test_every_response_carries_a_content_security_policy_with_no_external_source(path, client):
+    response = client.get(path)
+
+    policy = dict(
+        (part.split()[0], part.split()[1:])
+        for part in response["Content-Security-Policy"].split(";")
+        if part.strip()
+    )
+    assert policy["default-src"] == ["'self'"]
+    assert policy["script-src"] == ["'self'"]  # no inline script, no eval
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert {source for sources in policy.values() for source in sources} <= SOURCES_OF_OUR_OWN
+    assert "'unsafe-inline'" not in policy["style-src"]  # only style attributes (style-src-attr)
+
+
+@pytest.mark.django_db
+def test_the_api_docs_alone_admit_inline_styles_and_still_no_inline_script(client):
+    """Swagger UI injects a <style> element; its script is a file like every other."""
+    policy = client.get("/api/docs/")["Content-Security-Policy"]
+
+    assert "style-src 'self' 'unsafe-inline'" in policy
+    assert "script-src 'self';" in policy + ";"

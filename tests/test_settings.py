@@ -27,15 +27,17 @@ def run_settings(**env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_with_nothing_configured_the_app_runs_on_sqlite_with_eager_tasks():
-    result = run_settings()
+def test_with_nothing_configured_but_development_mode_the_app_runs_on_sqlite_with_eager_tasks():
+    result = run_settings(DEBUG="True")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "Asia/Seoul"]
 
 
 def test_database_and_broker_urls_switch_to_postgresql_and_a_real_broker():
     result = run_settings(
-        DATABASE_URL="postgres://u@127.0.0.1:5432/x", CELERY_BROKER_URL="redis://127.0.0.1:6379/0"
+        DEBUG="True",
+        DATABASE_URL="postgres://u@127.0.0.1:5432/x",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[:2] == ["django.db.backends.postgresql", "False"]
@@ -74,8 +76,11 @@ def installed_demo(**env: str) -> subprocess.CompletedProcess[str]:
 def test_the_demo_world_is_installed_only_in_demo_mode():
     production = installed_demo(DEBUG="False", SECRET_KEY="x" * 50)
     assert (production.returncode, production.stdout.strip()) == (0, "False"), production.stderr
-    assert installed_demo().stdout.strip() == "True"  # the embedded default: make run
-    assert installed_demo(DEBUG="False", SECRET_KEY="x" * 50, DEMO="True").stdout.strip() == "True"
+    assert installed_demo(DEBUG="True").stdout.strip() == "True"  # make run's development mode
+    assert installed_demo(DEBUG="True", DEMO="False").stdout.strip() == "False"
+    # Demo logins never exist with DEBUG off, even if DEMO is asked for.
+    forced = installed_demo(DEBUG="False", SECRET_KEY="x" * 50, DEMO="True")
+    assert (forced.returncode, forced.stdout.strip()) == (0, "False"), forced.stderr
 
 
 def test_a_fresh_process_knows_the_evaluation_tasks_by_name():

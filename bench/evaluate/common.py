@@ -7,6 +7,7 @@ Periods and windows are computed here from SPEC §3 on purpose, not imported fro
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -160,13 +161,18 @@ def app_env(db_url: str, **extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER")
     }
+    env.setdefault("SECRET_KEY", _SECRET_KEY)  # production's posture (DEBUG off) wants one
     env.update(
         DATABASE_URL=db_url,
+        DEBUG="False",
         LOG_LEVEL="WARNING",
         PYTHONWARNINGS="ignore:No directory at:UserWarning",  # no collectstatic needed
     )
     env.update(extra)
     return env
+
+
+_SECRET_KEY = secrets.token_urlsafe(50)
 
 
 def manage(*args: str) -> list[str]:

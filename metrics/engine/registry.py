@@ -22,6 +22,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
 
+from django.utils.translation import gettext_noop
+
 
 class Kind(StrEnum):
     COUNT = "count"  # int >= 0
@@ -38,7 +40,7 @@ class Kind(StrEnum):
 class MetricInfo:
     key: str
     kind: Kind
-    label: str
+    label: str  # English; marked for translation, translated by the pages only (never the API)
     window: bool  # computed over the rolling window (True) or all time before the cutoff
 
     @property
@@ -51,56 +53,61 @@ METRICS: dict[str, MetricInfo] = {
     m.key: m
     for m in [
         # Cumulative, all time before the cutoff
-        _M("completed_orders", Kind.COUNT, "Completed orders", window=False),
-        _M("revenue", Kind.MONEY, "Revenue", window=False),
-        _M("review_count", Kind.COUNT, "Reviews", window=False),
-        _M("revenue_rank", Kind.RANK, "Revenue rank", window=False),
-        _M("ranked_sellers", Kind.COUNT, "Ranked sellers", window=False),
+        _M("completed_orders", Kind.COUNT, gettext_noop("Completed orders"), window=False),
+        _M("revenue", Kind.MONEY, gettext_noop("Revenue"), window=False),
+        _M("review_count", Kind.COUNT, gettext_noop("Reviews"), window=False),
+        _M("revenue_rank", Kind.RANK, gettext_noop("Revenue rank"), window=False),
+        _M("ranked_sellers", Kind.COUNT, gettext_noop("Ranked sellers"), window=False),
         _M(
             "revenue_top_percent",
             Kind.PERCENT,
-            "Revenue top %",
+            gettext_noop("Revenue top %"),
             window=False,
         ),
-        _M("unique_buyers", Kind.COUNT, "Unique buyers", window=False),
-        _M("tenure_days", Kind.DAYS, "Tenure (days)", window=False),
+        _M("unique_buyers", Kind.COUNT, gettext_noop("Unique buyers"), window=False),
+        _M("tenure_days", Kind.DAYS, gettext_noop("Tenure (days)"), window=False),
         # Window
-        _M("inquiries", Kind.COUNT, "Inquiries", window=True),
-        _M("answered_in_time", Kind.COUNT, "Answered in time", window=True),
-        _M("response_rate", Kind.RATE, "Response rate", window=True),
-        _M("window_completed_orders", Kind.COUNT, "Completed orders (window)", window=True),
-        _M("window_revenue", Kind.MONEY, "Revenue (window)", window=True),
-        _M("finished_orders", Kind.COUNT, "Finished orders", window=True),
-        _M("success_rate", Kind.RATE, "Order success rate", window=True),
+        _M("inquiries", Kind.COUNT, gettext_noop("Inquiries"), window=True),
+        _M("answered_in_time", Kind.COUNT, gettext_noop("Answered in time"), window=True),
+        _M("response_rate", Kind.RATE, gettext_noop("Response rate"), window=True),
+        _M(
+            "window_completed_orders",
+            Kind.COUNT,
+            gettext_noop("Completed orders (window)"),
+            window=True,
+        ),
+        _M("window_revenue", Kind.MONEY, gettext_noop("Revenue (window)"), window=True),
+        _M("finished_orders", Kind.COUNT, gettext_noop("Finished orders"), window=True),
+        _M("success_rate", Kind.RATE, gettext_noop("Order success rate"), window=True),
         _M(
             "cancellation_rate",
             Kind.RATE,
-            "Cancellation rate",
+            gettext_noop("Cancellation rate"),
             window=True,
         ),
         _M(
             "seller_cancellation_rate",
             Kind.RATE,
-            "Seller cancellation rate",
+            gettext_noop("Seller cancellation rate"),
             window=True,
         ),
-        _M("delivered_orders", Kind.COUNT, "Delivered orders", window=True),
-        _M("on_time_rate", Kind.RATE, "On-time rate", window=True),
-        _M("window_review_count", Kind.COUNT, "Reviews (window)", window=True),
-        _M("average_rating", Kind.RATING, "Average rating", window=True),
+        _M("delivered_orders", Kind.COUNT, gettext_noop("Delivered orders"), window=True),
+        _M("on_time_rate", Kind.RATE, gettext_noop("On-time rate"), window=True),
+        _M("window_review_count", Kind.COUNT, gettext_noop("Reviews (window)"), window=True),
+        _M("average_rating", Kind.RATING, gettext_noop("Average rating"), window=True),
         _M(
             "negative_review_rate",
             Kind.RATE,
-            "Negative review rate",
+            gettext_noop("Negative review rate"),
             window=True,
         ),
         _M(
             "median_first_response_minutes",
             Kind.MINUTES,
-            "Median first response (min)",
+            gettext_noop("Median first response (min)"),
             window=True,
         ),
-        _M("repeat_buyer_rate", Kind.RATE, "Repeat buyer rate", window=True),
+        _M("repeat_buyer_rate", Kind.RATE, gettext_noop("Repeat buyer rate"), window=True),
     ]
 }
 METRIC_KEYS: tuple[str, ...] = tuple(METRICS)

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import DocumentedQueryOnly, IsStaffOrReadOnly
+from common.api import DocumentedQueryOnly, IsStaff, IsStaffOrReadOnly
 from common.api_schema import error_responses
 from metrics.engine.grading import OPS
 from metrics.engine.registry import METRIC_KEYS
@@ -35,6 +35,8 @@ from metrics.policy.limits import (
     MAX_WINDOW_MONTHS,
     SMALLINT_MAX,
 )
+from metrics.policy.presets import Preset, all_presets, get_preset
+from metrics.policy.preview import job_data, preview_job, request_preview
 from metrics.policy.services import (
     NoActivePolicy,
     active_policy,
@@ -303,3 +305,214 @@ class PolicyView(DocumentedQueryOnly, APIView):
             PolicySerializer(policy_data(policy)).data,
             status=status.HTTP_200_OK if had_active else status.HTTP_201_CREATED,
         )
+
+
+# --- presets (SPEC §7) -------------------------------------------------------------------
+
+
+class PresetSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The preset's key, e.g. `etsy_star_seller`.")
+    source = serializers.CharField(  # type: ignore[assignment]
+        help_text="The program's page and the date it was read."
+    )
+    notes = serializers.CharField(help_text="What is approximated or left out, and how.")
+    policy = PolicySerializer(help_text="In the `GET /api/v1/policy` shape (no `id`).")
+
+
+def _preset_data(preset: Preset) -> dict[str, Any]:
+    data = preset.to_data()
+    data["policy"] = {key: value for key, value in data["policy"].items() if key != "id"}
+    return data
+
+
+_PRESET_EXAMPLE = {
+    "name": "facebook_responsive",
+    "source": "Meta Business Help Centre, 'Very responsive to messages' badge (…)",
+    "notes": "Window of the last 7 days …",
+    "policy": {
+        "name": "Facebook very responsive",
+        "window_months": None,
+        "window_days": 7,
+        "response_window_hours": 24,
+        "demotion_grace_months": 0,
+        "levels": [
+            {"name": "Page", "rank": 1, "criteria": []},
+            {
+                "name": "Very responsive",
+                "rank": 2,
+                "criteria": [
+                    {"metric": "response_rate", "op": ">=", "value": 90, "any_of": ""},
+                    {
+                        "metric": "median_first_response_minutes",
+                        "op": "<=",
+                        "value": 15,
+                        "any_of": "",
+                    },
+                ],
+            },
+        ],
+    },
+}
+
+
+class PresetListView(DocumentedQueryOnly, APIView):
+    permission_classes = [IsStaffOrReadOnly]
+
+    @extend_schema(
+        operation_id="policy_presets_list",
+        tags=["policy"],
+        responses={200: PresetSerializer(many=True)},
+        summary="Policy presets: each marketplace's seller program as a policy",
+        description="Load one with `manage.py load_policy NAME`, in admin (Grade policies › "
+        "Start from a preset), or `PUT /api/v1/policy` with its `policy`.",
+        # One preset: the schema shows it as the list's item.
+        examples=[OpenApiExample("One preset", value=_PRESET_EXAMPLE, response_only=True)],
+    )
+    def get(self, request: Request) -> Response:
+        presets = [_preset_data(p) for p in all_presets()]
+        return Response(PresetSerializer(presets, many=True).data)
+
+
+class PresetView(DocumentedQueryOnly, APIView):
+    permission_classes = [IsStaffOrReadOnly]
+
+    @extend_schema(
+        operation_id="policy_presets_retrieve",
+        tags=["policy"],
+        responses={
+            200: PresetSerializer,
+            **error_responses(404, descriptions={404: "No preset of that name."}),
+        },
+        summary="One policy preset",
+        examples=[OpenApiExample("Facebook", value=_PRESET_EXAMPLE, response_only=True)],
+    )
+    def get(self, request: Request, name: str) -> Response:
+        # PresetNotFound is a NotFound: 404 {"detail"} through common.api.exception_handler.
+        return Response(PresetSerializer(_preset_data(get_preset(name=name))).data)
+
+
+# --- preview (SPEC §7) -------------------------------------------------------------------
+
+
+class LevelCountsSerializer(serializers.Serializer):
+    level_counts = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Sellers per level name, in rank order; `none` = no level reached.",
+    )
+
+
+class MoverSerializer(serializers.Serializer):
+    seller = serializers.CharField(help_text="The seller's external_id.")
+    # "from" is a Python keyword: declared through the class namespace.
+    locals()["from"] = serializers.CharField(
+        allow_null=True, help_text="Level stored by the last run."
+    )
+    to = serializers.CharField(allow_null=True, help_text="Level under the draft.")
+
+
+class PreviewSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text="The last evaluated period, YYYY-MM.")
+    current = LevelCountsSerializer(help_text="As the last run stored it.")
+    draft = LevelCountsSerializer(help_text="Under the draft policy.")
+    movers = MoverSerializer(many=True, help_text="Sellers whose level would change.")
+
+
+class PreviewJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField(help_text="pending, running, succeeded or failed.")
+
+
+class PreviewJobResultSerializer(PreviewJobSerializer):
+    period = serializers.CharField(required=False)
+    current = LevelCountsSerializer(required=False)
+    draft = LevelCountsSerializer(required=False)
+    movers = MoverSerializer(many=True, required=False)
+    error = serializers.CharField(required=False, help_text="Why it failed (status failed).")
+
+
+_PREVIEW_EXAMPLE = {
+    "period": "2026-10",
+    "current": {"level_counts": {"Level 1": 40, "Level 2": 9, "Level 3": 1, "Master": 0}},
+    "draft": {"level_counts": {"Seller": 45, "Star Seller": 5, "none": 0}},
+    "movers": [{"seller": "s-17", "from": "Level 2", "to": "Star Seller"}],
+}
+
+
+class PolicyPreviewView(DocumentedQueryOnly, APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        operation_id="policy_preview",
+        tags=["policy"],
+        request=PolicySerializer,
+        responses={
+            200: PreviewSerializer,
+            202: PreviewJobSerializer,
+            **error_responses(
+                400, 409, descriptions={400: POLICY_400, 409: "No period has been evaluated yet."}
+            ),
+        },
+        summary="What a draft policy would do to the last evaluated period (staff)",
+        description="The draft (the `PUT /api/v1/policy` shape) is validated like PUT. Nothing "
+        "is saved and the active policy is untouched. When the draft's windows "
+        "(window_months / window_days, response_window_hours) are the last run's, the run's "
+        "stored metrics are re-graded at once (200). When they differ, the metrics are "
+        "recomputed for the draft's windows as a dry run in a task: 202 `{id, status}`, the "
+        "answer at `GET /api/v1/policy/preview/{id}`.",
+        examples=[
+            OpenApiExample("Draft policy", value=EXAMPLE_POLICY, request_only=True),
+            OpenApiExample("Re-graded", value=_PREVIEW_EXAMPLE, response_only=True),
+            OpenApiExample(
+                "Queued (other windows)",
+                value={"id": 3, "status": "pending"},
+                response_only=True,
+                status_codes=["202"],
+            ),
+            OpenApiExample(
+                "Nothing evaluated yet",
+                value={"detail": "No period has been evaluated yet: …"},
+                response_only=True,
+                status_codes=["409"],
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.data, Mapping):
+            return Response(
+                {"non_field_errors": ["Send a JSON object describing the policy."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        type_errors = policy_json_errors(request.data)
+        if type_errors:
+            return Response(type_errors, status=status.HTTP_400_BAD_REQUEST)
+        # PolicyInvalid (400) and NoEvaluatedPeriod (409) through common.api.exception_handler.
+        answer = request_preview(data=request.data, actor=request.user)
+        if answer.result is not None:
+            return Response(answer.result.to_data())
+        assert answer.job is not None
+        answer.job.refresh_from_db(fields=["status"])
+        return Response(
+            {"id": answer.job.pk, "status": answer.job.status}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class PolicyPreviewResultView(DocumentedQueryOnly, APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        operation_id="policy_preview_retrieve",
+        tags=["policy"],
+        responses={
+            200: PreviewJobResultSerializer,
+            **error_responses(404, descriptions={404: "No such preview."}),
+        },
+        summary="A queued policy preview (staff)",
+        description="`{id, status}`; once `succeeded`, also the answer of "
+        "`POST /api/v1/policy/preview` (`period`, `current`, `draft`, `movers`).",
+        examples=[
+            OpenApiExample("Succeeded", value={"id": 3, "status": "succeeded", **_PREVIEW_EXAMPLE}),
+            OpenApiExample("Running", value={"id": 3, "status": "running"}),
+        ],
+    )
+    def get(self, request: Request, preview_id: int) -> Response:
+        return Response(job_data(preview_job(preview_id=preview_id)))

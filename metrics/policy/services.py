@@ -29,8 +29,6 @@ from metrics.engine.grading import (
     CriterionSpec,
     LevelSpec,
     PolicySnapshot,
-    exact_from_json,
-    grade,
 )
 from metrics.engine.registry import METRICS, Kind
 from metrics.models import (
@@ -38,8 +36,6 @@ from metrics.models import (
     EvaluationRun,
     GradeLevel,
     GradePolicy,
-    RunStatus,
-    SellerEvaluation,
 )
 from metrics.policy.limits import (
     MAX_ANY_OF,
@@ -57,7 +53,10 @@ from metrics.policy.limits import (
 NUL = "\x00"
 NUL_MESSAGE = "Must not contain a NUL (\\x00) character."
 VALUE_PLACES = Decimal("0.0001")  # Criterion.value: decimal_places=4
-VALUE_LIMIT = Decimal(10) ** 16  # Criterion.value: max_digits=20
+# Criterion.value: max_digits=20, decimal_places=4 would allow 10**16, but SQLite stores a decimal
+# as a REAL (about 15.9 significant digits): 9999999999999996 read back rounds to 10**16, 21
+# digits, and the read fails. One order of magnitude less stays exact enough on both databases.
+VALUE_LIMIT = Decimal(10) ** 15
 
 # (low, high, low inclusive, message) per metric kind; None = unbounded.
 _BOUNDS: dict[Kind, tuple[Decimal, Decimal | None, bool, str]] = {
@@ -162,55 +161,6 @@ def snapshot_data(snapshot: PolicySnapshot) -> dict[str, Any]:
 def policy_is_used(policy: GradePolicy) -> bool:
     """A policy an evaluation run used is frozen: its results must stay explainable."""
     return policy.pk is not None and EvaluationRun.objects.filter(policy=policy).exists()
-
-
-@dataclass(frozen=True)
-class ImpactPreview:
-    """How the sellers of the last run would be graded under another policy."""
-
-    period: str
-    sellers: int
-    up: int
-    down: int
-    same: int
-    moves: dict[tuple[str | None, str | None], int]  # (stored level, new level) → sellers
-
-
-def preview_impact(*, policy: GradePolicy) -> ImpactPreview | None:
-    """Re-grade the stored metrics of the latest succeeded run under ``policy`` (SPEC §8).
-
-    Nothing is recomputed from orders: the window metrics are those of the run's own window
-    settings, so a draft that changes only the window shows no change here. Grace is not
-    applied: the draft's ladder level is compared with the level stored, by rank. ``None`` when
-    no run has succeeded yet. One query for the run, then the evaluations streamed in chunks.
-    """
-    run = (
-        EvaluationRun.objects.filter(status=RunStatus.SUCCEEDED)
-        .order_by("-period", "-finished_at", "-id")
-        .first()
-    )
-    if run is None:
-        return None
-    snapshot = snapshot_of(policy)
-    new_rank = snapshot.ranks
-    up = down = same = 0
-    moves: dict[tuple[str | None, str | None], int] = {}
-    rows = SellerEvaluation.objects.filter(run=run).values_list("level", "level_rank", "metrics")
-    for old_level, old_rank, stored in rows.iterator(chunk_size=2000):
-        metrics = {key: exact_from_json(value) for key, value in (stored or {}).items()}
-        new_level = grade(metrics, snapshot).computed_level
-        before = -1 if old_rank is None else old_rank
-        after = -1 if new_level is None else new_rank[new_level]
-        if after > before:
-            up += 1
-        elif after < before:
-            down += 1
-        else:
-            same += 1
-        moves[(old_level, new_level)] = moves.get((old_level, new_level), 0) + 1
-    return ImpactPreview(
-        period=run.period, sellers=up + down + same, up=up, down=down, same=same, moves=moves
-    )
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -488,6 +438,18 @@ def create_active_policy(
     return policy
 
 
+def create_draft_policy(
+    *, data: Mapping[str, Any], actor: AbstractBaseUser | AnonymousUser | None
+) -> GradePolicy:
+    """Validate ``data`` and store it as an inactive policy (a draft to edit, preview and
+    activate later). Raises ``PolicyInvalid`` (nothing written)."""
+    clean, errors = clean_policy_data(data)
+    if clean is None:
+        raise PolicyInvalid(errors)
+    with transaction.atomic():
+        return _create_policy(clean=clean, actor=actor, is_active=False)
+
+
 def activate_policy(*, policy: GradePolicy) -> GradePolicy:
     """Make a stored policy the active one (the previous one is deactivated), if coherent."""
     errors = validate_policy_data(policy_data(policy))
@@ -536,3 +498,31 @@ def _create_policy(
         )
     Criterion.objects.bulk_create(criteria)
     return policy
+
+
+def replace_policy_levels(*, policy: GradePolicy, levels: Any) -> GradePolicy:
+    """Replace a draft policy's levels and criteria with ``levels`` (the ``levels`` of the
+    policy shape), validated with the policy's own window fields, in one transaction.
+
+    The admin's one-page threshold tuning saves through here. Raises ``PolicyInvalid``
+    (nothing written) for an incoherent result, ``PolicyConflict`` for a policy a run used
+    (frozen: duplicate it as a draft first).
+    """
+    data = {**policy_data(policy), "levels": levels}
+    clean, errors = clean_policy_data(data)
+    if clean is None:
+        raise PolicyInvalid(errors)
+    with transaction.atomic():
+        locked = GradePolicy.objects.select_for_update().get(pk=policy.pk)
+        if policy_is_used(locked):
+            raise PolicyConflict(
+                "A run used this policy, so it is read-only: duplicate it as a draft first."
+            )
+        GradeLevel.objects.filter(policy=locked).delete()
+        for spec in clean.snapshot.levels:
+            level = GradeLevel.objects.create(policy=locked, name=spec.name, rank=spec.rank)
+            Criterion.objects.bulk_create(
+                Criterion(level=level, metric=c.metric, op=c.op, value=c.value, any_of=c.any_of)
+                for c in spec.criteria
+            )
+    return locked

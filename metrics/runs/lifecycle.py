@@ -12,7 +12,14 @@
    ``succeeded``. A reader never sees two rows per seller and period nor a half-written period.
 5. Any error marks the run ``failed``. A run whose workers went silent (a machine died: no
    heartbeat for ``stale_after()``) is taken over by the periodic sweep or by a new trigger of
-   its period (``take_over``): the chunks that are not done are dispatched again.
+   its period (``take_over``): the chunks that are not done are dispatched again. A run still
+   ``pending`` with no worker ever on it after ``requeue_after()`` (its message was lost: the
+   broker restarted empty) is sent again the same way.
+6. A run open longer than ``stuck_after()`` whatever its heartbeat says is stuck
+   (``fail_stuck_runs``, the same sweep): it is marked ``failed`` and the period can be run again.
+
+Each step of a run's life is logged as one JSON line on the ``metrics.runs.events`` logger
+(``run_event``): run, period, status, sellers, duration and level changes.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from celery import current_app
 from django.conf import settings
@@ -45,6 +53,7 @@ from metrics.models import (
 )
 from metrics.policy.services import active_policy, snapshot_of
 from metrics.runs.period_grades import chunk_size, in_chunks, level_counts, policy_window
+from metrics.signals import run_published
 from orders.models import Seller
 
 logger = logging.getLogger(__name__)
@@ -65,6 +74,42 @@ _LOCK_NAMESPACE = 0x6763
 def stale_after() -> timedelta:
     """A run with no sign of life (heartbeat) for this long is taken over (a dead worker)."""
     return timedelta(seconds=settings.EVALUATION_STALE_AFTER_SECONDS)
+
+
+def requeue_after() -> timedelta:
+    """A run pending this long that no worker ever claimed is sent again (a lost message)."""
+    return timedelta(seconds=settings.EVALUATION_REQUEUE_PENDING_SECONDS)
+
+
+def stuck_after() -> timedelta:
+    """A run open this long is stuck: marked failed, whatever its heartbeat says."""
+    return timedelta(seconds=settings.EVALUATION_STUCK_AFTER_SECONDS)
+
+
+EVENTS = logging.getLogger("metrics.runs.events")
+
+
+def run_event(event: str, run: EvaluationRun, **fields: object) -> None:
+    """One structured line (JSON in the settings' logging) about a step of a run's life."""
+    duration = None
+    if run.started_at and run.finished_at:
+        duration = round((run.finished_at - run.started_at).total_seconds(), 3)
+    EVENTS.info(
+        "%s: run %s of %s (%s)",
+        event,
+        run.pk,
+        run.period,
+        run.status,
+        extra={
+            "event": event,
+            "run": run.pk,
+            "period": run.period,
+            "status": str(run.status),
+            "trigger": str(run.trigger),
+            "duration_seconds": duration,
+            **fields,
+        },
+    )
 
 
 class RunAlreadyOpen(Conflict):
@@ -192,6 +237,7 @@ def claim_run(*, run_id: int) -> list[int]:
         except IntegrityError as exc:
             # A failed run being retried while another run of its period has been opened.
             raise RunAlreadyOpen(run.period) from exc
+    run_event("run.claimed", run, chunks_total=run.chunks_total)
     return list(
         RunChunk.objects.filter(run_id=run_id, done_at__isnull=True)
         .order_by("index")
@@ -285,9 +331,42 @@ def finalize_run(*, run_id: int) -> EvaluationRun:
                 "error",
             ]
         )
+        changes = _level_changes(run_id=run_id, snapshot=snapshot)
         StagedEvaluation.objects.filter(run_id=run_id).delete()
         RunSellerFigures.objects.filter(run_id=run_id).delete()
+        transaction.on_commit(
+            partial(run_published.send, sender=EvaluationRun, run_id=run.pk, period=run.period)
+        )
+    run_event(
+        "run.published",
+        run,
+        sellers=run.seller_count,
+        level_counts=run.level_counts,
+        level_changes=changes,
+    )
     return run
+
+
+def _level_changes(*, run_id: int, snapshot: PolicySnapshot) -> dict[str, int]:
+    """How many sellers went up, down, stayed, or got their first level (one grouped query)."""
+    changes = {"up": 0, "down": 0, "unchanged": 0, "first": 0, "other": 0}
+    pairs = (
+        StagedEvaluation.objects.filter(run_id=run_id)
+        .values_list("previous_level", "level")
+        .annotate(n=Count("id"))
+        .values_list("previous_level", "level", "n")
+    )
+    for before, after, n in pairs:
+        old_rank, new_rank = snapshot.rank_of(before), snapshot.rank_of(after)
+        if before is None:
+            changes["first"] += n
+        elif before == after:
+            changes["unchanged"] += n
+        elif old_rank is not None and new_rank is not None:
+            changes["up" if new_rank > old_rank else "down"] += n
+        else:  # a level of an older policy, or no level now
+            changes["other"] += n
+    return changes
 
 
 STAGED_COLUMNS = (
@@ -400,6 +479,9 @@ def mark_failed(*, run_id: int, error: str) -> None:
         return
     if not updated:
         return
+    failed = EvaluationRun.objects.filter(pk=run_id).first()
+    if failed is not None:
+        run_event("run.failed", failed, error=failed.error)
     try:
         with transaction.atomic():
             StagedEvaluation.objects.filter(run_id=run_id).delete()
@@ -410,8 +492,10 @@ def mark_failed(*, run_id: int, error: str) -> None:
 
 
 def _stale_q(now: datetime) -> Q:
-    limit = now - stale_after()
-    return Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit)
+    """Silent for stale_after(), or never claimed by a worker for requeue_after()."""
+    return Q(heartbeat_at__lt=now - stale_after()) | Q(
+        heartbeat_at__isnull=True, created_at__lt=now - requeue_after()
+    )
 
 
 def stale_open_run(*, period: Period, now: datetime | None = None) -> EvaluationRun | None:
@@ -446,8 +530,34 @@ def take_over(*, run: EvaluationRun) -> bool:
         .update(heartbeat_at=now)
     )
     if claimed:
-        logger.warning(
-            "Evaluation run %s of %s looks abandoned; taking it over", run.pk, run.period
-        )
+        run_event("run.taken_over", run, heartbeat_before=_iso(run.heartbeat_at))
         _enqueue(run)
     return bool(claimed)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def stuck_runs(*, now: datetime | None = None) -> list[EvaluationRun]:
+    """Every run open for longer than ``stuck_after()`` (since it started, or was created)."""
+    limit = (now or timezone.now()) - stuck_after()
+    return list(
+        EvaluationRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).filter(
+            Q(started_at__lt=limit) | Q(started_at__isnull=True, created_at__lt=limit)
+        )
+    )
+
+
+def fail_stuck_runs(*, now: datetime | None = None) -> list[int]:
+    """Mark every stuck run failed, so its period can be run again; their ids."""
+    seconds = settings.EVALUATION_STUCK_AFTER_SECONDS
+    failed = []
+    for run in stuck_runs(now=now):
+        mark_failed(
+            run_id=run.pk,
+            error=f"Stuck: still {run.status} after {seconds} s "
+            "(EVALUATION_STUCK_AFTER_SECONDS). Marked failed; evaluate the period again.",
+        )
+        failed.append(run.pk)
+    return failed

@@ -51,6 +51,7 @@ class GradePreview:
     result: GradeResult
     rank: int | None
     as_of: datetime
+    policy: PolicySnapshot | None = None  # the active policy it was graded under
 
 
 def max_age() -> timedelta:
@@ -141,6 +142,7 @@ def preview_grade(*, seller: Seller, now: datetime | None = None) -> GradePrevie
         result=result,
         rank=snapshot.rank_of(result.level),
         as_of=as_of,
+        policy=snapshot,
     )
 
 

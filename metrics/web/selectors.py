@@ -5,7 +5,12 @@ Each selector is a fixed number of queries, whatever the length of a seller's hi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Case, Count, F, IntegerField, Value, When
+from django.db.models.functions import Coalesce
 
 from common.ingest import usable_lookup
 from metrics.engine.evidence import EvidenceItems, evidence_items
@@ -89,4 +94,86 @@ def succeeded_periods() -> set[str]:
         EvaluationRun.objects.filter(status=RunStatus.SUCCEEDED)
         .values_list("period", flat=True)
         .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class StaffOverview:
+    """What a staff user sees at ``/`` (SPEC §8)."""
+
+    last_run: EvaluationRun | None  # the newest run, whatever its status, with its progress
+    period: str | None  # the latest period with a succeeded run: the published grades
+    previous_period: str | None
+    # [{"level", "rank", "count", "previous", "change"}], best level first; no level last
+    distribution: list[dict[str, Any]]
+    movers_up: list[SellerEvaluation]  # the biggest rises in rank first
+    movers_down: list[SellerEvaluation]  # the biggest falls first
+    at_risk: list[SellerEvaluation]
+    at_risk_count: int
+
+
+def staff_overview(*, movers: int, at_risk: int) -> StaffOverview:
+    """The last run, the latest period's grade distribution against the period before, its
+    biggest movers and its sellers at risk. Seven queries, whatever the number of sellers."""
+    from metrics.runs import with_progress
+
+    last_run = with_progress(EvaluationRun.objects.order_by("-created_at", "-id")).first()
+    published = (
+        EvaluationRun.objects.filter(status=RunStatus.SUCCEEDED)
+        .order_by("-period", "-finished_at", "-id")
+        .values_list("period", "policy_snapshot")
+        .first()
+    )
+    if published is None:
+        return StaffOverview(last_run, None, None, [], [], [], [], 0)
+    period, stored_policy = published
+    previous = str(Period.parse(period).previous())
+    ranks = PolicySnapshot.from_json(stored_policy or {}).ranks
+
+    counts: dict[str | None, dict[str, Any]] = {}
+    rows = (
+        SellerEvaluation.objects.filter(period__in=[period, previous])
+        .values_list("period", "level", "level_rank")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row_period, level, rank, n in rows:
+        entry = counts.setdefault(
+            level, {"level": level, "rank": ranks.get(level or "", rank), "count": 0, "previous": 0}
+        )
+        entry["count" if row_period == period else "previous"] += n
+    distribution = sorted(
+        counts.values(), key=lambda e: (e["level"] is None, -(e["rank"] if e["rank"] else 0))
+    )
+    for entry in distribution:
+        entry["change"] = entry["count"] - entry["previous"]
+
+    # The rank moved: this period's rank minus the previous level's rank under this period's
+    # policy (a level it no longer has is no move); no level ranks below every level.
+    movers_up: list[SellerEvaluation] = []
+    movers_down: list[SellerEvaluation] = []
+    previous_rank = Case(
+        *[When(previous_level=name, then=Value(rank)) for name, rank in ranks.items()],
+        default=None,
+        output_field=IntegerField(),
+    )
+    moved = (
+        SellerEvaluation.objects.filter(period=period, previous_level__isnull=False)
+        .annotate(move=Coalesce(F("level_rank"), Value(-1)) - previous_rank)
+        .select_related("seller")
+    )
+    if ranks:
+        up = moved.filter(move__gt=0).order_by("-move", "seller__external_id")
+        down = moved.filter(move__lt=0).order_by("move", "seller__external_id")
+        movers_up, movers_down = list(up[:movers]), list(down[:movers])
+    risky = SellerEvaluation.objects.filter(period=period, at_risk=True)
+    return StaffOverview(
+        last_run=last_run,
+        period=period,
+        previous_period=previous,
+        distribution=distribution,
+        movers_up=movers_up,
+        movers_down=movers_down,
+        at_risk=list(risky.select_related("seller").order_by("seller__external_id")[:at_risk]),
+        at_risk_count=risky.count(),
     )

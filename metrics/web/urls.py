@@ -7,7 +7,13 @@ left out of the OpenAPI schema (``schema=None``), as in ``orders.urls``.
 from django.urls import URLPattern, path
 from rest_framework.views import APIView
 
-from metrics.policy.api import PolicyView
+from metrics.policy.api import (
+    PolicyPreviewResultView,
+    PolicyPreviewView,
+    PolicyView,
+    PresetListView,
+    PresetView,
+)
 from metrics.web import api
 
 
@@ -28,4 +34,8 @@ urlpatterns: list = [
     *both(f"{SELLER}/evaluations", api.SellerEvaluationsView, "seller-evaluations"),
     *both("evaluations", api.EvaluationRunsView, "evaluation-runs"),
     *both("evaluations/<int:run_id>", api.EvaluationRunView, "evaluation-run"),
+    *both("policy/presets", PresetListView, "policy-presets"),
+    *both("policy/presets/<str:name>", PresetView, "policy-preset"),
+    *both("policy/preview", PolicyPreviewView, "policy-preview"),
+    *both("policy/preview/<int:preview_id>", PolicyPreviewResultView, "policy-preview-result"),
 ]

@@ -6,26 +6,36 @@ integrations never disagree; no threshold is re-checked here: pass/fail comes fr
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, cast
+from urllib.parse import quote, urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from metrics.engine.evidence import evidence_kind
+from metrics.engine.grading import PolicySnapshot, exact_from_json
 from metrics.engine.periods import Period
-from metrics.engine.registry import METRICS
+from metrics.engine.registry import METRICS, Metrics
+from metrics.models import EvaluationRun, SellerEvaluation
 from metrics.runs.preview import preview_grade
-from metrics.web import selectors
+from metrics.web import selectors, sentences
 from metrics.web.serializers import (
     EvaluationSerializer,
     Grade,
     GradePreviewSerializer,
     GradeSerializer,
     Preview,
+    RunSerializer,
 )
 from orders.models import Seller
+from orders.selectors import seller_currency
 
 # The rates a seller watches first, in the order the dashboard lists them.
 MAIN_METRICS = (
@@ -40,6 +50,17 @@ HISTORY_LENGTH = 12
 # Items a page of the evidence page (the API's default page size too).
 EVIDENCE_PAGE_SIZE = 100
 CHART_RATES = ("response_rate", "success_rate", "on_time_rate")
+# The staff overview lists this many movers each way and sellers at risk (links lead to all).
+OVERVIEW_MOVERS = 10
+OVERVIEW_AT_RISK = 20
+# The run statuses as staff read them (RunStatus's labels, marked for translation here so the
+# model's choices, and so its migrations, stay as they are).
+STATUS_LABELS = {
+    "pending": gettext_noop("Pending"),
+    "running": gettext_noop("Running"),
+    "succeeded": gettext_noop("Succeeded"),
+    "failed": gettext_noop("Failed"),
+}
 
 
 def _seller_for(request: HttpRequest) -> Seller | None:
@@ -47,58 +68,8 @@ def _seller_for(request: HttpRequest) -> Seller | None:
     return Seller.objects.filter(user_id=cast(int, request.user.pk)).first()
 
 
-def _progress(op: str, value: float, actual: float | None) -> int:
-    """How far ``actual`` is towards passing ``op value``, 0–100, for the progress bar only."""
-    if actual is None:
-        return 0
-    if op == ">=":
-        return 100 if actual >= value else int(max(0.0, actual) * 100 / value) if value else 100
-    return 100 if actual <= value else int(value * 100 / actual) if actual else 100
-
-
-def _metric_rows(grade: dict[str, Any]) -> list[dict[str, Any]]:
-    """Main metrics plus every metric the next level asks for, each against its threshold."""
-    next_level = grade["next_level"]
-    thresholds: dict[str, list[dict[str, Any]]] = {}
-    if next_level:
-        for criterion in grade["criteria"]:
-            if criterion["level"] == next_level["level"]:
-                thresholds.setdefault(criterion["metric"], []).append(criterion)
-    keys = list(MAIN_METRICS) + [k for k in thresholds if k not in MAIN_METRICS]
-    rows = []
-    for key in keys:
-        actual = grade["metrics"].get(key)
-        checks = [
-            {
-                "op": c["op"],
-                "value": c["value"],
-                "passed": c["passed"],
-                "any_of": c["any_of"],
-                "progress": _progress(c["op"], c["value"], c["actual"]),
-            }
-            for c in thresholds.get(key, [])
-        ]
-        rows.append(
-            {
-                "key": key,
-                "label": METRICS[key].label,
-                "actual": actual,
-                "kind": METRICS[key].kind.value,
-                "checks": checks,
-                "has_evidence": _has_evidence(key),
-            }
-        )
-    return rows
-
-
-def _missing(grade: dict[str, Any]) -> list[dict[str, Any]]:
-    """The next level's missing criteria, with each metric's label and kind for display."""
-    if not grade["next_level"]:
-        return []
-    return [
-        {**m, "label": METRICS[m["metric"]].label, "kind": METRICS[m["metric"]].kind.value}
-        for m in grade["next_level"]["missing"]
-    ]
+def _exact(stored: dict[str, Any] | None) -> Metrics:
+    return {key: exact_from_json(value) for key, value in (stored or {}).items()}
 
 
 def _has_evidence(metric: str) -> bool:
@@ -109,11 +80,79 @@ def _has_evidence(metric: str) -> bool:
     return True
 
 
-def _chart(history: list[dict[str, Any]]) -> dict[str, Any]:
-    """Points of the last periods' levels and main rates for an inline SVG (no JS, no CDN)."""
+def _evidence_links(seller: Seller, metric: str, period: str | None) -> dict[str, str] | None:
+    if not period or not _has_evidence(metric):
+        return None
+    query = urlencode({"period": period})
+    csv = urlencode({"period": period, "metric": metric, "format": "csv"})
+    return {
+        "page": f"{reverse('evidence', args=[metric])}?{query}",
+        "csv": f"/api/v1/sellers/{quote(seller.external_id, safe='')}/evidence?{csv}",
+    }
+
+
+def _metric_rows(
+    *,
+    seller: Seller,
+    grade: dict[str, Any],
+    exact: Metrics,
+    currency: str,
+    response_hours: int,
+) -> list[dict[str, Any]]:
+    """Main metrics plus every metric the next level asks for: the value as the seller counts
+    it, the counts behind a rate, each threshold of the next level with a progress bar, and
+    the evidence links (the page and the CSV)."""
+    next_level = grade["next_level"]
+    thresholds: dict[str, list[dict[str, Any]]] = {}
+    if next_level:
+        for criterion in grade["criteria"]:
+            if criterion["level"] == next_level["level"]:
+                thresholds.setdefault(criterion["metric"], []).append(criterion)
+    groups: dict[str, list[str]] = {}  # any_of label → its metrics, for "(or Revenue)"
+    for criteria in thresholds.values():
+        for c in criteria:
+            if c["any_of"]:
+                groups.setdefault(c["any_of"], []).append(c["metric"])
+    keys = list(MAIN_METRICS) + [k for k in thresholds if k not in MAIN_METRICS]
+    rows = []
+    for key in keys:
+        actual = grade["metrics"].get(key)
+        checks = [
+            {
+                "needed": sentences.value(key, c["value"], currency=currency),
+                "op": c["op"],
+                "passed": c["passed"],
+                "others": _(", or ").join(
+                    sentences.metric_label(m) for m in groups.get(c["any_of"], []) if m != key
+                ),
+                "progress": sentences.progress(c["op"], c["value"], c["actual"]),
+            }
+            for c in thresholds.get(key, [])
+        ]
+        rows.append(
+            {
+                "key": key,
+                "label": sentences.metric_label(key),
+                "actual": actual,
+                "shown": sentences.value(key, actual, currency=currency),
+                "counts": sentences.rate_counts(key, exact, response_hours=response_hours),
+                "checks": checks,
+                "evidence": _evidence_links(seller, key, grade["period"]),
+            }
+        )
+    return rows
+
+
+def _chart(history: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Points of the last periods' levels and main rates for an inline SVG (no JS, no CDN).
+
+    None with fewer than two periods: one point is no trend; the table says it all.
+    """
     periods = list(reversed(history[:HISTORY_LENGTH]))
+    if len(periods) < 2:
+        return None
     width, height, pad = 600, 200, 30
-    step = (width - 2 * pad) / max(1, len(periods) - 1)
+    step = (width - 2 * pad) / (len(periods) - 1)
     max_rank = max([p["rank"] or 0 for p in periods] + [1])
     series = []
     for key in CHART_RATES:
@@ -123,14 +162,17 @@ def _chart(history: list[dict[str, Any]]) -> dict[str, Any]:
             if value is not None:
                 y = height - pad - (value / 100) * (height - 2 * pad)
                 points.append(f"{pad + i * step:.1f},{y:.1f}")
-        series.append({"key": key, "label": METRICS[key].label, "points": " ".join(points)})
+        series.append(
+            {"key": key, "label": sentences.metric_label(key), "points": " ".join(points)}
+        )
     bars = [
         {
             "x": pad + i * step - 8,
             "h": ((p["rank"] or 0) / max_rank) * (height - 2 * pad) * 0.5,
-            "period": p["period"],
-            "level": p["level"],
+            "period": sentences.month(p["period"]),
+            "level": sentences.level_name(p["level"]),
             "label_x": pad + i * step,
+            "short": p["period"][5:],
         }
         for i, p in enumerate(periods)
     ]
@@ -139,31 +181,183 @@ def _chart(history: list[dict[str, Any]]) -> dict[str, Any]:
     return {"width": width, "height": height, "series": series, "bars": bars, "base": height - pad}
 
 
+def _history_rows(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "period": e["period"],
+            "month": sentences.month(e["period"]),
+            "level": sentences.level_name(e["level"]) or "—",
+            "at_risk": e["at_risk"],
+            "rates": [
+                sentences.value(key, e["metrics"].get(key), currency="")
+                for key in (*CHART_RATES, "average_rating")
+            ],
+        }
+        for e in history
+    ]
+
+
+def _run_policy(evaluation: SellerEvaluation | None) -> PolicySnapshot | None:
+    """The policy the evaluation was graded under (its run's snapshot; 1 query)."""
+    if evaluation is None:
+        return None
+    stored = (
+        EvaluationRun.objects.filter(pk=evaluation.run_id)
+        .values_list("policy_snapshot", flat=True)
+        .first()
+    )
+    return PolicySnapshot.from_json(stored) if stored else None
+
+
+def _grace(
+    evaluation: SellerEvaluation | None, policy: PolicySnapshot | None
+) -> tuple[str, str] | None:
+    if evaluation is None or not evaluation.at_risk or not evaluation.level:
+        return None
+    return sentences.grace_explained(
+        level=evaluation.level,
+        computed_level=evaluation.computed_level,
+        period=evaluation.period,
+        grace_used=evaluation.grace_used,
+        grace_months=policy.demotion_grace_months if policy else evaluation.grace_used,
+    )
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    if request.user.is_staff:
+        return staff_overview(request)
     seller = _seller_for(request)
     if seller is None:
-        if request.user.is_staff:
-            return redirect("admin:index")
         return render(request, "dashboard/no_seller.html", status=403)
     # The last HISTORY_LENGTH evaluations, newest first: the newest is the current grade.
     evaluations = selectors.seller_evaluations(seller_id=seller.pk, limit=HISTORY_LENGTH)
-    grade = GradeSerializer(Grade(seller.external_id, evaluations[0] if evaluations else None)).data
+    current = evaluations[0] if evaluations else None
+    grade = GradeSerializer(Grade(seller.external_id, current)).data
+    policy = _run_policy(current)
     projection = preview_grade(seller=seller)
     preview = GradePreviewSerializer(Preview(seller.external_id, projection)).data
+    active = projection.policy or policy
+    currency = seller_currency(seller_id=seller.pk)
     history: list[dict[str, Any]] = list(EvaluationSerializer(evaluations, many=True).data)
+    exact = _exact(current.metrics if current else None)
+    rules = policy or active
+    hours = rules.response_window_hours if rules else 24
+    preview_hours = active.response_window_hours if active else hours
+    current_period = Period.containing(projection.as_of)
     context = {
         "seller": seller,
         "grade": grade,
-        "rows": _metric_rows(grade),
-        "missing": _missing(grade),
+        "level": sentences.level_name(grade["level"]),
+        "next_level": sentences.level_name((grade["next_level"] or {}).get("level")),
+        "effective_date": (
+            sentences.date(Period.parse(grade["period"]).cutoff) if grade["period"] else ""
+        ),
+        "period_month": sentences.month(grade["period"]) if grade["period"] else "",
+        "window": sentences.window_phrase(
+            window_months=rules.window_months if rules else 3,
+            window_days=rules.window_days if rules else None,
+        ),
+        "requirements": sentences.missing_requirements(
+            next_level=grade["next_level"],
+            criteria=grade["criteria"],
+            exact=exact,
+            currency=currency,
+        ),
+        "grace": _grace(current, policy),
+        "rows": _metric_rows(
+            seller=seller, grade=grade, exact=exact, currency=currency, response_hours=hours
+        ),
         "preview": preview,
-        "preview_rows": _metric_rows(preview),
+        "preview_level": sentences.level_name(preview["level"]),
+        "preview_next_level": sentences.level_name((preview["next_level"] or {}).get("level")),
+        "preview_requirements": sentences.missing_requirements(
+            next_level=preview["next_level"],
+            criteria=preview["criteria"],
+            exact=projection.metrics,
+            currency=currency,
+        ),
+        "preview_rows": _metric_rows(
+            seller=seller,
+            grade={**preview, "period": None},
+            exact=projection.metrics,
+            currency=currency,
+            response_hours=preview_hours,
+        ),
+        "preview_effective_date": sentences.date(projection.effective_from),
         "preview_as_of": projection.as_of,
-        "history": history,
-        "chart": _chart(history) if history else None,
+        "preview_as_of_text": sentences.moment(projection.as_of),
+        "first_evaluation": {
+            "month": sentences.month(current_period),
+            "date": sentences.date(current_period.cutoff),
+        },
+        "history": _history_rows(history),
+        "chart": _chart(history),
     }
     return render(request, "dashboard/index.html", context)
+
+
+def staff_overview(request: HttpRequest) -> HttpResponse:
+    """What a staff user sees at ``/`` (SPEC §8): the last run, the grade distribution and its
+    change, the biggest movers, the sellers at risk, with links into admin."""
+    overview = selectors.staff_overview(movers=OVERVIEW_MOVERS, at_risk=OVERVIEW_AT_RISK)
+    run = overview.last_run
+    run_data = None
+    if run is not None:
+        end = run.finished_at or (timezone.now() if run.started_at else None)
+        run_data = {
+            **RunSerializer(run).data,
+            "status_label": _(STATUS_LABELS.get(run.status, run.status)),
+            "month": sentences.month(run.period),
+            "duration": _duration(run.started_at, end),
+            "created_text": sentences.moment(run.created_at),
+        }
+    context = {
+        "run": run_data,
+        "period_month": sentences.month(overview.period) if overview.period else "",
+        "previous_month": (
+            sentences.month(overview.previous_period) if overview.previous_period else ""
+        ),
+        "distribution": [
+            {**row, "name": sentences.level_name(row["level"]) or _("No level")}
+            for row in overview.distribution
+        ],
+        "movers_up": _movers(overview.movers_up),
+        "movers_down": _movers(overview.movers_down),
+        "at_risk": [
+            {
+                "seller": e.seller,
+                "level": sentences.level_name(e.level),
+                "computed": sentences.level_name(e.computed_level) or _("No level"),
+                "grace_used": e.grace_used,
+            }
+            for e in overview.at_risk
+        ],
+        "at_risk_count": overview.at_risk_count,
+        "period": overview.period,
+    }
+    return render(request, "dashboard/staff_overview.html", context)
+
+
+def _movers(evaluations: list[SellerEvaluation]) -> list[dict[str, Any]]:
+    return [
+        {
+            "seller": e.seller,
+            "from": sentences.level_name(e.previous_level) or _("No level"),
+            "to": sentences.level_name(e.level) or _("No level"),
+        }
+        for e in evaluations
+    ]
+
+
+def _duration(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return ""
+    seconds = max(0, int((end - start).total_seconds()))
+    if seconds < 60:
+        return ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
+    mins, secs = divmod(seconds, 60)
+    return _("%(minutes)s min %(seconds)s s") % {"minutes": mins, "seconds": secs}
 
 
 @login_required
@@ -188,7 +382,9 @@ def evidence(request: HttpRequest, metric: str) -> HttpResponse:
     context = {
         "seller": seller,
         "metric": metric,
-        "label": METRICS[metric].label,
+        "label": sentences.metric_label(metric),
+        "month": sentences.month(period),
+        "csv": _evidence_links(seller, metric, str(period)),
         "period": period,
         "kind": items.kind,
         "page": page,

@@ -43,17 +43,27 @@ def page(browser, live_server):
         if not request.url.startswith(live_server.url) and not request.url.startswith("data:"):
             external.append(request.url)
 
+    # The Content-Security-Policy refuses anything inline or foreign: Chromium reports each
+    # refusal on the console, and a refused script or style is a broken page.
+    refused: list[str] = []
+
+    def _csp(message) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(message.text)
+
     page = context.new_page()
     page.on("request", _track)
+    page.on("console", _csp)
     yield page
     context.close()
     # Pages work offline: nothing may be fetched from anywhere but our own server.
     assert external == [], f"external requests: {external}"
+    assert refused == [], f"refused by the Content-Security-Policy: {refused}"
 
 
 def login(page, username: str, password: str) -> None:
     page.goto("/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_load_state()

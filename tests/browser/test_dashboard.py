@@ -10,7 +10,7 @@ from tests.factories import MessageFactory, OrderFactory, SellerFactory, UserFac
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PASSWORD = "a-long-test-password"
@@ -43,8 +43,11 @@ def test_dashboard_shows_level_missing_criteria_and_null_metrics_as_no_data(page
         login(page, "dash", PASSWORD)
         assert page.locator("#current-level").inner_text() == "Level 1"
         missing = page.locator("#missing").inner_text()
-        # Level 2 needs 15 completed orders (or 5,000,000 revenue), a 4.7 rating and 90 % replies
-        assert "response_rate" in missing and "average_rating" in missing
+        # Level 2 needs 15 completed orders (or ₩5,000,000 revenue), a 4.7 rating and 90 %
+        # replies; the seller has 1 order of ₩10,000, no review and 0 of 1 inquiry answered.
+        assert "14 more completed orders, or ₩4,990,000 more revenue (either one)" in missing
+        assert "Average rating: not enough data yet (at least 4.7 needed)" in missing
+        assert "Response rate 90 percentage points higher (90 % or more; you have 0 %)" in missing
         rating_row = page.locator("tr[data-metric=average_rating]").inner_text()
         assert "not enough data yet" in rating_row
         on_time_row = page.locator("tr[data-metric=on_time_rate]").inner_text()

@@ -36,8 +36,8 @@ def test_the_preview_says_as_of_when_its_figures_were_computed(django_assert_max
         response = client.get("/")
 
     assert response.status_code == 200
-    assert b"Figures as of <time" in response.content
-    assert b"2026-11-15 12:00</time>" in response.content
+    assert b'Figures as of <time datetime="2026-11-15T12:00:00+09:00">' in response.content
+    assert b"Nov. 15, 2026 12:00</time>" in response.content
 
 
 def test_without_a_refresh_the_figures_are_as_of_now():
@@ -45,7 +45,9 @@ def test_without_a_refresh_the_figures_are_as_of_now():
         _, client = given_signed_in_seller()
         response = client.get("/")
 
-    assert b"2026-11-15 12:07</time>" in response.content
+    assert b'<time datetime="2026-11-15T12:07:00+09:00">Nov. 15, 2026 12:07</time>' in (
+        response.content
+    )
 
 
 def test_with_no_active_policy_the_dashboard_explains_instead_of_failing():

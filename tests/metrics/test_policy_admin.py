@@ -231,7 +231,7 @@ def test_rerun_action_starts_a_new_run_of_the_period(admin_client):
     assert EvaluationRun.objects.filter(period="2026-09").count() == 2
 
 
-def test_preview_impact_action_reports_moves(admin_client, seller):
+def test_preview_impact_action_opens_the_preview_page(admin_client, seller):
     run = EvaluationRun.objects.create(period="2026-10", policy=active_policy(), status="succeeded")
     SellerEvaluation.objects.create(
         run=run, seller=seller, period="2026-10", level="Level 2", level_rank=2, metrics={}
@@ -242,5 +242,6 @@ def test_preview_impact_action_reports_moves(admin_client, seller):
         follow=True,
     )
     text = response.content.decode()
-    assert "(1 sellers): 0 up, 1 down, 0 unchanged" in text
-    assert "Level 2 → Level 1: 1" in text
+    assert response.redirect_chain[-1][0] == f"{POLICIES}{active_policy().pk}/preview/"
+    assert "0</strong> would move up, <strong>1</strong> down" in text
+    assert f"<td>{seller.external_id}</td><td>Level 2</td><td>Level 1</td>" in text

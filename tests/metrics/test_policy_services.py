@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 
 from metrics.engine.grading import CriterionSpec, LevelSpec, PolicySnapshot
 from metrics.models import Criterion, EvaluationRun, GradeLevel, GradePolicy, SellerEvaluation
+from metrics.policy.preview import NoEvaluatedPeriod, preview_policy
 from metrics.policy.services import (
     NoActivePolicy,
     PolicyInvalid,
@@ -15,7 +16,6 @@ from metrics.policy.services import (
     create_active_policy,
     duplicate_policy,
     policy_is_used,
-    preview_impact,
     snapshot_of,
 )
 from tests.factories import SellerFactory
@@ -173,13 +173,17 @@ def test_a_policy_is_used_once_a_run_references_it():
     assert policy_is_used(policy) is True
 
 
-def test_preview_impact_regrades_the_last_runs_stored_metrics(staff_user):
+def test_preview_regrades_the_last_runs_stored_metrics(staff_user):
     run = EvaluationRun.objects.create(period="2026-10", policy=active_policy(), status="succeeded")
-    stored = [("Level 1", 1, "60/1"), ("Level 2", 2, "40/1"), ("Level 1", 1, None)]
-    for level, rank, response_rate in stored:
+    stored = [
+        ("up", "Level 1", 1, "60/1"),
+        ("down", "Level 2", 2, "40/1"),
+        ("same", "Level 1", 1, None),
+    ]
+    for external_id, level, rank, response_rate in stored:
         SellerEvaluation.objects.create(
             run=run,
-            seller=SellerFactory.create(),
+            seller=SellerFactory.create(external_id=external_id),
             period="2026-10",
             level=level,
             level_rank=rank,
@@ -199,8 +203,7 @@ def test_preview_impact_regrades_the_last_runs_stored_metrics(staff_user):
         },
         actor=staff_user,
     )
-    impact = preview_impact(policy=draft)
-    assert impact is not None
+    impact = preview_policy(snapshot=snapshot_of(draft))
     assert (impact.period, impact.sellers, impact.up, impact.down, impact.same) == (
         "2026-10",
         3,
@@ -208,12 +211,14 @@ def test_preview_impact_regrades_the_last_runs_stored_metrics(staff_user):
         1,
         1,
     )
-    assert impact.moves == {
-        ("Level 1", "Level 2"): 1,
-        ("Level 2", "Level 1"): 1,
-        ("Level 1", "Level 1"): 1,
-    }
+    assert impact.recomputed is False
+    assert impact.draft == {"Level 1": 2, "Level 2": 1, "none": 0}
+    assert [(m.seller, m.from_level, m.to_level) for m in impact.movers] == [
+        ("down", "Level 2", "Level 1"),
+        ("up", "Level 1", "Level 2"),
+    ]
 
 
-def test_preview_impact_without_any_run_is_none():
-    assert preview_impact(policy=active_policy()) is None
+def test_preview_without_any_run_is_a_conflict():
+    with pytest.raises(NoEvaluatedPeriod):
+        preview_policy(snapshot=snapshot_of(active_policy()))

@@ -331,6 +331,7 @@ def test_a_new_trigger_of_a_period_whose_run_went_silent_takes_it_over(
     broker, settings, staff_client
 ):
     settings.EVALUATION_STALE_AFTER_SECONDS = 2
+    settings.EVALUATION_REQUEUE_PENDING_SECONDS = 2  # never claimed: this delay applies
     given_policy()
     given_sellers(20)
     silent = runs.start_run(period=OCT, trigger="schedule")  # its worker never came

@@ -1,0 +1,308 @@
+"""What a draft policy would do (SPEC §7 ``POST /api/v1/policy/preview``, §8 admin "preview
+impact"): the last evaluated period graded again under the draft, nothing saved.
+
+One function, ``preview_policy``, backs the API and the admin page:
+
+* when the draft's windows (window and response window) are the last run's, it re-grades the
+  run's stored metrics with the engine's ``grade`` (milliseconds a thousand sellers);
+* when they differ, the stored metrics do not fit the draft: it recomputes every seller's
+  metrics for the draft's windows with the run's own read-only code
+  (``metrics.runs.period_grades.grade_period``, the dry run of ``evaluate --dry-run``). The API
+  does that in a task (``PolicyPreview`` row, 202, polled at ``/api/v1/policy/preview/{id}``).
+
+Either way a seller's draft level is what a real run of that period under the draft would
+store: the same ``grade`` with the same levels held (grace). The current side is the run as
+stored. Sellers who joined after the run are not in its stored metrics (same windows), so a
+re-run could count them too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from celery import current_app
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.utils import timezone
+
+from common.errors import Conflict, NotFound
+from metrics.engine.grading import PolicySnapshot, exact_from_json, grade
+from metrics.engine.periods import Period
+from metrics.models import EvaluationRun, PolicyPreview, RunStatus, SellerEvaluation
+from metrics.policy.services import PolicyInvalid, clean_policy_data, snapshot_of
+from metrics.runs.period_grades import (
+    chunk_size,
+    grade_period,
+    held_levels,
+    in_chunks,
+    level_counts,
+    policy_window,
+)
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_TASK = "metrics.tasks.preview_policy"
+
+
+class NoEvaluatedPeriod(Conflict, LookupError):
+    """409: nothing to compare with until a period has been evaluated."""
+
+    default_message = (
+        "No period has been evaluated yet: a preview re-grades the last evaluated period. "
+        "Evaluate one first (POST /api/v1/evaluations or manage.py evaluate)."
+    )
+
+
+class PreviewNotFound(NotFound, LookupError):
+    default_message = "No such policy preview."
+
+
+@dataclass(frozen=True)
+class Mover:
+    seller: str  # external_id
+    from_level: str | None
+    to_level: str | None
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    """The answer of SPEC §7: ``period``, ``current`` / ``draft`` level counts, ``movers``."""
+
+    period: str
+    current: dict[str, int]
+    draft: dict[str, int]
+    movers: list[Mover]
+    sellers: int
+    up: int
+    down: int
+    recomputed: bool  # True when the metrics were recomputed for the draft's windows
+    moves: dict[tuple[str | None, str | None], int] = field(default_factory=dict)
+
+    @property
+    def same(self) -> int:
+        return self.sellers - self.up - self.down
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "current": {"level_counts": self.current},
+            "draft": {"level_counts": self.draft},
+            "movers": [
+                {"seller": m.seller, "from": m.from_level, "to": m.to_level} for m in self.movers
+            ],
+        }
+
+
+def last_evaluated_run() -> EvaluationRun:
+    """The succeeded run of the latest evaluated period (its newest run)."""
+    run = (
+        EvaluationRun.objects.filter(status=RunStatus.SUCCEEDED)
+        .select_related("policy")
+        .order_by("-period", "-finished_at", "-id")
+        .first()
+    )
+    if run is None:
+        raise NoEvaluatedPeriod()
+    return run
+
+
+def run_snapshot(run: EvaluationRun) -> PolicySnapshot | None:
+    """The rules ``run`` was graded under: its stored snapshot (or its policy's rows)."""
+    if run.policy_snapshot and run.policy_snapshot.get("levels"):
+        return PolicySnapshot.from_json(run.policy_snapshot)
+    if run.policy is not None:
+        return snapshot_of(run.policy)
+    return None
+
+
+def same_windows(*, run: EvaluationRun, snapshot: PolicySnapshot) -> bool:
+    """Whether the run's stored metrics are those the draft would compute: same window and
+    same response window for the run's period."""
+    used = run_snapshot(run)
+    if used is None:
+        return True  # nothing says otherwise: the stored metrics are all there is
+    period = Period.parse(run.period)
+    return policy_window(period=period, snapshot=used) == policy_window(
+        period=period, snapshot=snapshot
+    )
+
+
+def preview_policy(
+    *, snapshot: PolicySnapshot, run: EvaluationRun | None = None, recompute: bool | None = None
+) -> PreviewResult:
+    """Grade the last evaluated period under ``snapshot``; nothing is written.
+
+    ``recompute`` None decides by the windows (``same_windows``); True forces the metrics to be
+    recomputed from orders, messages and reviews. Raises ``NoEvaluatedPeriod``.
+    """
+    run = run or last_evaluated_run()
+    if recompute is None:
+        recompute = not same_windows(run=run, snapshot=snapshot)
+    period = Period.parse(run.period)
+    stored = {
+        seller_id: (external_id, level, rank)
+        for seller_id, external_id, level, rank in SellerEvaluation.objects.filter(
+            run=run
+        ).values_list("seller_id", "seller__external_id", "level", "level_rank")
+    }
+    if recompute:
+        graded: Iterable[tuple[int, str, str | None]] = (
+            (item.seller_id, item.external_id, item.result.level)
+            for item in grade_period(period=period, snapshot=snapshot)
+        )
+    else:
+        graded = _regraded(run=run, period=period, snapshot=snapshot)
+    counts: dict[str | None, int] = {}
+    moves: dict[tuple[str | None, str | None], int] = {}
+    movers: list[Mover] = []
+    up = down = sellers = 0
+    for seller_id, external_id, level in graded:
+        sellers += 1
+        counts[level] = counts.get(level, 0) + 1
+        _, old_level, old_rank = stored.get(seller_id, (external_id, None, None))
+        moves[(old_level, level)] = moves.get((old_level, level), 0) + 1
+        if old_level == level:
+            continue
+        movers.append(Mover(seller=external_id, from_level=old_level, to_level=level))
+        before = -1 if old_rank is None else old_rank
+        new_rank = snapshot.rank_of(level)
+        after = -1 if new_rank is None else new_rank
+        if after > before:
+            up += 1
+        elif after < before:
+            down += 1
+    movers.sort(key=lambda m: m.seller)
+    return PreviewResult(
+        period=run.period,
+        current=dict(run.level_counts or {}) or _stored_counts(run=run),
+        draft=level_counts(counts=counts, snapshot=snapshot),
+        movers=movers,
+        sellers=sellers,
+        up=up,
+        down=down,
+        recomputed=recompute,
+        moves=moves,
+    )
+
+
+def _regraded(
+    *, run: EvaluationRun, period: Period, snapshot: PolicySnapshot
+) -> Iterator[tuple[int, str, str | None]]:
+    """The run's stored metrics graded under ``snapshot``, with the levels held before the
+    period (grace) exactly as a run computes them; a chunk of sellers at a time."""
+    rows = SellerEvaluation.objects.filter(run=run).order_by("seller_id")
+    ids = list(rows.values_list("seller_id", flat=True))
+    for chunk in in_chunks(ids, chunk_size()):
+        held = held_levels(seller_ids=chunk, period=period)
+        values = rows.filter(seller_id__in=chunk).values_list(
+            "seller_id", "seller__external_id", "metrics"
+        )
+        for seller_id, external_id, stored in values:
+            metrics = {key: exact_from_json(value) for key, value in (stored or {}).items()}
+            held_level, grace_used = held.get(seller_id, (None, 0))
+            result = grade(metrics, snapshot, held_level=held_level, grace_used=grace_used)
+            yield seller_id, external_id, result.level
+
+
+def _stored_counts(*, run: EvaluationRun) -> dict[str, int]:
+    counts: dict[str | None, int] = {}
+    for level in SellerEvaluation.objects.filter(run=run).values_list("level", flat=True):
+        counts[level] = counts.get(level, 0) + 1
+    used = run_snapshot(run)
+    if used is None:
+        return {str(k or "none"): v for k, v in counts.items()}
+    return level_counts(counts=counts, snapshot=used)
+
+
+# --- the API's request: answered now, or queued ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewRequest:
+    """``result`` when answered at once (same windows); else the queued ``job``."""
+
+    result: PreviewResult | None = None
+    job: PolicyPreview | None = None
+
+
+def request_preview(
+    *, data: Mapping[str, Any], actor: AbstractBaseUser | AnonymousUser | None
+) -> PreviewRequest:
+    """Validate the draft like ``PUT /api/v1/policy`` (``PolicyInvalid``), find the last
+    evaluated period (``NoEvaluatedPeriod``), and answer: re-graded at once when the windows
+    are the run's, else a ``PolicyPreview`` job handed to the task after commit."""
+    clean, errors = clean_policy_data(data)
+    if clean is None:
+        raise PolicyInvalid(errors)
+    run = last_evaluated_run()
+    if same_windows(run=run, snapshot=clean.snapshot):
+        return PreviewRequest(result=preview_policy(snapshot=clean.snapshot, run=run))
+    job = PolicyPreview.objects.create(
+        period=run.period,
+        draft=clean.snapshot.to_json(),
+        created_by=actor if actor is not None and actor.is_authenticated else None,  # type: ignore[misc]
+    )
+    task = current_app.tasks[PREVIEW_TASK]
+
+    def enqueue() -> None:
+        try:
+            task.apply_async(args=[job.pk])
+        except Exception:
+            # Eager mode propagates the task's exception; the job is already marked failed.
+            logger.exception("Policy preview %s failed", job.pk)
+
+    transaction.on_commit(enqueue)
+    return PreviewRequest(job=job)
+
+
+def run_preview_job(*, preview_id: int) -> str:
+    """The task's work: recompute the draft's preview for the job's period; idempotent (a
+    finished job is left as it is)."""
+    job = PolicyPreview.objects.filter(pk=preview_id).first()
+    if job is None or job.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+        return job.status if job is not None else "missing"
+    PolicyPreview.objects.filter(pk=job.pk).update(status=RunStatus.RUNNING)
+    try:
+        run = (
+            EvaluationRun.objects.filter(status=RunStatus.SUCCEEDED, period=job.period)
+            .select_related("policy")
+            .order_by("-finished_at", "-id")
+            .first()
+        )
+        if run is None:
+            raise NoEvaluatedPeriod(f"The run of {job.period} is gone; post the preview again.")
+        result = preview_policy(
+            snapshot=PolicySnapshot.from_json(job.draft), run=run, recompute=True
+        )
+    except Exception as exc:
+        PolicyPreview.objects.filter(pk=job.pk).update(
+            status=RunStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}",
+            finished_at=timezone.now(),
+        )
+        raise
+    PolicyPreview.objects.filter(pk=job.pk).update(
+        status=RunStatus.SUCCEEDED, result=result.to_data(), finished_at=timezone.now()
+    )
+    return RunStatus.SUCCEEDED
+
+
+def preview_job(*, preview_id: int) -> PolicyPreview:
+    job = PolicyPreview.objects.filter(pk=preview_id).first()
+    if job is None:
+        raise PreviewNotFound()
+    return job
+
+
+def job_data(job: PolicyPreview) -> dict[str, Any]:
+    """``{"id", "status"}``, plus the answer once it succeeded (or ``error`` if it failed)."""
+    data: dict[str, Any] = {"id": job.pk, "status": job.status}
+    if job.status == RunStatus.SUCCEEDED and job.result:
+        data.update(job.result)
+    elif job.status == RunStatus.FAILED:
+        data["error"] = job.error
+    return data

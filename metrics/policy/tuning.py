@@ -1,0 +1,180 @@
+"""One-page threshold tuning in admin (issue 11): a draft policy's levels and criteria on one
+form, its impact on the last run's stored metrics beside them, and activation from the same
+page. Today's alternative is a page per level.
+
+The whole policy is validated on save exactly like the API and the other admin pages
+(``metrics.policy.services``); a frozen policy (a run used it) is shown read-only with the way
+out: duplicate it as a draft.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin import ModelAdmin
+from django.forms import formset_factory
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+
+from metrics.engine.grading import OPS
+from metrics.engine.registry import METRICS
+from metrics.models import GradePolicy
+from metrics.policy.limits import MAX_ANY_OF, MAX_LEVEL_NAME
+from metrics.policy.preview import NoEvaluatedPeriod, PreviewResult, preview_policy
+from metrics.policy.services import (
+    PolicyConflict,
+    PolicyInvalid,
+    activate_policy,
+    describe_errors,
+    policy_data,
+    policy_is_used,
+    replace_policy_levels,
+    snapshot_of,
+)
+
+# Blank rows offered for new levels and criteria on each visit.
+EXTRA_LEVELS = 1
+EXTRA_CRITERIA = 3
+
+
+class LevelRow(forms.Form):
+    name = forms.CharField(max_length=MAX_LEVEL_NAME)
+    rank = forms.IntegerField(min_value=0, max_value=32767)
+
+
+class CriterionRow(forms.Form):
+    level = forms.CharField(max_length=MAX_LEVEL_NAME, help_text="The level's name.")
+    # A blank first choice, so an untouched extra row posts nothing and is left out.
+    metric = forms.ChoiceField(choices=[("", "---------"), *((key, key) for key in METRICS)])
+    op = forms.ChoiceField(choices=[("", "--"), *((op, op) for op in OPS)])
+    value = forms.DecimalField(max_digits=20, decimal_places=4)
+    any_of = forms.CharField(max_length=MAX_ANY_OF, required=False)
+
+
+LevelRows = formset_factory(LevelRow, extra=EXTRA_LEVELS, can_delete=True)
+CriterionRows = formset_factory(CriterionRow, extra=EXTRA_CRITERIA, can_delete=True)
+
+
+def _initial(policy: GradePolicy) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    data = policy_data(policy)
+    levels = [{"name": lvl["name"], "rank": lvl["rank"]} for lvl in data["levels"]]
+    criteria = [
+        {
+            "level": lvl["name"],
+            **{k: c[k] for k in ("metric", "op", "any_of")},
+            # 15, not 15.0000 (the column's scale); 5000000, not 5E+6
+            "value": format(c["value"].normalize(), "f"),
+        }
+        for lvl in data["levels"]
+        for c in lvl["criteria"]
+    ]
+    return levels, criteria
+
+
+def _live(formset: Any) -> list[dict[str, Any]]:
+    # A blank extra row has no cleaned data; a row marked for deletion is left out.
+    return [
+        form.cleaned_data
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]
+
+
+def _levels_data(
+    levels: list[dict[str, Any]], criteria: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The policy shape's ``levels`` from the two tables; criteria naming no level are errors."""
+    by_name = {lvl["name"]: {**lvl, "criteria": []} for lvl in levels}
+    unknown = []
+    for c in criteria:
+        level = by_name.get(c["level"])
+        if level is None:
+            unknown.append(
+                f"Criterion {c['metric']} {c['op']} {c['value']}: no level named "
+                f"“{c['level']}” in the levels above."
+            )
+            continue
+        level["criteria"].append(
+            {k: c[k] for k in ("metric", "op", "value")} | {"any_of": c.get("any_of") or ""}
+        )
+    return sorted(by_name.values(), key=lambda lvl: lvl["rank"]), unknown
+
+
+def _impact(policy: GradePolicy) -> PreviewResult | None:
+    """The draft on the last evaluated period (issue 12's ``preview_policy``), None before any."""
+    try:
+        return preview_policy(snapshot=snapshot_of(policy))
+    except NoEvaluatedPeriod:
+        return None
+
+
+def tune_view(model_admin: ModelAdmin, request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the draft's levels and criteria, and its impact; POST: save (then maybe activate)."""
+    policy = GradePolicy.objects.filter(pk=pk).first()
+    if policy is None:
+        raise Http404("No such policy.")
+    frozen = policy_is_used(policy)
+    can_change = model_admin.has_change_permission(request, None) and not frozen
+    initial_levels, initial_criteria = _initial(policy)
+    errors: list[str] = []
+    if request.method == "POST" and can_change:
+        level_rows = LevelRows(request.POST, prefix="level", initial=initial_levels)
+        criterion_rows = CriterionRows(request.POST, prefix="criterion", initial=initial_criteria)
+        if not (level_rows.is_valid() and criterion_rows.is_valid()):
+            errors = ["Some rows are incomplete or invalid: see the fields marked below."]
+        else:
+            levels, errors = _levels_data(_live(level_rows), _live(criterion_rows))
+            if not errors:
+                try:
+                    replace_policy_levels(policy=policy, levels=levels)
+                    if "_activate" in request.POST:
+                        activate_policy(policy=policy)
+                except PolicyInvalid as exc:
+                    errors = describe_errors(exc.errors, {**policy_data(policy), "levels": levels})
+                except PolicyConflict as exc:
+                    errors = [str(exc)]
+                else:
+                    done = "saved and activated" if "_activate" in request.POST else "saved"
+                    messages.success(request, f"“{policy.name}” {done}.")
+                    return HttpResponseRedirect(request.path)
+    else:
+        level_rows = LevelRows(prefix="level", initial=initial_levels)
+        criterion_rows = CriterionRows(prefix="criterion", initial=initial_criteria)
+    impact = _impact(policy)
+    moves = (
+        sorted(
+            ((old, new, n) for (old, new), n in impact.moves.items() if old != new),
+            key=lambda m: (-m[2], str(m[0]), str(m[1])),
+        )
+        if impact
+        else []
+    )
+    # Sellers per level now (the run's stored levels) and under the draft, in rank order.
+    level_counts = (
+        [
+            (name, impact.current.get(name, 0), impact.draft.get(name, 0))
+            for name in dict.fromkeys([*impact.draft, *impact.current])
+        ]
+        if impact
+        else []
+    )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": f"Tune “{policy.name}”",
+        "policy": policy,
+        "frozen": frozen,
+        "can_change": can_change,
+        "level_rows": level_rows,
+        "criterion_rows": criterion_rows,
+        "errors": errors,
+        "impact": impact,
+        "moves": moves,
+        "level_counts": level_counts,
+        "change_url": reverse("admin:metrics_gradepolicy_change", args=[policy.pk]),
+        "preview_url": reverse("admin:metrics_gradepolicy_preview", args=[policy.pk]),
+    }
+    return render(request, "admin/metrics/gradepolicy/tune.html", context)

@@ -1,0 +1,168 @@
+"""Seller emails: written in the seller's language from templates (``{% translate %}``, so the
+project's catalogues translate them) and sent through Django's email framework, once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from metrics.engine.registry import METRICS, Kind
+from notifications.metric_names import METRIC_NAMES
+from notifications.models import EmailKind, EmailNotification, Language, SellerPreference
+from orders.models import Seller
+
+# A sender holds an email this long; past it, another attempt may take it (a dead worker).
+LEASE = timedelta(minutes=5)
+
+TEMPLATES = {
+    EmailKind.LEVEL_CHANGED: "notifications/email/level_changed",
+    EmailKind.AT_RISK: "notifications/email/at_risk",
+}
+
+
+def default_language() -> str:
+    return settings.NOTIFICATIONS_DEFAULT_LANGUAGE
+
+
+def address_and_language(seller: Seller) -> tuple[str, str]:
+    """Where and in which language the seller is written to (its preference, else its login's
+    address and ``NOTIFICATIONS_DEFAULT_LANGUAGE``)."""
+    try:
+        preference: SellerPreference | None = seller.notification_preference
+    except SellerPreference.DoesNotExist:
+        preference = None
+    address = (preference.email if preference else "") or (seller.user.email if seller.user else "")
+    language = (preference.language if preference else "") or default_language()
+    if language not in Language.values:
+        language = Language.ENGLISH
+    return address, language
+
+
+def _number(metric: str, value: Any) -> str:
+    if value is None:
+        return gettext("not enough data yet")
+    info = METRICS.get(metric)
+    if info is not None and info.kind == Kind.MONEY:
+        return f"{value:,.0f}"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{int(value):,}"
+
+
+def _reason_lines(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    lines = []
+    for item in reasons:
+        metric = item["metric"]
+        lines.append(
+            {
+                "label": gettext(METRIC_NAMES[metric]) if metric in METRIC_NAMES else metric,
+                "op": "≥" if item["op"] == ">=" else "≤",
+                "value": _number(metric, item["value"]),
+                "actual": _number(metric, item["actual"]),
+                "passed": item["passed"],
+                "any_of": item.get("any_of", ""),
+            }
+        )
+    return lines
+
+
+def _level(name: str | None) -> str:
+    return name if name else gettext("no level")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+def render(notification: EmailNotification, *, language: str) -> Rendered:
+    """The email's subject and text in ``language``."""
+    seller = notification.seller
+    context = notification.context
+    with translation.override(language):
+        values = {
+            "seller_name": seller.display_name or seller.username,
+            "period": notification.period,
+            "from_level": _level(context.get("from")),
+            "to_level": _level(context.get("to")),
+            "up": context.get("direction") == "up",
+            "kept_by_grace": bool(context.get("kept_by_grace")),
+            "effective_from": timezone.localtime(
+                datetime.fromisoformat(context["effective_from"])
+            ).date(),
+            "reasons": _reason_lines(context.get("reasons", [])),
+        }
+        template = TEMPLATES[EmailKind(notification.kind)]
+        subject = render_to_string(f"{template}_subject.txt", values).strip()
+        body = render_to_string(f"{template}.txt", values)
+    return Rendered(subject=" ".join(subject.split()), body=body)
+
+
+@dataclass(frozen=True)
+class Sent:
+    sent: bool
+    retry_in: int | None = None  # seconds, when the attempt failed and may be retried
+
+
+def _claim(notification_id: int, now: datetime) -> bool:
+    return bool(
+        EmailNotification.objects.filter(pk=notification_id, sent_at__isnull=True)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + LEASE, attempts=F("attempts") + 1)
+    )
+
+
+def send_notification(*, notification_id: int) -> Sent:
+    """Send one recorded email unless it was sent already (or another sender holds it).
+
+    The row is claimed by a lease (one UPDATE) rather than locked across the SMTP call; it is
+    marked sent once the backend accepted the message. A failure is recorded and retried with
+    backoff up to ``NOTIFICATIONS_EMAIL_MAX_ATTEMPTS``.
+    """
+    now = timezone.now()
+    if not _claim(notification_id, now):
+        return Sent(sent=False)
+    notification = EmailNotification.objects.select_related(
+        "seller__user", "seller__notification_preference"
+    ).get(pk=notification_id)
+    address, language = address_and_language(notification.seller)
+    if not address:
+        EmailNotification.objects.filter(pk=notification_id).update(
+            claimed_until=None, last_error="The seller has no email address.", language=language
+        )
+        return Sent(sent=False)
+    rendered = render(notification, language=language)
+    message = EmailMessage(
+        subject=rendered.subject,
+        body=rendered.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[address],
+        headers={"Content-Language": language},
+    )
+    try:
+        message.send()
+    except Exception as exc:  # an SMTP or connection error of any kind: recorded, retried
+        EmailNotification.objects.filter(pk=notification_id).update(
+            claimed_until=None, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        attempts = notification.attempts
+        if attempts >= settings.NOTIFICATIONS_EMAIL_MAX_ATTEMPTS:
+            return Sent(sent=False)
+        return Sent(sent=False, retry_in=min(60 * 2 ** (attempts - 1), 3600))
+    EmailNotification.objects.filter(pk=notification_id).update(
+        sent_at=timezone.now(),
+        claimed_until=None,
+        recipient=address,
+        language=language,
+        last_error="",
+    )
+    return Sent(sent=True)
