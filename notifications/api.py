@@ -3,7 +3,7 @@ parse, call the service, shape."""
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -90,9 +90,12 @@ class WebhookView(DocumentedQueryOnly, APIView):
         request=None,
         responses={204: None, **error_responses(404, descriptions={404: "No such webhook."})},
     )
-    def delete(self, request: Request, webhook_id: str) -> Response:
+    def delete(self, request: Request, webhook_id: str) -> HttpResponse:
         webhooks.delete_endpoint(endpoint_id=int(webhook_id))
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        # No body, so no Content-Type (the schema declares none for a 204).
+        response = HttpResponse(status=status.HTTP_204_NO_CONTENT)
+        del response["Content-Type"]
+        return response
 
 
 def _seller_or_404(request: Request, external_id: str) -> Seller:

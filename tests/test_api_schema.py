@@ -56,8 +56,12 @@ RULES_BEYOND_THE_SCHEMA = [
     # review: its order exists, is completed and has no other review
     ("PUT", "/api/v1/reviews/{external_id}"),
     ("POST", "/api/v1/reviews/bulk"),
-    # policy: level names and ranks unique, a threshold within its metric's range
+    # policy (and a draft of one): level names and ranks unique, a threshold within its
+    # metric's range
     ("PUT", "/api/v1/policy"),
+    ("POST", "/api/v1/policy/preview"),
+    # webhook: the URL's host resolves, to a public address
+    ("POST", "/api/v1/webhooks"),
 ]
 
 CONFIG = SchemathesisConfig.from_dict(

@@ -310,13 +310,17 @@ class PolicyView(DocumentedQueryOnly, APIView):
 # --- presets (SPEC §7) -------------------------------------------------------------------
 
 
+class PresetPolicySerializer(PolicySerializer):
+    id = None  # type: ignore[assignment]  # a preset is not a stored policy
+
+
 class PresetSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="The preset's key, e.g. `etsy_star_seller`.")
     source = serializers.CharField(  # type: ignore[assignment]
         help_text="The program's page and the date it was read."
     )
     notes = serializers.CharField(help_text="What is approximated or left out, and how.")
-    policy = PolicySerializer(help_text="In the `GET /api/v1/policy` shape (no `id`).")
+    policy = PresetPolicySerializer(help_text="In the `GET /api/v1/policy` shape (no `id`).")
 
 
 def _preset_data(preset: Preset) -> dict[str, Any]:
