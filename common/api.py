@@ -148,8 +148,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def error_body(data: Any) -> dict[str, Any]:
     """Any DRF error payload in the one declared shape (``common.api_schema.ERROR_SCHEMA``):
-    ``detail`` a string, every other key a list of strings; nested messages (a nested
-    serializer's) are flattened to ``parent.child`` / ``parent[0].child`` keys."""
+    ``detail`` a string, every other key a field with a list of strings. Messages nested below
+    a field (a list's items, a nested serializer's fields) stay under that field, each prefixed
+    with its place, e.g. ``{"events": ["[1]: \"x\" is not a valid choice."]}``."""
     if not isinstance(data, Mapping):
         return {NON_FIELD: _messages(data)}
     body: dict[str, Any] = {}
@@ -158,20 +159,28 @@ def error_body(data: Any) -> dict[str, Any]:
             body["detail"] = str(value)
             continue
         name = NON_FIELD if key == "detail" else str(key)
-        _flatten(body, name, value)
+        body.setdefault(name, []).extend(_nested(value, ""))
     return body
 
 
-def _flatten(body: dict[str, Any], name: str, value: Any) -> None:
+def _nested(value: Any, place: str) -> list[str]:
     if isinstance(value, Mapping):
-        for key, inner in value.items():
-            _flatten(body, f"{name}.{key}", inner)
-    elif isinstance(value, list) and any(isinstance(v, Mapping | list) for v in value):
-        for index, inner in enumerate(value):
-            if inner:
-                _flatten(body, f"{name}[{index}]", inner)
-    else:
-        body.setdefault(name, []).extend(_messages(value))
+        return [
+            message
+            for key, inner in value.items()
+            for message in _nested(
+                inner, f"{place}[{key}]" if str(key).isdigit() else f"{place}.{key}"
+            )
+        ]
+    if isinstance(value, list) and any(isinstance(v, Mapping | list) for v in value):
+        return [
+            message
+            for index, inner in enumerate(value)
+            if inner
+            for message in _nested(inner, f"{place}[{index}]")
+        ]
+    prefix = f"{place.lstrip('.')}: " if place else ""
+    return [prefix + message for message in _messages(value)]
 
 
 def _messages(value: Any) -> list[str]:

@@ -74,8 +74,11 @@ def test_nested_and_list_messages_are_flattened_to_the_error_shape():
         "non_field_errors": ["Expected a dictionary."]
     }
     assert error_body({"levels": [{"name": ["Required."]}, {}], "detail": "x"}) == {
-        "levels[0].name": ["Required."],
+        "levels": ["[0].name: Required."],
         "detail": "x",
+    }
+    assert error_body({"events": {1: ["Not a valid choice."]}}) == {
+        "events": ["[1]: Not a valid choice."]
     }
     assert error_body({"detail": ["a", "b"]}) == {"non_field_errors": ["a", "b"]}
 
