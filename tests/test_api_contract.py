@@ -254,3 +254,11 @@ def test_a_moment_in_local_mean_time_is_answered_as_a_valid_date_time(staff_clie
     assert response.json()["joined_at"] == "1900-09-19T12:00:00Z"
     recent = staff_client.put("/api/v1/sellers/s-new", seller_body("s-new"), format="json")
     assert recent.json()["joined_at"] == "2025-01-01T00:00:00+09:00"
+
+
+def test_an_api_path_with_a_newline_is_a_json_404(staff_client):
+    # The catch-all for unknown /api/ paths missed a path with a newline (regex "." stops at
+    # one), which got Django's HTML page (schemathesis found it on /api/v1/webhooks/%0A).
+    response = staff_client.get("/api/v1/no-such/%0A")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
