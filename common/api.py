@@ -1,14 +1,19 @@
 """Cross-cutting API pieces every app uses: pagination, the JSON parser, permissions and the one
 exception handler that answers application errors (``common.errors``) in SPEC §7's shape."""
 
+import re
 from collections.abc import Mapping
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
-from rest_framework import permissions
+from django.db import InterfaceError, OperationalError, models
+from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import (
+    APIException,
     AuthenticationFailed,
     NotAuthenticated,
     ParseError,
@@ -22,20 +27,116 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from common.errors import AppError
 from common.throttling import record_auth_failure
 
+NON_FIELD = "non_field_errors"
+
 AnyUser = AbstractBaseUser | AnonymousUser
 
 
 class Pagination(PageNumberPagination):
+    """SPEC §7 pages: ``?page_size=`` (default 100, at most 1,000) and ``?page=``.
+
+    Stricter than DRF's PageNumberPagination, which silently falls back to the default for a
+    page_size it cannot read and clamps one above the maximum (an integration asking for 5,000
+    would read 1,000 items and believe it had them all): here a page_size or page that is not
+    a positive integer, or a page_size above 1,000, is a 400 with a field message. A page past
+    the last one is a 404 (the page does not exist), except page 1, which exists, empty, when
+    there are no items. An empty value is a 400 too (the schema says: an integer).
+    """
+
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+    invalid_page_message = "Invalid page {page_number}: {message}. Pages start at 1."
+    query_params = frozenset({"page", "page_size"})
+
+    def get_page_size(self, request: Any) -> int:
+        raw = request.query_params.get(self.page_size_query_param or "page_size")
+        size = _positive_int(raw, field="page_size", default=self.page_size)
+        if size > self.max_page_size:
+            raise ValidationError({"page_size": [f"At most {self.max_page_size} items a page."]})
+        return size
+
+    def get_page_number(self, request: Any, paginator: Any) -> int:
+        raw = request.query_params.get(self.page_query_param)
+        return _positive_int(raw, field="page", default=1)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "page",
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1. A page past the last one is a 404 (page 1 "
+                "always exists, empty when there are no items); not a whole number ≥ 1 is a 400.",
+                "schema": {"type": "integer", "minimum": 1, "default": 1},
+            },
+            {
+                "name": "page_size",
+                "required": False,
+                "in": "query",
+                "description": f"Items a page: 1 to {self.max_page_size} (more is a 400, not a "
+                "silent cap).",
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                    "default": self.page_size,
+                },
+            },
+        ]
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        # DRF's schema shows example URLs with ?page=4 etc.; say what they are instead.
+        described = {
+            "count": "Items in all pages.",
+            "next": "The next page (absolute URL); null on the last page.",
+            "previous": "The previous page (absolute URL); null on the first page.",
+        }
+        examples = {
+            "count": 123,
+            "next": "https://grades.example.com/api/v1/orders?page=3",
+            "previous": "https://grades.example.com/api/v1/orders?page=1",
+        }
+        for name, description in described.items():
+            paginated["properties"][name]["description"] = description
+            paginated["properties"][name]["example"] = examples[name]
+        return paginated
+
+
+def _positive_int(raw: str | None, *, field: str, default: int) -> int:
+    if raw is None:
+        return default
+    try:
+        # isascii: int() would also read other scripts' digits, signs and surrounding spaces.
+        number = int(raw) if raw.isascii() and raw.isdigit() else 0
+    except ValueError:  # past Python's 4,300-digit limit for int(str)
+        number = 0
+    if number < 1:
+        raise ValidationError({field: [f"{field} must be a whole number of at least 1."]})
+    return number
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+    def __init__(self) -> None:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+        super().__init__(
+            f"The request body is larger than {limit // (1024 * 1024)} MB; nothing was written. "
+            "Send fewer items per request."
+        )
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus application errors (their status and JSON shape) and Django model
     validation errors as 400 with field messages."""
     if isinstance(exc, AppError):
-        return Response(exc.payload(), status=exc.status)
+        return Response(error_body(exc.payload()), status=exc.status)
+    if isinstance(exc, RequestDataTooBig):
+        # Django would answer its HTML 400 page; an API answers JSON, with the real status.
+        exc = PayloadTooLarge()
     if isinstance(exc, OperationalError) and "database is locked" in str(exc):
         # SQLite (the embedded default) still busy after its timeout: nothing was written.
         return Response(
@@ -54,9 +155,55 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, NotAuthenticated | AuthenticationFailed) and "request" in context:
         record_auth_failure(context["request"])
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages}
         exc = ValidationError(detail=detail)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code >= 400:
+        response.data = error_body(response.data)
+    return response
+
+
+def error_body(data: Any) -> dict[str, Any]:
+    """Any DRF error payload in the one declared shape (``common.api_schema.ERROR_SCHEMA``):
+    ``detail`` a string, every other key a field with a list of strings. Messages nested below
+    a field (a list's items, a nested serializer's fields) stay under that field, each prefixed
+    with its place, e.g. ``{"events": ["[1]: \"x\" is not a valid choice."]}``."""
+    if not isinstance(data, Mapping):
+        return {NON_FIELD: _messages(data)}
+    body: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "detail" and not isinstance(value, list | Mapping):
+            body["detail"] = str(value)
+            continue
+        name = NON_FIELD if key == "detail" else str(key)
+        body.setdefault(name, []).extend(_nested(value, ""))
+    return body
+
+
+def _nested(value: Any, place: str) -> list[str]:
+    if isinstance(value, Mapping):
+        return [
+            message
+            for key, inner in value.items()
+            for message in _nested(
+                inner, f"{place}[{key}]" if str(key).isdigit() else f"{place}.{key}"
+            )
+        ]
+    if isinstance(value, list) and any(isinstance(v, Mapping | list) for v in value):
+        return [
+            message
+            for index, inner in enumerate(value)
+            if inner
+            for message in _nested(inner, f"{place}[{index}]")
+        ]
+    prefix = f"{place.lstrip('.')}: " if place else ""
+    return [prefix + message for message in _messages(value)]
+
+
+def _messages(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return [str(value)]
 
 
 class IsStaffOrReadOnly(permissions.BasePermission):
@@ -90,3 +237,60 @@ class SafeJSONParser(JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise ParseError("JSON parse error - the body is nested too deeply.") from exc
+
+
+class DocumentedQueryOnly:
+    """Refuses (400) a query parameter the operation does not document.
+
+    The API's one policy for query strings: a typo such as ``?sellr=s-1`` or ``?pagesize=50``
+    is an error with a message, never silently ignored (an integration would otherwise read
+    every seller's orders believing they were one seller's). Each view lists what it reads.
+    """
+
+    query_params: ClassVar[frozenset[str]] = frozenset()
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        params = request.query_params
+        known = ", ".join(sorted(self.query_params)) or "none"
+        problems = {
+            name: [f"Unknown query parameter; this operation takes: {known}."]
+            for name in sorted(set(params) - self.query_params)
+        }
+        for name in sorted(set(params) & self.query_params):
+            if len(params.getlist(name)) > 1:
+                problems[name] = ["Give this query parameter once."]
+        if problems:
+            raise ValidationError(problems)
+
+
+_SECONDS_OFFSET = re.compile(r"[+-]\d\d:\d\d:\d\d(\.\d+)?$")
+
+
+def rfc3339(value: datetime) -> str:
+    """``value.isoformat()``, except for an offset with seconds (a zone's local mean time, e.g.
+    Asia/Seoul before 1908 is +08:27:52), which RFC 3339 and the schema's ``date-time`` cannot
+    say: such a moment is given in UTC instead."""
+    text = value.isoformat()
+    if _SECONDS_OFFSET.search(text):
+        text = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return text
+
+
+class ApiDateTimeField(serializers.DateTimeField):
+    """DRF's DateTimeField (ISO 8601 in TIME_ZONE), always a valid RFC 3339 ``date-time``."""
+
+    def to_representation(self, value: Any) -> Any:
+        text = super().to_representation(value)
+        if isinstance(text, str) and _SECONDS_OFFSET.search(text):
+            return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return text
+
+
+class ApiModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose timestamps are ``ApiDateTimeField``."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: ApiDateTimeField,
+    }

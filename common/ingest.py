@@ -45,7 +45,7 @@ NON_FIELD = "non_field_errors"
 # reachable percent-encoded. ``EXTERNAL_ID_PATTERN`` documents the same rule in the OpenAPI
 # schema (an ECMA 262 regex).
 RESERVED_EXTERNAL_IDS = frozenset({"bulk", ".", ".."})
-EXTERNAL_ID_PATTERN = r"^(?!(?:bulk|\.|\.\.)$)[^/]+$"
+EXTERNAL_ID_PATTERN = r"^(?!(?:bulk|\.|\.\.)$)[^/\x00]+$"
 EXTERNAL_ID_MESSAGE = (
     "Not addressable by its item URL /api/v1/<entity>/<external_id>: "
     "use no '/', and not 'bulk', '.' or '..'."
@@ -54,7 +54,6 @@ EXTERNAL_ID_MESSAGE = (
 # own message) and an optional fraction. No '+', exponent, spaces, '_' separators or non-ASCII
 # digits, all of which Python's Decimal() and int() accept. A JSON number is taken as is.
 DECIMAL_STRING_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-DECIMAL_STRING_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 
 Errors = dict[str, list[str]]
 T = TypeVar("T")
@@ -136,6 +135,8 @@ class ItemReader:
         if value is _MISSING or value is None or value == "":
             if required:
                 self.error(name, "This field is required.")
+            elif value == "" and pattern is not None:
+                self.error(name, f"{pattern_message} Send null or leave it out for the default.")
             return ""
         if not isinstance(value, str):
             self.error(name, "Expected a string.")
@@ -154,6 +155,8 @@ class ItemReader:
         if value is _MISSING or value is None or value == "":
             if required:
                 self.error(name, "This field is required.")
+            elif value == "":
+                self.error(name, f"Must be one of: {', '.join(choices)}; null for none.")
             return ""
         if not isinstance(value, str) or value not in choices:
             self.error(name, f"Must be one of: {', '.join(choices)}.")
@@ -165,6 +168,8 @@ class ItemReader:
         if value is _MISSING or value is None or value == "":
             if required:
                 self.error(name, "This field is required.")
+            elif value == "":
+                self.error(name, "Expected an ISO 8601 date-time, or null for none.")
             return None
         if not isinstance(value, str) or len(value) > 64:
             self.error(name, "Expected an ISO 8601 date-time string with a timezone offset.")

@@ -4,10 +4,9 @@ OpenAPI descriptions. Each entity's ``api.py`` declares three small subclasses."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Model, QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -18,33 +17,22 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import IsStaffOrReadOnly
-from common.ingest import BulkValidationError, UpsertResult, usable_lookup
-from common.ingest_schema import BulkErrorSerializer, BulkResultSerializer
+from common.api import DocumentedQueryOnly, IsStaffOrReadOnly, Pagination, PayloadTooLarge
+from common.api_schema import error_responses
+from common.ingest import NON_FIELD, BulkValidationError, UpsertResult, usable_lookup
+from common.ingest_schema import EXTERNAL_ID_PATH, BulkErrorSerializer, BulkResultSerializer
 
 SELLER_FILTER = OpenApiParameter(
-    "seller", OpenApiTypes.STR, description="Only this seller's items (the seller's external_id)."
+    "seller",
+    OpenApiTypes.STR,
+    description="Only this seller's items (the seller's external_id); an unknown seller gives "
+    "an empty page.",
 )
-VALIDATION_ERROR = OpenApiResponse(
-    OpenApiTypes.OBJECT, description="Field-level messages: {field: [messages]}; nothing written."
-)
-
-
-class PayloadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
-
-    def __init__(self) -> None:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
-        super().__init__(
-            f"The request body is larger than {limit // (1024 * 1024)} MB; nothing was written. "
-            "Send fewer items per request."
-        )
 
 
 def request_body(request: Request) -> Any:
@@ -55,10 +43,11 @@ def request_body(request: Request) -> Any:
         raise PayloadTooLarge() from exc
 
 
-class ScopedListView(generics.ListAPIView):
+class ScopedListView(DocumentedQueryOnly, generics.ListAPIView):
     """GET a paginated list of what the user may see, optionally ``?seller=<external_id>``."""
 
     permission_classes = [IsStaffOrReadOnly]
+    query_params = Pagination.query_params | {"seller"}
     select: ClassVar[Callable[..., QuerySet[Any]]]
     filter_by_seller: ClassVar[bool] = True
 
@@ -69,7 +58,7 @@ class ScopedListView(generics.ListAPIView):
         return type(self).select(user=self.request.user, seller=seller)
 
 
-class ScopedDetailView(APIView):
+class ScopedDetailView(DocumentedQueryOnly, APIView):
     """GET one object the user may see (404 otherwise); PUT creates (201) or replaces (200)."""
 
     permission_classes = [IsStaffOrReadOnly]
@@ -93,11 +82,23 @@ class ScopedDetailView(APIView):
         )
 
 
-class BulkUpsertView(APIView):
+class BulkUpsertView(DocumentedQueryOnly, APIView):
     """POST a JSON list of up to 1,000 items; all or nothing (an empty list is a no-op)."""
 
     permission_classes = [IsStaffOrReadOnly]
     upsert_many: ClassVar[Callable[..., UpsertResult]]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # SPEC §7: a bulk 400 always carries ``errors``, also when the body is not JSON at all
+        # or a query parameter is refused: one entry, index null (no item is at fault).
+        response = super().handle_exception(exc)
+        if response.status_code == status.HTTP_400_BAD_REQUEST and "errors" not in response.data:
+            messages = dict(response.data)
+            detail = messages.pop("detail", None)
+            if detail is not None:
+                messages.setdefault(NON_FIELD, []).insert(0, detail)
+            response.data = {"errors": [{"index": None, "external_id": None, **messages}]}
+        return response
 
     def post(self, request: Request) -> Response:
         try:
@@ -107,39 +108,63 @@ class BulkUpsertView(APIView):
         return Response({"created": result.created, "updated": result.updated})
 
 
-def detail_schema(name: str, output: Any, write: Any) -> Callable[[type], type]:
+def detail_schema(
+    name: str, output: Any, write: Any, *, rules: str = "", examples: Sequence[Any] = ()
+) -> Callable[[type], type]:
+    """The schema of ``GET``/``PUT /api/v1/<name>s/{external_id}``; ``rules`` says what the
+    body schema cannot (cross-field and database rules), each a 400 with field messages."""
     tags = [f"{name}s"]
     return extend_schema_view(
         get=extend_schema(
             tags=tags,
             summary=f"One {name}",
-            responses={200: output, 404: OpenApiResponse(description="Not found or not yours.")},
+            parameters=[EXTERNAL_ID_PATH],
+            responses={200: output},
         ),
         put=extend_schema(
             tags=tags,
             summary=f"Create or replace one {name}",
             description="Creates (201) or replaces (200) by external id; sending the same "
-            "body twice changes nothing. Staff only.",
+            "body twice changes nothing. Staff only. The id is the URL's: an `external_id` in "
+            "the body is not needed, and if sent must equal the URL's (else 400). Unknown "
+            "fields are ignored. " + rules,
             request=write,
-            responses={200: output, 201: output, 400: VALIDATION_ERROR},
+            parameters=[EXTERNAL_ID_PATH],
+            responses={
+                200: output,
+                201: output,
+                **error_responses(
+                    400,
+                    descriptions={
+                        400: "Field messages `{field: [messages]}` (or `{detail}` for a body "
+                        "that is not JSON); nothing was written."
+                    },
+                ),
+            },
+            examples=list(examples),
         ),
     )
 
 
-def bulk_schema(name: str, body: Any) -> Callable[[type], type]:
+def bulk_schema(
+    name: str, body: Any, *, rules: str = "", examples: Sequence[Any] = ()
+) -> Callable[[type], type]:
     return extend_schema_view(
         post=extend_schema(
             tags=[name],
             summary=f"Create or replace up to 1,000 {name}",
             description="All or nothing: if any item is invalid nothing is written and every "
-            "invalid item is listed with its index. Staff only.",
+            "invalid item is listed with its index. Staff only. Unknown fields are ignored. "
+            + rules,
             request=body,
+            examples=list(examples),
             responses={
                 200: BulkResultSerializer,
                 400: OpenApiResponse(
                     BulkErrorSerializer,
-                    description="Invalid items (or, with index null, a body that is not a list of "
-                    "up to 1,000 items).",
+                    description="Invalid items, each with its index and field messages; or, "
+                    "with index null, a body that is not a JSON list of up to 1,000 items (not "
+                    "JSON at all: the message is in non_field_errors). Always `errors`.",
                 ),
             },
         )

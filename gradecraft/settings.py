@@ -249,7 +249,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["common.api.SafeJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "common.api.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.api_schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -273,6 +273,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.api_schema.no_nul_in_request_strings",
+        "common.api_schema.links_to_what_was_written",
+    ],
     # The schemes a client authenticates with (common.throttling's gatekeeper is not one).
     "AUTHENTICATION_WHITELIST": [
         "rest_framework.authentication.TokenAuthentication",

@@ -39,6 +39,6 @@ urlpatterns = [
     path("api/v1/", include("reviews.urls")),
     path("api/v1/", include("metrics.web.urls")),
     path("api/v1/", include("notifications.urls")),
-    re_path(r"^api(?P<rest>/.*)?$", api_not_found),
+    re_path(r"^api(?P<rest>/[\s\S]*)?$", api_not_found),
     path("", include("metrics.web.page_urls")),
 ]

@@ -3,8 +3,8 @@ parse, call the service, shape."""
 
 from __future__ import annotations
 
-from django.http import Http404
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from django.http import Http404, HttpResponse
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -12,7 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import IsStaff
+from common.api import DocumentedQueryOnly, IsStaff, Pagination
+from common.api_schema import error_responses
 from metrics.web.selectors import visible_seller
 from notifications import preferences, webhooks
 from notifications.serializers import NotificationSettingsSerializer, WebhookEndpointSerializer
@@ -48,8 +49,9 @@ _ENDPOINT_EXAMPLE = OpenApiExample(
 )
 
 
-class WebhooksView(ListAPIView):
+class WebhooksView(DocumentedQueryOnly, ListAPIView):
     permission_classes = [IsStaff]
+    query_params = Pagination.query_params
     serializer_class = WebhookEndpointSerializer
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
@@ -69,7 +71,7 @@ class WebhooksView(ListAPIView):
         request=WebhookEndpointSerializer,
         responses={
             201: WebhookEndpointSerializer,
-            400: OpenApiResponse(description="Field messages: url, events or secret."),
+            **error_responses(400, descriptions={400: "Field messages: url, events or secret."}),
         },
         examples=[_CREATE_EXAMPLE, _ENDPOINT_EXAMPLE],
     )
@@ -80,17 +82,20 @@ class WebhooksView(ListAPIView):
         return Response(WebhookEndpointSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
 
-class WebhookView(APIView):
+class WebhookView(DocumentedQueryOnly, APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(
         summary="Unsubscribe (staff)",
         request=None,
-        responses={204: None, 404: OpenApiResponse(description="No such webhook.")},
+        responses={204: None, **error_responses(404, descriptions={404: "No such webhook."})},
     )
-    def delete(self, request: Request, webhook_id: str) -> Response:
+    def delete(self, request: Request, webhook_id: str) -> HttpResponse:
         webhooks.delete_endpoint(endpoint_id=int(webhook_id))
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        # No body, so no Content-Type (the schema declares none for a 204).
+        response = HttpResponse(status=status.HTTP_204_NO_CONTENT)
+        del response["Content-Type"]
+        return response
 
 
 def _seller_or_404(request: Request, external_id: str) -> Seller:
@@ -100,7 +105,7 @@ def _seller_or_404(request: Request, external_id: str) -> Seller:
     return seller
 
 
-class NotificationSettingsView(APIView):
+class NotificationSettingsView(DocumentedQueryOnly, APIView):
     """Staff for any seller; a seller user for its own (e.g. to opt out of "at risk" emails)."""
 
     permission_classes = [IsAuthenticated]
@@ -119,7 +124,7 @@ class NotificationSettingsView(APIView):
         request=NotificationSettingsSerializer,
         responses={
             200: NotificationSettingsSerializer,
-            400: OpenApiResponse(description="Field messages."),
+            **error_responses(400, descriptions={400: "Field messages."}),
         },
         examples=[
             OpenApiExample(

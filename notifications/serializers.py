@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from common.api import ApiDateTimeField
+from common.api_schema import example
 from notifications.models import WebhookEvent
 from notifications.webhooks import MAX_URL_LENGTH, SECRET_MAX_LENGTH, SECRET_MIN_LENGTH
 
@@ -12,8 +14,8 @@ class WebhookEndpointSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     url = serializers.CharField(
         max_length=MAX_URL_LENGTH,
-        help_text="http(s) URL receiving the POSTs; loopback and private addresses are refused "
-        "unless WEBHOOKS_ALLOW_PRIVATE.",
+        help_text="http(s) URL receiving the POSTs; its host must resolve, and loopback and "
+        "private addresses are refused unless WEBHOOKS_ALLOW_PRIVATE (400 with a message).",
     )
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=list(WebhookEvent.TYPES)),
@@ -28,9 +30,10 @@ class WebhookEndpointSerializer(serializers.Serializer):
         trim_whitespace=False,
         help_text="Signs every delivery (GradeCraft-Signature); write-only, never shown again.",
     )
-    created_at = serializers.DateTimeField(read_only=True)
+    created_at = ApiDateTimeField(read_only=True)
 
 
+@example({"language": "ko", "email": "seller@example.com", "at_risk_emails": False})
 class NotificationSettingsSerializer(serializers.Serializer):
     language = serializers.ChoiceField(
         choices=["", "ko", "en"],

@@ -15,7 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import IsStaff
+from common.api import ApiDateTimeField, DocumentedQueryOnly, IsStaff
+from common.api_schema import example
 from common.ingest import usable_lookup
 from common.ingest_api import (
     SELLER_FILTER,
@@ -48,14 +49,35 @@ class SellerListView(ScopedListView):
     filter_by_seller = False
 
 
-@detail_schema("seller", SellerSerializer, SellerWriteSerializer)
+SELLER_RULES = (
+    "Beyond the body's schema (400 with field messages): the username must not belong to "
+    "another seller, nor to a login that is not this seller's."
+)
+ORDER_RULES = (
+    "Beyond the body's schema (400 with field messages): the seller must exist; due_at, "
+    "delivered_at, completed_at and cancelled_at are not before created_at; completed_at "
+    "needs delivered_at and is not before it; an order is not both completed and cancelled; "
+    "cancelled_by is set exactly when cancelled_at is; an order with a review stays "
+    "completed; timestamps lie in the years 1900 to 2999 (UTC)."
+)
+MESSAGE_RULES = (
+    "Beyond the body's schema (400 with field messages): the seller must exist; sent_at lies "
+    "in the years 1900 to 2999 (UTC)."
+)
+
+
+@detail_schema("seller", SellerSerializer, SellerWriteSerializer, rules=SELLER_RULES)
 class SellerDetailView(ScopedDetailView):
     serializer_class = SellerSerializer
     select = selectors.sellers_for
     upsert = services.upsert_seller
 
 
-@bulk_schema("sellers", SellerBulkSerializer)
+@bulk_schema(
+    "sellers",
+    SellerBulkSerializer,
+    rules=SELLER_RULES + " Each external_id and username appears once in a batch.",
+)
 class SellerBulkView(BulkUpsertView):
     upsert_many = services.upsert_sellers
 
@@ -68,14 +90,16 @@ class OrderListView(ScopedListView):
     select = selectors.orders_for
 
 
-@detail_schema("order", OrderSerializer, OrderWriteSerializer)
+@detail_schema("order", OrderSerializer, OrderWriteSerializer, rules=ORDER_RULES)
 class OrderDetailView(ScopedDetailView):
     serializer_class = OrderSerializer
     select = selectors.orders_for
     upsert = services.upsert_order
 
 
-@bulk_schema("orders", OrderBulkSerializer)
+@bulk_schema(
+    "orders", OrderBulkSerializer, rules=ORDER_RULES + " Each external_id appears once a batch."
+)
 class OrderBulkView(BulkUpsertView):
     upsert_many = services.upsert_orders
 
@@ -88,24 +112,35 @@ class MessageListView(ScopedListView):
     select = selectors.messages_for
 
 
-@detail_schema("message", MessageSerializer, MessageWriteSerializer)
+@detail_schema("message", MessageSerializer, MessageWriteSerializer, rules=MESSAGE_RULES)
 class MessageDetailView(ScopedDetailView):
     serializer_class = MessageSerializer
     select = selectors.messages_for
     upsert = services.upsert_message
 
 
-@bulk_schema("messages", MessageBulkSerializer)
+@bulk_schema(
+    "messages",
+    MessageBulkSerializer,
+    rules=MESSAGE_RULES + " Each external_id appears once a batch.",
+)
 class MessageBulkView(BulkUpsertView):
     upsert_many = services.upsert_messages
 
 
+@example(
+    {
+        "url": "https://grades.example.com/login/link/Xq3v9TzK1bW2nR7sL0pY4d/",
+        "expires_at": "2026-10-10T09:15:00+09:00",
+    },
+    response=True,
+)
 class LoginLinkSerializer(serializers.Serializer):
     url = serializers.URLField(help_text="Single-use sign-in URL for the seller's dashboard.")
-    expires_at = serializers.DateTimeField()
+    expires_at = ApiDateTimeField()
 
 
-class SellerLoginLinkView(APIView):
+class SellerLoginLinkView(DocumentedQueryOnly, APIView):
     """Staff: a single-use sign-in URL, valid a few minutes, for the seller's dashboard."""
 
     permission_classes = [IsStaff]

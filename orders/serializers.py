@@ -12,26 +12,63 @@ from typing import Any
 
 from rest_framework import serializers
 
+from common.api import ApiModelSerializer
+from common.api_schema import example
 from common.ingest_schema import (
-    PUT_ID_HELP,
     TIMESTAMP_HELP,
     AmountField,
     bulk_of,
-    external_id_field,
 )
 from orders.models import CancelledBy, Message, Order, OrderStatus, Seller, Sender
+
+# The examples of the schema (one seller, one completed order, one buyer inquiry): what a
+# marketplace sends, and what the API answers for it.
+SELLER_BODY = {
+    "username": "pixel_lab",
+    "display_name": "Pixel Lab",
+    "joined_at": "2025-01-01T00:00:00+09:00",
+}
+ORDER_BODY = {
+    "seller": "s-1",
+    "buyer": "b-1",
+    "amount": "15000.00",
+    "currency": "KRW",
+    "created_at": "2026-10-01T10:00:00+09:00",
+    "due_at": "2026-10-04T10:00:00+09:00",
+    "delivered_at": "2026-10-03T10:00:00+09:00",
+    "completed_at": "2026-10-05T10:00:00+09:00",
+    "cancelled_at": None,
+    "cancelled_by": None,
+}
+MESSAGE_BODY = {
+    "conversation": "c-1",
+    "seller": "s-1",
+    "buyer": "b-1",
+    "sender": "buyer",
+    "sent_at": "2026-10-10T09:00:00+09:00",
+}
 
 # --- output --------------------------------------------------------------------------------
 
 
-class SellerSerializer(serializers.ModelSerializer):
+@example({"external_id": "s-1", **SELLER_BODY}, response=True)
+class SellerSerializer(ApiModelSerializer):
     class Meta:
         model = Seller
         fields = ["external_id", "username", "display_name", "joined_at"]
         read_only_fields = fields
 
 
-class OrderSerializer(serializers.ModelSerializer):
+@example(
+    {
+        "external_id": "o-1",
+        **ORDER_BODY,
+        "excluded_from_metrics": False,
+        "status": "completed",
+    },
+    response=True,
+)
+class OrderSerializer(ApiModelSerializer):
     seller = serializers.CharField(source="seller.external_id", read_only=True)
     cancelled_by = serializers.ChoiceField(
         choices=CancelledBy.choices, allow_null=True, read_only=True
@@ -63,7 +100,8 @@ class OrderSerializer(serializers.ModelSerializer):
         return data
 
 
-class MessageSerializer(serializers.ModelSerializer):
+@example({"external_id": "m-1", **MESSAGE_BODY}, response=True)
+class MessageSerializer(ApiModelSerializer):
     seller = serializers.CharField(source="seller.external_id", read_only=True)
 
     class Meta:
@@ -75,19 +113,25 @@ class MessageSerializer(serializers.ModelSerializer):
 # --- request bodies (documentation) ---------------------------------------------------------
 
 
+@example(SELLER_BODY, request=True)
 class SellerWriteSerializer(serializers.Serializer):
-    external_id = external_id_field(required=False, help_text=PUT_ID_HELP)
     username = serializers.RegexField(
-        r"^[\w.@+-]+\Z",
+        r"^[\w.@+-]+$",
         max_length=150,
         help_text="Also the seller's dashboard login (a Django user is created and linked).",
     )
-    display_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    display_name = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Shown on the dashboard; null or left out: empty.",
+    )
     joined_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
 
 
+@example(ORDER_BODY, request=True)
 class OrderWriteSerializer(serializers.Serializer):
-    external_id = external_id_field(required=False, help_text=PUT_ID_HELP)
     seller = serializers.CharField(max_length=100, help_text="The seller's external_id.")
     buyer = serializers.CharField(max_length=100, help_text="The buyer's id on the marketplace.")
     amount = AmountField(
@@ -99,7 +143,11 @@ class OrderWriteSerializer(serializers.Serializer):
         "'_' or other digits).",
     )
     currency = serializers.RegexField(
-        r"^[A-Z]{3}\Z", max_length=3, required=False, help_text="ISO 4217; default KRW."
+        r"^[A-Z]{3}$",
+        max_length=3,
+        required=False,
+        allow_null=True,
+        help_text="ISO 4217; null or left out: KRW.",
     )
     created_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
     due_at = serializers.DateTimeField(
@@ -124,13 +172,14 @@ class OrderWriteSerializer(serializers.Serializer):
     )
     excluded_from_metrics = serializers.BooleanField(
         required=False,
-        help_text="Staff only: leave the order out of every rate. Left out: the stored value "
-        "is kept (false for a new order).",
+        allow_null=True,
+        help_text="Staff only: leave the order out of every rate. Null or left out: the stored "
+        "value is kept (false for a new order).",
     )
 
 
+@example(MESSAGE_BODY, request=True)
 class MessageWriteSerializer(serializers.Serializer):
-    external_id = external_id_field(required=False, help_text=PUT_ID_HELP)
     conversation = serializers.CharField(max_length=100, help_text="Id of the thread.")
     seller = serializers.CharField(max_length=100, help_text="The seller's external_id.")
     buyer = serializers.CharField(max_length=100)
@@ -138,6 +187,14 @@ class MessageWriteSerializer(serializers.Serializer):
     sent_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
 
 
-SellerBulkSerializer = bulk_of(SellerWriteSerializer, "SellerBulkItemSerializer")
-OrderBulkSerializer = bulk_of(OrderWriteSerializer, "OrderBulkItemSerializer")
-MessageBulkSerializer = bulk_of(MessageWriteSerializer, "MessageBulkItemSerializer")
+SellerBulkSerializer = bulk_of(
+    SellerWriteSerializer, "SellerBulkItemSerializer", example={"external_id": "s-1", **SELLER_BODY}
+)
+OrderBulkSerializer = bulk_of(
+    OrderWriteSerializer, "OrderBulkItemSerializer", example={"external_id": "o-1", **ORDER_BODY}
+)
+MessageBulkSerializer = bulk_of(
+    MessageWriteSerializer,
+    "MessageBulkItemSerializer",
+    example={"external_id": "m-1", **MESSAGE_BODY},
+)

@@ -24,13 +24,24 @@ class ReviewListView(ScopedListView):
     select = selectors.reviews_for
 
 
-@detail_schema("review", ReviewSerializer, ReviewWriteSerializer)
+REVIEW_RULES = (
+    "Beyond the body's schema (400 with field messages): the order must exist and be "
+    "completed, and have no other review (one review per order); created_at lies in the "
+    "years 1900 to 2999 (UTC)."
+)
+
+
+@detail_schema("review", ReviewSerializer, ReviewWriteSerializer, rules=REVIEW_RULES)
 class ReviewDetailView(ScopedDetailView):
     serializer_class = ReviewSerializer
     select = selectors.reviews_for
     upsert = services.upsert_review
 
 
-@bulk_schema("reviews", ReviewBulkSerializer)
+@bulk_schema(
+    "reviews",
+    ReviewBulkSerializer,
+    rules=REVIEW_RULES + " Each external_id, and each order, appears once a batch.",
+)
 class ReviewBulkView(BulkUpsertView):
     upsert_many = services.upsert_reviews

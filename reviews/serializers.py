@@ -5,12 +5,32 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from common.ingest_schema import PUT_ID_HELP, TIMESTAMP_HELP, bulk_of, external_id_field
+from common.api import ApiModelSerializer
+from common.api_schema import example
+from common.ingest_schema import TIMESTAMP_HELP, bulk_of
 from reviews.models import Review
 from reviews.services import COMMENT_MAX_LENGTH
 
+REVIEW_BODY = {
+    "order": "o-1",
+    "rating": 5,
+    "comment": "Fast and professional.",
+    "created_at": "2026-10-06T10:00:00+09:00",
+}
 
-class ReviewSerializer(serializers.ModelSerializer):
+
+@example(
+    {
+        "external_id": "r-1",
+        "order": "o-1",
+        "seller": "s-1",
+        "rating": 5,
+        "comment": "Fast and professional.",
+        "created_at": "2026-10-06T10:00:00+09:00",
+    },
+    response=True,
+)
+class ReviewSerializer(ApiModelSerializer):
     order = serializers.CharField(source="order.external_id", read_only=True)
     seller = serializers.CharField(
         source="order.seller.external_id",
@@ -24,8 +44,8 @@ class ReviewSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@example(REVIEW_BODY, request=True)
 class ReviewWriteSerializer(serializers.Serializer):
-    external_id = external_id_field(required=False, help_text=PUT_ID_HELP)
     order = serializers.CharField(
         max_length=100, help_text="The order's external_id; the order must be completed."
     )
@@ -38,4 +58,6 @@ class ReviewWriteSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
 
 
-ReviewBulkSerializer = bulk_of(ReviewWriteSerializer, "ReviewBulkItemSerializer")
+ReviewBulkSerializer = bulk_of(
+    ReviewWriteSerializer, "ReviewBulkItemSerializer", example={"external_id": "r-1", **REVIEW_BODY}
+)

@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import IsStaff, IsStaffOrReadOnly
+from common.api import DocumentedQueryOnly, IsStaff, IsStaffOrReadOnly
+from common.api_schema import error_responses
 from metrics.engine.grading import OPS
 from metrics.engine.registry import METRIC_KEYS
 from metrics.models import GradePolicy
@@ -30,6 +31,9 @@ from metrics.policy.limits import (
     MAX_LEVEL_NAME,
     MAX_LEVELS,
     MAX_NAME,
+    MAX_WINDOW_DAYS,
+    MAX_WINDOW_MONTHS,
+    SMALLINT_MAX,
 )
 from metrics.policy.presets import Preset, all_presets, get_preset
 from metrics.policy.preview import job_data, preview_job, request_preview
@@ -39,6 +43,9 @@ from metrics.policy.services import (
     create_active_policy,
     policy_data,
 )
+
+# A name with something in it besides spaces (names are stored stripped).
+NAMED = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 class ThresholdField(serializers.DecimalField):
@@ -62,71 +69,195 @@ class PolicyCriterionSerializer(serializers.Serializer):
         max_length=MAX_ANY_OF,
         required=False,
         allow_blank=True,
+        allow_null=True,
         default="",
-        help_text="Criteria of a level sharing this label pass when any one of them passes.",
+        help_text="Criteria of a level sharing this label pass when any one of them passes "
+        "(empty, null or left out: none).",
     )
 
 
 class PolicyLevelSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=MAX_LEVEL_NAME)
-    rank = serializers.IntegerField(min_value=0, help_text="Higher is better.")
-    criteria = PolicyCriterionSerializer(
-        many=True,
+    name = serializers.RegexField(
+        NAMED, max_length=MAX_LEVEL_NAME, help_text="Unique in the policy (case-insensitive)."
+    )
+    rank = serializers.IntegerField(
+        min_value=0, max_value=SMALLINT_MAX, help_text="Higher is better; unique in the policy."
+    )
+    criteria = serializers.ListField(
+        child=PolicyCriterionSerializer(),
         required=False,
+        max_length=MAX_CRITERIA_PER_LEVEL,
         help_text=f"At most {MAX_CRITERIA_PER_LEVEL} criteria a level.",
     )
 
 
+# The default policy (SPEC §5, Kmong's published rules), as the API shows it.
+EXAMPLE_POLICY: dict[str, Any] = {
+    "name": "Kmong levels",
+    "window_months": 3,
+    "window_days": None,
+    "response_window_hours": 24,
+    "demotion_grace_months": 0,
+    "levels": [
+        {"name": "Level 1", "rank": 1, "criteria": []},
+        {
+            "name": "Level 2",
+            "rank": 2,
+            "criteria": [
+                {"metric": "completed_orders", "op": ">=", "value": 15, "any_of": "volume"},
+                {"metric": "revenue", "op": ">=", "value": 5000000, "any_of": "volume"},
+                {"metric": "average_rating", "op": ">=", "value": 4.7, "any_of": ""},
+                {"metric": "response_rate", "op": ">=", "value": 90, "any_of": ""},
+            ],
+        },
+        {
+            "name": "Level 3",
+            "rank": 3,
+            "criteria": [
+                {"metric": "completed_orders", "op": ">=", "value": 100, "any_of": "volume"},
+                {"metric": "revenue", "op": ">=", "value": 20000000, "any_of": "volume"},
+                {"metric": "average_rating", "op": ">=", "value": 4.7, "any_of": ""},
+                {"metric": "success_rate", "op": ">=", "value": 85, "any_of": ""},
+            ],
+        },
+        {
+            "name": "Master",
+            "rank": 4,
+            "criteria": [
+                {"metric": "revenue_top_percent", "op": "<=", "value": 1, "any_of": ""},
+                {"metric": "on_time_rate", "op": ">=", "value": 85, "any_of": ""},
+                {"metric": "review_count", "op": ">=", "value": 1300, "any_of": ""},
+            ],
+        },
+    ],
+}
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("Default policy", value=EXAMPLE_POLICY, request_only=True),
+        OpenApiExample("Default policy", value={"id": 1, **EXAMPLE_POLICY}, response_only=True),
+    ]
+)
 class PolicySerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=MAX_NAME, required=False)
+    name = serializers.RegexField(
+        NAMED, max_length=MAX_NAME, required=False, help_text='Default "Grade policy".'
+    )
     window_months = serializers.IntegerField(
         allow_null=True,
         required=False,
         min_value=0,
-        help_text="Rolling window of the rate metrics in months (0 = all time). Default 3.",
+        max_value=MAX_WINDOW_MONTHS,
+        help_text="Rolling window of the rate metrics in months (0 = all time). Default 3; "
+        "window_months and window_days may not both be null.",
     )
     window_days = serializers.IntegerField(
         allow_null=True,
         required=False,
         min_value=1,
+        max_value=MAX_WINDOW_DAYS,
         help_text="When set, wins over window_months: the N days before the cutoff.",
     )
-    response_window_hours = serializers.IntegerField(required=False, min_value=1)
-    demotion_grace_months = serializers.IntegerField(required=False, min_value=0)
-    levels = PolicyLevelSerializer(
-        many=True,
+    response_window_hours = serializers.IntegerField(
+        required=False, min_value=1, max_value=SMALLINT_MAX, help_text="Default 24."
+    )
+    demotion_grace_months = serializers.IntegerField(
+        required=False, min_value=0, max_value=SMALLINT_MAX, help_text="Default 0."
+    )
+    levels = serializers.ListField(
+        child=PolicyLevelSerializer(),
+        min_length=1,
+        max_length=MAX_LEVELS,
         help_text=f"Ordered by rank. At most {MAX_LEVELS} levels and {MAX_CRITERIA} criteria in "
         "all.",
     )
 
 
-_ERRORS = OpenApiResponse(
-    response={
-        "type": "object",
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    },
-    description="The policy breaks a rule; each key names the place, e.g. "
-    "`levels[1].criteria[0].value`.",
-    examples=[
-        OpenApiExample(
-            "Rate out of range",
-            value={
-                "levels[1].criteria[2].value": [
-                    "response_rate is a rate: the threshold must be 0–100 (got 120)."
-                ]
-            },
-        )
-    ],
+POLICY_400 = (
+    "The policy breaks a rule; each key names the place, e.g. `levels[1].criteria[0].value` "
+    "(a body that is not JSON: `detail`). Rules the schema cannot say: at least one level; "
+    "level names and ranks unique; window_months or window_days set; a threshold within its "
+    "metric's range (a rate 0–100, a rating 1–5, a count ≥ 0), at most 4 decimal places."
 )
 
 
-class PolicyView(APIView):
+def _is_int(value: Any) -> bool:
+    return not isinstance(value, bool) and (
+        isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float)
+
+
+# The JSON type of each field of the policy body, as its schema declares it: (check, nullable).
+_TYPES: dict[str, tuple[Any, str]] = {
+    "name": (lambda v: isinstance(v, str), "a string"),
+    "window_months": (lambda v: v is None or _is_int(v), "an integer or null"),
+    "window_days": (lambda v: v is None or _is_int(v), "an integer or null"),
+    "response_window_hours": (_is_int, "an integer"),
+    "demotion_grace_months": (_is_int, "an integer"),
+    "levels": (lambda v: isinstance(v, list), "a list of levels"),
+    "levels[].name": (lambda v: isinstance(v, str), "a string"),
+    "levels[].rank": (_is_int, "an integer"),
+    "levels[].criteria": (lambda v: isinstance(v, list), "a list of criteria"),
+    "criteria[].metric": (lambda v: isinstance(v, str), "a string"),
+    "criteria[].op": (lambda v: isinstance(v, str), "a string"),
+    "criteria[].value": (_is_number, "a JSON number"),
+    "criteria[].any_of": (lambda v: v is None or isinstance(v, str), "a string or null"),
+}
+
+
+def policy_json_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The JSON types of a policy body (the API's schema), checked before its rules.
+
+    ``metrics.policy.services`` validates the rules for the admin too, whose form sends every
+    value as text; the API takes exactly the types its schema declares (a threshold is a JSON
+    number, not "4.7"), so a client that follows the schema and one that does not are told
+    apart. Keys absent from the body are left to the rules (required or defaulted there).
+    """
+    errors: dict[str, list[str]] = {}
+
+    def check(place: str, kind: str, item: Mapping[str, Any], key: str) -> None:
+        if key in item:
+            ok, said = _TYPES[kind]
+            if not ok(item[key]):
+                errors[place] = [f"Must be {said}."]
+
+    for key in ("name", "window_months", "window_days", "response_window_hours"):
+        check(key, key, data, key)
+    check("demotion_grace_months", "demotion_grace_months", data, "demotion_grace_months")
+    check("levels", "levels", data, "levels")
+    levels = data.get("levels")
+    for i, level in enumerate(levels if isinstance(levels, list) else []):
+        if not isinstance(level, Mapping):
+            errors[f"levels[{i}]"] = ["Must be an object with name, rank and criteria."]
+            continue
+        for key in ("name", "rank", "criteria"):
+            check(f"levels[{i}].{key}", f"levels[].{key}", level, key)
+        criteria = level.get("criteria")
+        for j, criterion in enumerate(criteria if isinstance(criteria, list) else []):
+            place = f"levels[{i}].criteria[{j}]"
+            if not isinstance(criterion, Mapping):
+                errors[place] = ["Must be an object with metric, op, value and any_of."]
+                continue
+            for key in ("metric", "op", "value", "any_of"):
+                check(f"{place}.{key}", f"criteria[].{key}", criterion, key)
+    return errors
+
+
+class PolicyView(DocumentedQueryOnly, APIView):
     permission_classes = [IsStaffOrReadOnly]
 
     @extend_schema(
         operation_id="policy_retrieve",
-        responses={200: PolicySerializer, 404: OpenApiResponse(description="No active policy.")},
+        tags=["policy"],
+        responses={
+            200: PolicySerializer,
+            **error_responses(404, descriptions={404: "No active policy."}),
+        },
         summary="The active grade policy",
     )
     def get(self, request: Request) -> Response:
@@ -138,17 +269,24 @@ class PolicyView(APIView):
 
     @extend_schema(
         operation_id="policy_replace",
+        tags=["policy"],
         request=PolicySerializer,
         responses={
             200: PolicySerializer,
             201: PolicySerializer,
-            400: _ERRORS,
-            409: OpenApiResponse(description="Another policy was activated at the same time."),
+            **error_responses(
+                400,
+                409,
+                descriptions={
+                    400: POLICY_400,
+                    409: "Another policy was activated at the same time; nothing was written.",
+                },
+            ),
         },
         summary="Replace the active grade policy (staff)",
         description="Validates like the admin does and makes the policy the new active one "
         "(200; 201 when no policy was active). The previous policy is kept, inactive, for the "
-        "runs that used it.",
+        "runs that used it. " + POLICY_400,
     )
     def put(self, request: Request) -> Response:
         if not isinstance(request.data, Mapping):
@@ -156,6 +294,9 @@ class PolicyView(APIView):
                 {"non_field_errors": ["Send a JSON object describing the policy."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        type_errors = policy_json_errors(request.data)
+        if type_errors:
+            return Response(type_errors, status=status.HTTP_400_BAD_REQUEST)
         had_active = GradePolicy.objects.filter(is_active=True).exists()
         # PolicyInvalid (400, field messages) and PolicyConflict (409) are application errors,
         # answered by common.api.exception_handler.
@@ -169,8 +310,8 @@ class PolicyView(APIView):
 # --- presets (SPEC §7) -------------------------------------------------------------------
 
 
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+class PresetPolicySerializer(PolicySerializer):
+    id = None  # type: ignore[assignment]  # a preset is not a stored policy
 
 
 class PresetSerializer(serializers.Serializer):
@@ -179,7 +320,7 @@ class PresetSerializer(serializers.Serializer):
         help_text="The program's page and the date it was read."
     )
     notes = serializers.CharField(help_text="What is approximated or left out, and how.")
-    policy = PolicySerializer(help_text="In the `GET /api/v1/policy` shape (no `id`).")
+    policy = PresetPolicySerializer(help_text="In the `GET /api/v1/policy` shape (no `id`).")
 
 
 def _preset_data(preset: Preset) -> dict[str, Any]:
@@ -218,36 +359,33 @@ _PRESET_EXAMPLE = {
 }
 
 
-class PresetListView(APIView):
+class PresetListView(DocumentedQueryOnly, APIView):
     permission_classes = [IsStaffOrReadOnly]
 
     @extend_schema(
         operation_id="policy_presets_list",
+        tags=["policy"],
         responses={200: PresetSerializer(many=True)},
         summary="Policy presets: each marketplace's seller program as a policy",
         description="Load one with `manage.py load_policy NAME`, in admin (Grade policies › "
         "Start from a preset), or `PUT /api/v1/policy` with its `policy`.",
-        examples=[OpenApiExample("One preset", value=[_PRESET_EXAMPLE], response_only=True)],
+        # One preset: the schema shows it as the list's item.
+        examples=[OpenApiExample("One preset", value=_PRESET_EXAMPLE, response_only=True)],
     )
     def get(self, request: Request) -> Response:
         presets = [_preset_data(p) for p in all_presets()]
         return Response(PresetSerializer(presets, many=True).data)
 
 
-class PresetView(APIView):
+class PresetView(DocumentedQueryOnly, APIView):
     permission_classes = [IsStaffOrReadOnly]
 
     @extend_schema(
         operation_id="policy_presets_retrieve",
+        tags=["policy"],
         responses={
             200: PresetSerializer,
-            404: OpenApiResponse(
-                response=DetailSerializer,
-                description="No preset of that name.",
-                examples=[
-                    OpenApiExample("Unknown", value={"detail": "No preset named 'x'. Presets: …"})
-                ],
-            ),
+            **error_responses(404, descriptions={404: "No preset of that name."}),
         },
         summary="One policy preset",
         examples=[OpenApiExample("Facebook", value=_PRESET_EXAMPLE, response_only=True)],
@@ -304,18 +442,18 @@ _PREVIEW_EXAMPLE = {
 }
 
 
-class PolicyPreviewView(APIView):
+class PolicyPreviewView(DocumentedQueryOnly, APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(
         operation_id="policy_preview",
+        tags=["policy"],
         request=PolicySerializer,
         responses={
             200: PreviewSerializer,
             202: PreviewJobSerializer,
-            400: _ERRORS,
-            409: OpenApiResponse(
-                response=DetailSerializer, description="No period has been evaluated yet."
+            **error_responses(
+                400, 409, descriptions={400: POLICY_400, 409: "No period has been evaluated yet."}
             ),
         },
         summary="What a draft policy would do to the last evaluated period (staff)",
@@ -326,6 +464,7 @@ class PolicyPreviewView(APIView):
         "recomputed for the draft's windows as a dry run in a task: 202 `{id, status}`, the "
         "answer at `GET /api/v1/policy/preview/{id}`.",
         examples=[
+            OpenApiExample("Draft policy", value=EXAMPLE_POLICY, request_only=True),
             OpenApiExample("Re-graded", value=_PREVIEW_EXAMPLE, response_only=True),
             OpenApiExample(
                 "Queued (other windows)",
@@ -347,6 +486,9 @@ class PolicyPreviewView(APIView):
                 {"non_field_errors": ["Send a JSON object describing the policy."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        type_errors = policy_json_errors(request.data)
+        if type_errors:
+            return Response(type_errors, status=status.HTTP_400_BAD_REQUEST)
         # PolicyInvalid (400) and NoEvaluatedPeriod (409) through common.api.exception_handler.
         answer = request_preview(data=request.data, actor=request.user)
         if answer.result is not None:
@@ -358,14 +500,15 @@ class PolicyPreviewView(APIView):
         )
 
 
-class PolicyPreviewResultView(APIView):
+class PolicyPreviewResultView(DocumentedQueryOnly, APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(
         operation_id="policy_preview_retrieve",
+        tags=["policy"],
         responses={
             200: PreviewJobResultSerializer,
-            404: OpenApiResponse(response=DetailSerializer, description="No such preview."),
+            **error_responses(404, descriptions={404: "No such preview."}),
         },
         summary="A queued policy preview (staff)",
         description="`{id, status}`; once `succeeded`, also the answer of "

@@ -14,7 +14,12 @@ from typing import Any
 
 from django.http import Http404, HttpResponseBase, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -24,13 +29,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import IsStaff, Pagination
+from common.api import DocumentedQueryOnly, IsStaff, Pagination
+from common.api_schema import error_responses
+from common.errors import Conflict
 from metrics import runs
 from metrics.engine.evidence import EvidenceItems
 from metrics.models import EvaluationRun
 from metrics.runs.preview import preview_grade
 from metrics.web import selectors
 from metrics.web.serializers import (
+    PERIOD_PATTERN,
+    WINDOW_METRICS,
     EvaluationSerializer,
     EvidencePageSerializer,
     EvidenceQuerySerializer,
@@ -39,8 +48,8 @@ from metrics.web.serializers import (
     GradeSerializer,
     Preview,
     RunCreatedSerializer,
-    RunRequestSerializer,
     RunSerializer,
+    RunStartSerializer,
 )
 from orders.models import Seller
 
@@ -52,10 +61,11 @@ def _seller_or_404(request: Request, external_id: str) -> Seller:
     return seller
 
 
-class SellerGradeView(APIView):
+class SellerGradeView(DocumentedQueryOnly, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        tags=["grades"],
         responses=GradeSerializer,
         summary="The seller's grade for the latest evaluated period",
         description="Before the first evaluation: level, rank, period and effective_from are "
@@ -67,11 +77,15 @@ class SellerGradeView(APIView):
         return Response(GradeSerializer(Grade(seller.external_id, evaluation)).data)
 
 
-class SellerGradePreviewView(APIView):
+class SellerGradePreviewView(DocumentedQueryOnly, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        responses=GradePreviewSerializer,
+        tags=["grades"],
+        responses={
+            200: GradePreviewSerializer,
+            **error_responses(503, descriptions={503: "No grade policy is active."}),
+        },
         summary="The projected grade if the month were evaluated now (not stored)",
         description="period = the current month; effective_from = the 1st of next month; "
         "as_of = the instant the figures are computed to (a month-to-date refresh, at most "
@@ -172,41 +186,7 @@ class FormatOverrideNegotiation(DefaultContentNegotiation):
 
 
 class EvidencePagination(Pagination):
-    """SPEC §7 evidence pages: ``?page_size=`` (default 100, at most 1,000) and ``?page=``.
-
-    Stricter than DRF's PageNumberPagination, which silently falls back to the default for a
-    page_size it cannot read and clamps one above the maximum (an integration asking for 5,000
-    would read 1,000 items and believe it had them all): here a page_size or page that is not
-    a positive integer, or a page_size above 1,000, is a 400 with a field message. A page past
-    the last one is a 404 (the page does not exist), except page 1, which exists, empty, when
-    there are no items. An empty value means the default, as in DRF.
-    """
-
-    invalid_page_message = "Invalid page {page_number}: {message}. Pages start at 1."
-
-    def get_page_size(self, request: Request) -> int:
-        raw = request.query_params.get(self.page_size_query_param or "page_size", "")
-        size = _positive_int(raw, field="page_size", default=self.page_size)
-        if size > self.max_page_size:
-            raise ValidationError({"page_size": [f"At most {self.max_page_size} items a page."]})
-        return size
-
-    def get_page_number(self, request: Request, paginator: Any) -> int:
-        raw = request.query_params.get(self.page_query_param, "")
-        return _positive_int(raw, field="page", default=1)
-
-
-def _positive_int(raw: str, *, field: str, default: int) -> int:
-    if raw == "":
-        return default
-    try:
-        # isascii: int() would also read other scripts' digits, signs and surrounding spaces.
-        number = int(raw) if raw.isascii() and raw.isdigit() else 0
-    except ValueError:  # past Python's 4,300-digit limit for int(str)
-        number = 0
-    if number < 1:
-        raise ValidationError({field: [f"{field} must be a whole number of at least 1."]})
-    return number
+    """SPEC §7 evidence pages: the API's strict pages (``common.api.Pagination``)."""
 
 
 PAGE_SIZE_PARAMETER = OpenApiParameter(
@@ -234,17 +214,28 @@ EVIDENCE_200_DESCRIPTION = (
 )
 
 
-class SellerEvidenceView(APIView):
+class SellerEvidenceView(DocumentedQueryOnly, APIView):
     permission_classes = [IsAuthenticated]
+    query_params = Pagination.query_params | {"period", "metric", "format"}
     content_negotiation_class = FormatOverrideNegotiation
     renderer_classes = [JSONRenderer, EvidenceCSVRenderer]
     pagination_class = EvidencePagination
 
     @extend_schema(
+        tags=["grades"],
         parameters=[
-            OpenApiParameter("period", OpenApiTypes.STR, required=True, description="YYYY-MM"),
             OpenApiParameter(
-                "metric", OpenApiTypes.STR, required=True, description="A window metric key."
+                "period",
+                {"type": "string", "pattern": PERIOD_PATTERN},
+                required=True,
+                description="YYYY-MM, a month from 1900-01 to 2999-12.",
+            ),
+            OpenApiParameter(
+                "metric",
+                {"type": "string", "enum": list(WINDOW_METRICS)},
+                required=True,
+                description="A window metric key of SPEC §4 (cumulative metrics have no "
+                "evidence items).",
             ),
             PAGE_PARAMETER,
             PAGE_SIZE_PARAMETER,
@@ -261,20 +252,31 @@ class SellerEvidenceView(APIView):
                 EvidencePageSerializer, description=EVIDENCE_200_DESCRIPTION
             ),
             (200, "text/csv"): OpenApiResponse(
-                OpenApiTypes.STR, description=EVIDENCE_200_DESCRIPTION
+                OpenApiTypes.STR,
+                description=EVIDENCE_200_DESCRIPTION,
+                examples=[
+                    OpenApiExample(
+                        "CSV",
+                        value="external_id,due_at,delivered_at,completed_at,cancelled_at,"
+                        "cancelled_by,on_time\r\n"
+                        "o-2,2026-10-04T10:00:00+09:00,2026-10-06T10:00:00+09:00,"
+                        "2026-10-07T10:00:00+09:00,,,false\r\n",
+                        media_type="text/csv",
+                        status_codes=["200"],
+                    )
+                ],
             ),
-            (400, "application/json"): OpenApiResponse(
-                {
-                    "type": "object",
-                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            **error_responses(
+                400,
+                404,
+                503,
+                descriptions={
+                    400: "Field messages for a bad period, metric, page or page_size, or an "
+                    "unknown query parameter; JSON also when CSV was asked for.",
+                    404: "No such seller (or not yours), or a page past the last one; JSON "
+                    "also when CSV was asked for.",
+                    503: "The period was never evaluated and no grade policy is active.",
                 },
-                description="Field-level messages ({field: [messages]}) for a bad period, "
-                "metric, page or page_size; JSON also when CSV was asked for.",
-            ),
-            (404, "application/json"): OpenApiResponse(
-                {"type": "object", "properties": {"detail": {"type": "string"}}},
-                description="No such seller (or not yours), or a page past the last one; "
-                "JSON also when CSV was asked for.",
             ),
         },
         summary="The inquiries, orders or reviews behind a window metric, failing ones first",
@@ -292,7 +294,11 @@ class SellerEvidenceView(APIView):
         except (ValueError, OverflowError) as exc:  # a period too far out to have a window
             raise ValidationError({"period": [f"No evidence window for {period}: {exc}"]}) from exc
 
+        paginator = self.pagination_class()
         if isinstance(request.accepted_renderer, EvidenceCSVRenderer):
+            # The CSV has every item, but page and page_size are still read as documented.
+            paginator.get_page_size(request)
+            paginator.get_page_number(request, None)
             response = StreamingHttpResponse(
                 evidence_csv(items), content_type="text/csv; charset=utf-8"
             )
@@ -300,7 +306,6 @@ class SellerEvidenceView(APIView):
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
             return response
 
-        paginator = self.pagination_class()
         # EvidenceItems counts and slices like a queryset (one COUNT, one LIMIT/OFFSET query).
         page: list[dict[str, Any]] | None = paginator.paginate_queryset(
             items,  # type: ignore[arg-type]
@@ -327,10 +332,11 @@ class SellerEvidenceView(APIView):
         return response
 
 
-class SellerEvaluationsView(APIView):
+class SellerEvaluationsView(DocumentedQueryOnly, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        tags=["grades"],
         responses=EvaluationSerializer(many=True),
         summary="The seller's evaluations, newest period first (a plain list: one per month)",
     )
@@ -340,30 +346,50 @@ class SellerEvaluationsView(APIView):
         return Response(EvaluationSerializer(evaluations, many=True).data)
 
 
-class EvaluationRunsView(APIView):
+class EvaluationRunsView(DocumentedQueryOnly, APIView):
     permission_classes = [IsStaff]
     pagination_class = Pagination
+    query_params = Pagination.query_params
 
     @extend_schema(
-        request=RunRequestSerializer,
+        tags=["evaluations"],
+        request=RunStartSerializer,
         responses={
             202: RunCreatedSerializer,
-            400: OpenApiResponse(description="Bad period, or a period that has not ended."),
-            409: OpenApiResponse(description="A run of this period is pending or running."),
+            **error_responses(
+                400,
+                409,
+                descriptions={
+                    400: "A period that is not YYYY-MM from 1900-01 to 2999-12 (field "
+                    "messages under `period`).",
+                    409: "The period has not ended yet (`period` says when it can be "
+                    "evaluated), or a run of it is pending or running (`detail`).",
+                },
+            ),
         },
         summary="Evaluate a period (staff)",
         description="Queues the evaluation; with eager tasks it has run by the time the "
         "response is sent, and status says so.",
     )
     def post(self, request: Request) -> Response:
-        data = RunRequestSerializer(data=request.data)
+        data = RunStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        try:
+            period = runs.parse_completed_period(text=str(data.validated_data["period"]))
+        except ValueError as exc:
+            # A well-formed period that has not ended: the request is fine, the clock is not
+            # there yet (409, like a run already open), so a client can tell it from a typo.
+            raise Conflict(errors={"period": [str(exc)]}) from exc
         # RunAlreadyOpen is a Conflict: 409 through common.api.exception_handler.
-        run = runs.request_run(period=data.validated_data["period"], trigger="manual")
+        run = runs.request_run(period=period, trigger="manual")
         run.refresh_from_db(fields=["status"])
         return Response({"id": run.pk, "status": run.status}, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses=RunSerializer(many=True), summary="Evaluation runs, newest first")
+    @extend_schema(
+        tags=["evaluations"],
+        responses=RunSerializer(many=True),
+        summary="Evaluation runs, newest first",
+    )
     def get(self, request: Request) -> Response:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
@@ -374,10 +400,12 @@ class EvaluationRunsView(APIView):
         return paginator.get_paginated_response(RunSerializer(page or [], many=True).data)
 
 
-class EvaluationRunView(APIView):
+class EvaluationRunView(DocumentedQueryOnly, APIView):
     permission_classes = [IsStaff]
 
-    @extend_schema(responses=RunSerializer, summary="One evaluation run (staff)")
+    @extend_schema(
+        tags=["evaluations"], responses=RunSerializer, summary="One evaluation run (staff)"
+    )
     def get(self, request: Request, run_id: int) -> Response:
         run = selectors.evaluation_run(run_id=run_id)
         if run is None:

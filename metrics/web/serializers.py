@@ -17,13 +17,78 @@ from django.utils import timezone
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from common.api import ApiDateTimeField, rfc3339
+from common.api_schema import example
 from metrics.engine.grading import exact_from_json, result_to_json
 from metrics.engine.periods import Period
-from metrics.engine.registry import METRIC_KEYS, METRICS, display_value
+from metrics.engine.registry import METRIC_KEYS, METRICS, Kind, display_value
 from metrics.models import EvaluationRun, SellerEvaluation
-from metrics.runs import parse_completed_period, progress
+from metrics.runs import progress
 from metrics.runs.preview import GradePreview
 from orders.models import CancelledBy
+
+# --- the schema's examples ----------------------------------------------------------------
+# A Level 1 seller of 2026-10 on the default policy, short of Level 2 on rating and responses.
+
+_SAMPLE_BY_KIND: dict[Kind, int | float | None] = {
+    Kind.COUNT: 12,
+    Kind.MONEY: 1_830_000,
+    Kind.RANK: 41,
+    Kind.DAYS: 638,
+    Kind.RATE: 87.5,
+    Kind.RATING: 4.58,
+    Kind.PERCENT: 13.67,
+    Kind.MINUTES: 42.5,
+}
+EXAMPLE_METRICS = {key: _SAMPLE_BY_KIND[METRICS[key].kind] for key in METRIC_KEYS}
+EXAMPLE_CRITERIA = [
+    {
+        "level": "Level 2",
+        "metric": "completed_orders",
+        "op": ">=",
+        "value": 15,
+        "any_of": "volume",
+        "actual": 12,
+        "passed": False,
+    },
+    {
+        "level": "Level 2",
+        "metric": "revenue",
+        "op": ">=",
+        "value": 5000000,
+        "any_of": "volume",
+        "actual": 1830000,
+        "passed": False,
+    },
+    {
+        "level": "Level 2",
+        "metric": "average_rating",
+        "op": ">=",
+        "value": 4.7,
+        "any_of": "",
+        "actual": 4.58,
+        "passed": False,
+    },
+]
+EXAMPLE_NEXT_LEVEL = {
+    "level": "Level 2",
+    "missing": [
+        {"metric": "completed_orders", "op": ">=", "value": 15, "actual": 12},
+        {"metric": "revenue", "op": ">=", "value": 5000000, "actual": 1830000},
+        {"metric": "average_rating", "op": ">=", "value": 4.7, "actual": 4.58},
+    ],
+}
+EXAMPLE_GRADE = {
+    "seller": "s-1",
+    "level": "Level 1",
+    "rank": 1,
+    "period": "2026-10",
+    "effective_from": "2026-11-01T00:00:00+09:00",
+    "at_risk": False,
+    "metrics": EXAMPLE_METRICS,
+    "criteria": EXAMPLE_CRITERIA,
+    "next_level": EXAMPLE_NEXT_LEVEL,
+}
 
 # --- what the fields show ---------------------------------------------------------------
 
@@ -79,34 +144,41 @@ def _metrics(stored: dict[str, Any]) -> dict[str, int | float | None]:
 # --- input --------------------------------------------------------------------------------
 
 
-def _period(text: str) -> Period:
-    try:
-        return Period.parse(text)
-    except ValueError as exc:
-        raise serializers.ValidationError(str(exc)) from exc
+# The months the API takes: the years every stored timestamp may have (``common.ingest``).
+PERIOD_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])$"
+WINDOW_METRICS = tuple(key for key in METRIC_KEYS if METRICS[key].window)
 
 
-class RunRequestSerializer(serializers.Serializer):
-    period = serializers.CharField(help_text="The month to evaluate, YYYY-MM; it must have ended.")
+def period_field(help_text: str) -> serializers.RegexField:
+    return serializers.RegexField(
+        PERIOD_PATTERN,
+        trim_whitespace=False,
+        help_text=help_text,
+        error_messages={"invalid": "Expected YYYY-MM, a month from 1900-01 to 2999-12."},
+    )
+
+
+@example({"period": "2026-10"}, request=True)
+class RunStartSerializer(serializers.Serializer):
+    period = period_field("The month to evaluate, YYYY-MM; it must have ended (else 409).")
 
     def validate_period(self, value: str) -> Period:
-        try:
-            return parse_completed_period(text=value)
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+        return Period.parse(value)
 
 
 class EvidenceQuerySerializer(serializers.Serializer):
-    period = serializers.CharField(help_text="YYYY-MM")
-    metric = serializers.CharField(help_text="A window metric key of SPEC §4, e.g. on_time_rate.")
+    period = period_field("YYYY-MM")
+    metric = serializers.CharField(
+        trim_whitespace=False, help_text="A window metric key of SPEC §4, e.g. on_time_rate."
+    )
 
     def validate_period(self, value: str) -> Period:
-        return _period(value)
+        return Period.parse(value)
 
     def validate_metric(self, value: str) -> str:
         if value not in METRICS:
             raise serializers.ValidationError(
-                f"Unknown metric {value!r}; expected one of: {', '.join(METRIC_KEYS)}."
+                f"Unknown metric {value!r}; expected one of: {', '.join(WINDOW_METRICS)}."
             )
         if not METRICS[value].window:
             raise serializers.ValidationError(
@@ -119,14 +191,14 @@ class EvidenceQuerySerializer(serializers.Serializer):
 # --- output -------------------------------------------------------------------------------
 
 
-class IsoDateTimeField(serializers.DateTimeField):
+class IsoDateTimeField(ApiDateTimeField):
     """A timestamp as ``datetime.isoformat()`` in the zone it is given (the API's format)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(read_only=True, **kwargs)
 
     def to_representation(self, value: Any) -> str:
-        return str(value.isoformat())  # None never reaches a field: the serializer renders null
+        return rfc3339(value)  # None never reaches a field: the serializer renders null
 
 
 METRICS_FIELD = serializers.DictField(
@@ -167,6 +239,7 @@ class Grade:
     evaluation: SellerEvaluation | None
 
 
+@example(EXAMPLE_GRADE, response=True)
 class GradeSerializer(serializers.Serializer):
     # Renders a Grade. Before the first evaluation level, rank, period and effective_from are
     # null and every metric key is there, null ("no data yet").
@@ -201,7 +274,7 @@ class GradeSerializer(serializers.Serializer):
     def get_effective_from(self, grade: Grade) -> str | None:
         if grade.evaluation is None:
             return None
-        return Period.parse(grade.evaluation.period).cutoff.isoformat()
+        return rfc3339(Period.parse(grade.evaluation.period).cutoff)
 
     @extend_schema_field(serializers.BooleanField())
     def get_at_risk(self, grade: Grade) -> bool:
@@ -230,6 +303,15 @@ class Preview:
     preview: GradePreview
 
 
+@example(
+    {
+        **EXAMPLE_GRADE,
+        "period": "2026-11",
+        "effective_from": "2026-12-01T00:00:00+09:00",
+        "as_of": "2026-11-20T14:05:00+09:00",
+    },
+    response=True,
+)
 class GradePreviewSerializer(serializers.Serializer):
     # Renders a Preview: the grade's shape plus as_of.
 
@@ -273,9 +355,21 @@ class GradePreviewSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.DateTimeField())
     def get_as_of(self, shown: Preview) -> str:
-        return timezone.localtime(shown.preview.as_of).isoformat()
+        return rfc3339(timezone.localtime(shown.preview.as_of))
 
 
+@example(
+    {
+        "period": "2026-10",
+        "level": "Level 1",
+        "previous_level": "Level 2",
+        "rank": 1,
+        "at_risk": False,
+        "metrics": EXAMPLE_METRICS,
+        "criteria": EXAMPLE_CRITERIA,
+    },
+    response=True,
+)
 class EvaluationSerializer(serializers.Serializer):
     # Renders a SellerEvaluation: one item of GET …/evaluations.
 
@@ -300,9 +394,9 @@ class EvaluationSerializer(serializers.Serializer):
 
 class InquiryEvidenceSerializer(serializers.Serializer):
     conversation = serializers.CharField()
-    sent_at = serializers.DateTimeField(help_text="The buyer's message (the inquiry).")
-    deadline = serializers.DateTimeField(help_text="sent_at + the policy's response window.")
-    answered_at = serializers.DateTimeField(
+    sent_at = ApiDateTimeField(help_text="The buyer's message (the inquiry).")
+    deadline = ApiDateTimeField(help_text="sent_at + the policy's response window.")
+    answered_at = ApiDateTimeField(
         allow_null=True, help_text="The seller's first reply before the cutoff; null if none."
     )
     in_time = serializers.BooleanField()
@@ -310,12 +404,12 @@ class InquiryEvidenceSerializer(serializers.Serializer):
 
 class OrderEvidenceSerializer(serializers.Serializer):
     external_id = serializers.CharField()
-    due_at = serializers.DateTimeField(allow_null=True)
-    delivered_at = serializers.DateTimeField(
+    due_at = ApiDateTimeField(allow_null=True)
+    delivered_at = ApiDateTimeField(
         allow_null=True, help_text="null when not delivered before the period's cutoff."
     )
-    completed_at = serializers.DateTimeField(allow_null=True)
-    cancelled_at = serializers.DateTimeField(allow_null=True)
+    completed_at = ApiDateTimeField(allow_null=True)
+    cancelled_at = ApiDateTimeField(allow_null=True)
     cancelled_by = serializers.ChoiceField(choices=CancelledBy.choices, allow_null=True)
     on_time = serializers.BooleanField(allow_null=True, help_text="null when not delivered.")
 
@@ -326,6 +420,29 @@ class ReviewEvidenceSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
 
 
+@example(
+    {
+        "seller": "s-1",
+        "period": "2026-10",
+        "metric": "on_time_rate",
+        "count": 2,
+        "next": "https://grades.example.com/api/v1/sellers/s-1/evidence?metric=on_time_rate"
+        "&page=2&page_size=1&period=2026-10",
+        "previous": None,
+        "results": [
+            {
+                "external_id": "o-2",
+                "due_at": "2026-10-04T10:00:00+09:00",
+                "delivered_at": "2026-10-06T10:00:00+09:00",
+                "completed_at": "2026-10-07T10:00:00+09:00",
+                "cancelled_at": None,
+                "cancelled_by": None,
+                "on_time": False,
+            }
+        ],
+    },
+    response=True,
+)
 class EvidencePageSerializer(serializers.Serializer):
     seller = serializers.CharField()
     period = serializers.CharField()
@@ -347,6 +464,7 @@ class EvidencePageSerializer(serializers.Serializer):
     )
 
 
+@example({"id": 7, "status": "pending"}, response=True, status_codes=["202"])
 class RunCreatedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
@@ -360,6 +478,22 @@ class ProgressSerializer(serializers.Serializer):
     sellers_done = serializers.IntegerField()
 
 
+@example(
+    {
+        "id": 7,
+        "period": "2026-10",
+        "status": "succeeded",
+        "trigger": "manual",
+        "sellers": 300,
+        "level_counts": {"Level 1": 237, "Level 2": 52, "Level 3": 10, "Master": 1, "none": 0},
+        "created_at": "2026-11-01T00:05:00.120000+09:00",
+        "started_at": "2026-11-01T00:05:00.180000+09:00",
+        "finished_at": "2026-11-01T00:05:02.940000+09:00",
+        "error": "",
+        "progress": {"chunks_done": 1, "chunks_total": 1, "sellers_done": 300},
+    },
+    response=True,
+)
 class RunSerializer(serializers.Serializer):
     # Renders an EvaluationRun; its progress annotated by metrics.runs.with_progress, else one
     # query.

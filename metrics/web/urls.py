@@ -1,6 +1,11 @@
-"""``/api/v1/`` routes of the metrics app; a trailing slash is optional everywhere."""
+"""``/api/v1/`` routes of the metrics app; a trailing slash is optional everywhere.
 
-from django.urls import path, re_path
+Each route is documented once, without the slash (SPEC §7's spelling); the slash variant is
+left out of the OpenAPI schema (``schema=None``), as in ``orders.urls``.
+"""
+
+from django.urls import URLPattern, path
+from rest_framework.views import APIView
 
 from metrics.policy.api import (
     PolicyPreviewResultView,
@@ -11,40 +16,26 @@ from metrics.policy.api import (
 )
 from metrics.web import api
 
-SELLER = r"^sellers/(?P<external_id>[^/]+)"
+
+def both(route: str, view: type[APIView], name: str) -> list[URLPattern]:
+    return [
+        path(route, view.as_view(), name=name),
+        path(f"{route}/", view.as_view(schema=None)),
+    ]
+
+
+SELLER = "sellers/<str:external_id>"
 
 urlpatterns: list = [
-    path("policy", PolicyView.as_view(), name="policy"),
-    path("policy/", PolicyView.as_view(schema=None)),  # slash variant, documented once
-    # The SPEC paths, documented once; each takes a trailing slash too.
-    path("policy/presets", PresetListView.as_view(), name="policy-presets"),
-    path("policy/presets/", PresetListView.as_view(schema=None)),
-    path("policy/presets/<str:name>", PresetView.as_view(), name="policy-preset"),
-    path("policy/presets/<str:name>/", PresetView.as_view(schema=None)),
-    path("policy/preview", PolicyPreviewView.as_view(), name="policy-preview"),
-    path("policy/preview/", PolicyPreviewView.as_view(schema=None)),
-    path(
-        "policy/preview/<int:preview_id>",
-        PolicyPreviewResultView.as_view(),
-        name="policy-preview-result",
-    ),
-    path("policy/preview/<int:preview_id>/", PolicyPreviewResultView.as_view(schema=None)),
-    re_path(rf"{SELLER}/grade/?$", api.SellerGradeView.as_view(), name="seller-grade"),
-    re_path(
-        rf"{SELLER}/grade/preview/?$",
-        api.SellerGradePreviewView.as_view(),
-        name="seller-grade-preview",
-    ),
-    re_path(rf"{SELLER}/evidence/?$", api.SellerEvidenceView.as_view(), name="seller-evidence"),
-    re_path(
-        rf"{SELLER}/evaluations/?$",
-        api.SellerEvaluationsView.as_view(),
-        name="seller-evaluations",
-    ),
-    re_path(r"^evaluations/?$", api.EvaluationRunsView.as_view(), name="evaluation-runs"),
-    re_path(
-        r"^evaluations/(?P<run_id>[0-9]+)/?$",
-        api.EvaluationRunView.as_view(),
-        name="evaluation-run",
-    ),
+    *both("policy", PolicyView, "policy"),
+    *both(f"{SELLER}/grade", api.SellerGradeView, "seller-grade"),
+    *both(f"{SELLER}/grade/preview", api.SellerGradePreviewView, "seller-grade-preview"),
+    *both(f"{SELLER}/evidence", api.SellerEvidenceView, "seller-evidence"),
+    *both(f"{SELLER}/evaluations", api.SellerEvaluationsView, "seller-evaluations"),
+    *both("evaluations", api.EvaluationRunsView, "evaluation-runs"),
+    *both("evaluations/<int:run_id>", api.EvaluationRunView, "evaluation-run"),
+    *both("policy/presets", PresetListView, "policy-presets"),
+    *both("policy/presets/<str:name>", PresetView, "policy-preset"),
+    *both("policy/preview", PolicyPreviewView, "policy-preview"),
+    *both("policy/preview/<int:preview_id>", PolicyPreviewResultView, "policy-preview-result"),
 ]

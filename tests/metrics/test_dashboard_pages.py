@@ -119,7 +119,7 @@ def test_the_api_is_never_translated(level_2_seller, staff_client):
     assert grade.json()["level"] == "Level 2"
     assert grade.json()["next_level"]["level"] == "Level 3"
     assert "Content-Language" not in grade.headers
-    assert "Invalid period" in str(invalid.json())
+    assert "Expected YYYY-MM" in str(invalid.json())
 
 
 def test_a_seller_with_no_evaluation_sees_what_it_takes_to_get_one():

@@ -150,7 +150,14 @@ def test_schema_documents_get_and_put_policy():
     assert {"get", "put"} <= set(operations)
     request_schema = operations["put"]["requestBody"]["content"]["application/json"]["schema"]
     assert request_schema == {"$ref": "#/components/schemas/PolicyRequest"}
-    assert set(operations["put"]["responses"]) == {"200", "201", "400", "409"}
+    assert set(operations["put"]["responses"]) == {
+        *("200", "201", "400", "401", "403", "409", "413", "415", "429", "503")
+    }
+    error = {"$ref": "#/components/schemas/Error"}
+    for status in ("400", "409"):
+        assert operations["put"]["responses"][status]["content"]["application/json"]["schema"] == (
+            error
+        )
     value = schema["components"]["schemas"]["PolicyCriterion"]["properties"]["value"]
     assert value["type"] == "number"
 

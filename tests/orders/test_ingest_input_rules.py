@@ -131,11 +131,7 @@ def test_rating_must_be_a_json_integer(staff_client, completed_order, rating):
     assert not Review.objects.exists()
 
 
-WRITE_BODIES = [
-    "SellerWriteRequest",
-    "OrderWriteRequest",
-    "MessageWriteRequest",
-    "ReviewWriteRequest",
+BULK_ITEMS = [
     "SellerBulkItemRequest",
     "OrderBulkItemRequest",
     "MessageBulkItemRequest",
@@ -150,13 +146,31 @@ def write_schemas(api_client) -> dict[str, Any]:
     return response.json()["components"]["schemas"]
 
 
-@pytest.mark.parametrize("name", WRITE_BODIES)
-def test_schema_documents_the_external_id_rule(write_schemas, name):
-    pattern = write_schemas[name]["properties"]["external_id"]["pattern"]
-    for external_id in UNADDRESSABLE_IDS:
-        assert not re.search(pattern, external_id), external_id
-    for external_id in ["o-1", "Bulk", "a.b", "주문 #1?"]:
-        assert re.search(pattern, external_id), external_id
+def external_id_patterns(schema: dict[str, Any]) -> list[str]:
+    """The external_id pattern of every bulk item and of every PUT's URL."""
+    components = schema["components"]["schemas"]
+    patterns = [components[name]["properties"]["external_id"]["pattern"] for name in BULK_ITEMS]
+    for entity in ["sellers", "orders", "messages", "reviews"]:
+        operation = schema["paths"][f"/api/v1/{entity}/{{external_id}}"]["put"]
+        [param] = [p for p in operation["parameters"] if p["name"] == "external_id"]
+        patterns.append(param["schema"]["pattern"])
+    return patterns
+
+
+def test_schema_documents_the_external_id_rule(api_client):
+    schema = api_client.get("/api/schema/", {"format": "json"}).json()
+    patterns = external_id_patterns(schema)
+    assert len(patterns) == 8
+    for pattern in patterns:
+        for external_id in [*UNADDRESSABLE_IDS, "a\x00b"]:
+            assert not re.search(pattern, external_id), external_id
+        for external_id in ["o-1", "Bulk", "a.b", "주문 #1?"]:
+            assert re.search(pattern, external_id), external_id
+
+
+@pytest.mark.parametrize("name", ["SellerWriteRequest", "OrderWriteRequest"])
+def test_a_put_body_leaves_the_id_to_the_url(write_schemas, name):
+    assert "external_id" not in write_schemas[name]["properties"]
 
 
 @pytest.mark.parametrize("name", ["OrderWriteRequest", "OrderBulkItemRequest"])
