@@ -8,9 +8,9 @@ data refused, auth — then the stateful phase over the links the schema has. Re
 authenticated as staff with a token, so generated bodies reach validation and the database.
 
 The one exception (``RULES_BEYOND_THE_SCHEMA``): an OpenAPI schema cannot say that a
-referenced seller or order must exist, that an id or username is not already another's, or
-that one timestamp of an order is not before another; those operations say so in their
-descriptions, and schemathesis' own data ("seller": "0") breaks them. There, and only there, a
+referenced seller or order must exist, that an id or username is not already another's, that
+one timestamp of an order is not before another, or that a period to evaluate has ended; those
+operations say so in their descriptions, and schemathesis' own data ("seller": "0") breaks them. There, and only there, a
 400 to schema-valid data is expected. Every other check, including response conformance of
 those 400s (``Error`` / ``BulkError``), still applies.
 
@@ -62,6 +62,8 @@ RULES_BEYOND_THE_SCHEMA = [
     ("POST", "/api/v1/policy/preview"),
     # webhook: the URL's host resolves, to a public address
     ("POST", "/api/v1/webhooks"),
+    # evaluation: the period has ended (the schema cannot know today's date)
+    ("POST", "/api/v1/evaluations"),
 ]
 
 CONFIG = SchemathesisConfig.from_dict(

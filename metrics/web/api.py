@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 
 from common.api import DocumentedQueryOnly, IsStaff, Pagination
 from common.api_schema import error_responses
-from common.errors import Conflict
+from common.errors import InvalidInput
 from metrics import runs
 from metrics.engine.evidence import EvidenceItems
 from metrics.models import EvaluationRun
@@ -360,10 +360,10 @@ class EvaluationRunsView(DocumentedQueryOnly, APIView):
                 400,
                 409,
                 descriptions={
-                    400: "A period that is not YYYY-MM from 1900-01 to 2999-12 (field "
-                    "messages under `period`).",
-                    409: "The period has not ended yet (`period` says when it can be "
-                    "evaluated), or a run of it is pending or running (`detail`).",
+                    400: "A period that is not YYYY-MM from 1900-01 to 2999-12, or that has "
+                    "not ended yet (field messages under `period`, saying from when it can be "
+                    "evaluated).",
+                    409: "A run of the period is already pending or running (`detail`).",
                 },
             ),
         },
@@ -377,9 +377,9 @@ class EvaluationRunsView(DocumentedQueryOnly, APIView):
         try:
             period = runs.parse_completed_period(text=str(data.validated_data["period"]))
         except ValueError as exc:
-            # A well-formed period that has not ended: the request is fine, the clock is not
-            # there yet (409, like a run already open), so a client can tell it from a typo.
-            raise Conflict(errors={"period": [str(exc)]}) from exc
+            # A well-formed period that has not ended (or is too early): a field message
+            # under `period` that says from when it can be evaluated.
+            raise InvalidInput(errors={"period": [str(exc)]}) from exc
         # RunAlreadyOpen is a Conflict: 409 through common.api.exception_handler.
         run = runs.request_run(period=period, trigger="manual")
         run.refresh_from_db(fields=["status"])

@@ -145,11 +145,10 @@ def test_a_bad_period_is_400_with_its_message(staff_client, body):
 
 @pytest.mark.usefixtures("clock_at_2027_01_15")
 @pytest.mark.parametrize("period", ["2027-01", "2031-05", "2999-12"])
-def test_a_period_that_has_not_ended_is_409_and_says_when(staff_client, period):
-    # Well formed, so not a 400: the clock is not there yet (like a run already open).
+def test_a_period_that_has_not_ended_is_400_and_says_when(staff_client, period):
     response = staff_client.post("/api/v1/evaluations", {"period": period}, format="json")
 
-    assert response.status_code == 409
+    assert response.status_code == 400
     assert "has not ended yet" in response.json()["period"][0]
     assert not EvaluationRun.objects.exists()
 
