@@ -10,9 +10,9 @@ authenticated as staff with a token, so generated bodies reach validation and th
 The one exception (``RULES_BEYOND_THE_SCHEMA``): an OpenAPI schema cannot say that a
 referenced seller or order must exist, that an id or username is not already another's, that
 one timestamp of an order is not before another, or that a period to evaluate has ended; those
-operations say so in their descriptions, and schemathesis' own data ("seller": "0") breaks them. There, and only there, a
-400 to schema-valid data is expected. Every other check, including response conformance of
-those 400s (``Error`` / ``BulkError``), still applies.
+operations say so in their descriptions, and schemathesis' own data ("seller": "0") breaks
+them. There, and only there, a 400 to schema-valid data is expected. Every other check,
+including response conformance of those 400s (``Error`` / ``BulkError``), still applies.
 
 (``schemathesis.pytest.from_fixture`` would load the schema lazily, but it does not work with
 pytest 9; the schema is loaded at import instead, and a schema that cannot be generated fails

@@ -341,27 +341,17 @@ def criterion_sentence(
         return _MORE[metric](count) % {"count": number(count)}
     if op == GTE and kind is Kind.MONEY and metric in _MORE_MONEY:
         return _(_MORE_MONEY[metric]) % {"amount": money(gap, currency)}
-    if kind is Kind.RATE:
+    if kind in (Kind.RATE, Kind.RATING):
+        # A rate's gap is in percentage points, a rating's in stars.
         template = (
             _("%(label)s %(gap)s higher (%(needed)s or more; you have %(have)s)")
             if op == GTE
             else _("%(label)s %(gap)s lower (%(needed)s or less; you have %(have)s)")
         )
+        shown_gap = points if kind is Kind.RATE else number
         return template % {
             "label": label,
-            "gap": points(_ceil(gap, 2)),
-            "needed": needed,
-            "have": have,
-        }
-    if kind is Kind.RATING:
-        template = (
-            _("%(label)s %(gap)s higher (%(needed)s or more; you have %(have)s)")
-            if op == GTE
-            else _("%(label)s %(gap)s lower (%(needed)s or less; you have %(have)s)")
-        )
-        return template % {
-            "label": label,
-            "gap": number(_ceil(gap, 2)),
+            "gap": shown_gap(_ceil(gap, 2)),
             "needed": needed,
             "have": have,
         }
