@@ -233,6 +233,9 @@ EVALUATION_REQUEUE_PENDING_SECONDS = env.int("EVALUATION_REQUEUE_PENDING_SECONDS
 # redelivered first) and EVALUATION_STALE_AFTER_SECONDS (a dead worker's run is taken over
 # first); manage.py check says so. A whole run takes seconds to minutes (README, Benchmarks).
 EVALUATION_STUCK_AFTER_SECONDS = env.int("EVALUATION_STUCK_AFTER_SECONDS", default=3600)
+# Policy previews (POST /api/v1/policy/preview answered 202) are kept this long for their
+# clients to read, then deleted by the minute sweep.
+POLICY_PREVIEW_KEEP_DAYS = env.int("POLICY_PREVIEW_KEEP_DAYS", default=7)
 # The month-to-date preview serves stored figures up to this old (the beat refreshes them every
 # 10 minutes); older or missing ones are computed for the one seller on demand.
 PREVIEW_MAX_AGE_SECONDS = env.int("PREVIEW_MAX_AGE_SECONDS", default=900)

@@ -21,9 +21,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import current_app
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
@@ -306,3 +308,21 @@ def job_data(job: PolicyPreview) -> dict[str, Any]:
     elif job.status == RunStatus.FAILED:
         data["error"] = job.error
     return data
+
+
+def tidy_previews(*, now: datetime | None = None) -> tuple[int, int]:
+    """The sweep's care of preview jobs: one still open after EVALUATION_STUCK_AFTER_SECONDS
+    (its message lost, its worker gone) is marked failed, so a client polling it stops
+    waiting; jobs older than POLICY_PREVIEW_KEEP_DAYS are deleted. (deleted, failed)."""
+    now = now or timezone.now()
+    stuck = timedelta(seconds=settings.EVALUATION_STUCK_AFTER_SECONDS)
+    failed = PolicyPreview.objects.filter(
+        status__in=[RunStatus.PENDING, RunStatus.RUNNING], created_at__lt=now - stuck
+    ).update(
+        status=RunStatus.FAILED,
+        error="Stuck: no worker finished this preview; post it again.",
+        finished_at=now,
+    )
+    keep = timedelta(days=settings.POLICY_PREVIEW_KEEP_DAYS)
+    deleted, _ = PolicyPreview.objects.filter(created_at__lt=now - keep).delete()
+    return deleted, failed

@@ -5,12 +5,16 @@ equal what a real run under the draft then stores."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import TestCase
+from django.utils import timezone
 
-from metrics.models import EvaluationRun, GradePolicy, PolicyPreview, SellerEvaluation
+from metrics import tasks
+from metrics.models import EvaluationRun, GradePolicy, PolicyPreview, RunStatus, SellerEvaluation
 from metrics.policy.presets import PRESETS_DIR
 from metrics.policy.services import active_policy, create_draft_policy
 from tests.api_helpers import evaluate, grade_of, push_policy
@@ -188,3 +192,30 @@ def test_the_policy_page_links_to_its_preview(admin_client):
     policy = active_policy()
     page = admin_client.get(f"/admin/metrics/gradepolicy/{policy.pk}/change/").content.decode()
     assert f'href="/admin/metrics/gradepolicy/{policy.pk}/preview/"' in page
+
+
+def test_the_sweep_fails_stuck_previews_and_deletes_old_ones(settings):
+    now = timezone.now()
+    stuck_after = timedelta(seconds=settings.EVALUATION_STUCK_AFTER_SECONDS)
+    keep = timedelta(days=settings.POLICY_PREVIEW_KEEP_DAYS)
+
+    def job(age: timedelta, status: str) -> PolicyPreview:
+        with time_machine.travel(now - age, tick=False):
+            return PolicyPreview.objects.create(period="2026-12", draft={}, status=status)
+
+    lost = job(stuck_after + timedelta(seconds=1), RunStatus.PENDING)
+    busy = job(stuck_after - timedelta(seconds=1), RunStatus.RUNNING)
+    old = job(keep + timedelta(seconds=1), RunStatus.SUCCEEDED)
+    kept = job(keep - timedelta(seconds=1), RunStatus.SUCCEEDED)
+
+    with time_machine.travel(now, tick=False):
+        tasks.sweep_stale_runs.delay().get()
+
+    assert not PolicyPreview.objects.filter(pk=old.pk).exists()
+    states = dict(PolicyPreview.objects.values_list("pk", "status"))
+    assert states == {
+        lost.pk: RunStatus.FAILED,
+        busy.pk: RunStatus.RUNNING,
+        kept.pk: RunStatus.SUCCEEDED,
+    }
+    assert PolicyPreview.objects.get(pk=lost.pk).error.startswith("Stuck:")
