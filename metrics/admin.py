@@ -20,15 +20,30 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html_join
 
 from metrics.engine.periods import Period
-from metrics.models import Criterion, EvaluationRun, GradeLevel, GradePolicy, SellerEvaluation
+from metrics.models import (
+    Criterion,
+    EvaluationRun,
+    GradeLevel,
+    GradePolicy,
+    PolicyPreview,
+    RunStatus,
+    SellerEvaluation,
+)
 from metrics.policy.presets import PresetNotFound, all_presets, load_preset
-from metrics.policy.preview import NoEvaluatedPeriod, preview_policy
+from metrics.policy.preview import (
+    NoEvaluatedPeriod,
+    PreviewResult,
+    last_evaluated_run,
+    preview_policy,
+    queue_preview,
+    same_windows,
+)
 from metrics.policy.services import (
     PolicyConflict,
     PolicyInvalid,
@@ -334,12 +349,28 @@ class GradePolicyAdmin(admin.ModelAdmin):
             return HttpResponse(status=403)
         policy = get_object_or_404(GradePolicy, pk=pk)
         snapshot = snapshot_of(policy)
-        try:
-            result = preview_policy(snapshot=snapshot)
-        except NoEvaluatedPeriod as exc:
-            result, error = None, str(exc)
+        result, error, computing = None, "", False
+        job_id = request.GET.get("job", "")
+        if job_id:
+            # A recomputation for other windows, done by the preview task (the API's too).
+            job = get_object_or_404(PolicyPreview, pk=int(job_id) if job_id.isdigit() else 0)
+            if job.status == RunStatus.SUCCEEDED and job.result:
+                result = PreviewResult.from_job(job.result)
+            elif job.status == RunStatus.FAILED:
+                error = job.error
+            else:
+                computing = True
         else:
-            error = ""
+            try:
+                run = last_evaluated_run()
+            except NoEvaluatedPeriod as exc:
+                error = str(exc)
+            else:
+                if not same_windows(run=run, snapshot=snapshot):
+                    # Other windows: the metrics are recomputed by a task, not in this request.
+                    job = queue_preview(snapshot=snapshot, run=run, actor=request.user)
+                    return redirect(f"{request.path}?job={job.pk}")
+                result = preview_policy(snapshot=snapshot, run=run)
         rows = []
         if result is not None:
             levels = list(dict.fromkeys([*result.current, *result.draft]))
@@ -352,6 +383,7 @@ class GradePolicyAdmin(admin.ModelAdmin):
             "result": result,
             "rows": rows,
             "error": error,
+            "computing": computing,
         }
         return TemplateResponse(request, "admin/metrics/gradepolicy/preview.html", context)
 

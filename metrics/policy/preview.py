@@ -88,6 +88,21 @@ class PreviewResult:
     def same(self) -> int:
         return self.sellers - self.up - self.down
 
+    @classmethod
+    def from_job(cls, data: Mapping[str, Any]) -> PreviewResult:
+        """The answer a preview job stored (``to_data`` plus its ``summary``)."""
+        summary = data.get("summary") or {}
+        return cls(
+            period=data["period"],
+            current=dict(data["current"]["level_counts"]),
+            draft=dict(data["draft"]["level_counts"]),
+            movers=[Mover(m["seller"], m["from"], m["to"]) for m in data["movers"]],
+            sellers=int(summary.get("sellers", 0)),
+            up=int(summary.get("up", 0)),
+            down=int(summary.get("down", 0)),
+            recomputed=True,
+        )
+
     def to_data(self) -> dict[str, Any]:
         return {
             "period": self.period,
@@ -243,9 +258,20 @@ def request_preview(
     run = last_evaluated_run()
     if same_windows(run=run, snapshot=clean.snapshot):
         return PreviewRequest(result=preview_policy(snapshot=clean.snapshot, run=run))
+    return PreviewRequest(job=queue_preview(snapshot=clean.snapshot, run=run, actor=actor))
+
+
+def queue_preview(
+    *,
+    snapshot: PolicySnapshot,
+    run: EvaluationRun,
+    actor: AbstractBaseUser | AnonymousUser | None,
+) -> PolicyPreview:
+    """A ``PolicyPreview`` job of ``snapshot`` for ``run``'s period, handed to the task once
+    committed (API and admin alike)."""
     job = PolicyPreview.objects.create(
         period=run.period,
-        draft=clean.snapshot.to_json(),
+        draft=snapshot.to_json(),
         created_by=actor if actor is not None and actor.is_authenticated else None,  # type: ignore[misc]
     )
     task = current_app.tasks[PREVIEW_TASK]
@@ -258,7 +284,7 @@ def request_preview(
             logger.exception("Policy preview %s failed", job.pk)
 
     transaction.on_commit(enqueue)
-    return PreviewRequest(job=job)
+    return job
 
 
 def run_preview_job(*, preview_id: int) -> str:
@@ -287,8 +313,11 @@ def run_preview_job(*, preview_id: int) -> str:
             finished_at=timezone.now(),
         )
         raise
+    summary = {"sellers": result.sellers, "up": result.up, "down": result.down}
     PolicyPreview.objects.filter(pk=job.pk).update(
-        status=RunStatus.SUCCEEDED, result=result.to_data(), finished_at=timezone.now()
+        status=RunStatus.SUCCEEDED,
+        result={**result.to_data(), "summary": summary},
+        finished_at=timezone.now(),
     )
     return RunStatus.SUCCEEDED
 
@@ -304,7 +333,7 @@ def job_data(job: PolicyPreview) -> dict[str, Any]:
     """``{"id", "status"}``, plus the answer once it succeeded (or ``error`` if it failed)."""
     data: dict[str, Any] = {"id": job.pk, "status": job.status}
     if job.status == RunStatus.SUCCEEDED and job.result:
-        data.update(job.result)
+        data.update({k: v for k, v in job.result.items() if k != "summary"})  # admin's
     elif job.status == RunStatus.FAILED:
         data["error"] = job.error
     return data

@@ -154,20 +154,48 @@ def test_preview_is_staff_only(api_client, seller_client, staff_client):
     assert staff_client.get(f"{URL}/424242").status_code == 404
 
 
-def test_admin_preview_impact_page_lists_counts_and_movers(admin_client, staff_client):
+def test_admin_preview_impact_page_lists_counts_and_movers(
+    admin_client, staff_client, django_capture_on_commit_callbacks
+):
+    """Other windows: the page hands the recomputation to the preview task (the API's) and
+    shows its answer; with eager tasks it is there at once."""
     push_world(staff_client, world())
     evaluate(staff_client, PERIOD)
     draft = create_draft_policy(data=preset_policy("airbnb_superhost"), actor=None)
+    previews = PolicyPreview.objects.count()
     state = saved_state()
 
-    page = admin_client.get(f"/admin/metrics/gradepolicy/{draft.pk}/preview/")
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = admin_client.get(f"/admin/metrics/gradepolicy/{draft.pk}/preview/")
+    job = PolicyPreview.objects.get()
+    page = admin_client.get(queued["Location"])
 
     text = page.content.decode()
+    assert queued.status_code == 302 and queued["Location"].endswith(f"?job={job.pk}")
+    assert previews == 0 and job.status == "succeeded"
     assert page.status_code == 200
     assert "the metrics were\n    recomputed for its windows" in text
     assert "<tr><td>Superhost</td><td>0</td><td>2</td></tr>" in text
     assert "<td>may-only</td><td>Level 1</td><td>Superhost</td>" in text
     assert saved_state() == state
+
+
+def test_admin_preview_page_waits_for_a_job_still_computing(admin_client):
+    job = PolicyPreview.objects.create(period="2026-12", draft={}, status=RunStatus.RUNNING)
+
+    page = admin_client.get(
+        f"/admin/metrics/gradepolicy/{active_policy().pk}/preview/?job={job.pk}"
+    )
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert 'id="computing"' in text and '<meta http-equiv="refresh" content="3">' in text
+    assert (
+        admin_client.get(
+            f"/admin/metrics/gradepolicy/{active_policy().pk}/preview/?job=x"
+        ).status_code
+        == 404
+    )
 
 
 def test_admin_preview_page_without_a_run_says_so(admin_client):
