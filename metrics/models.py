@@ -181,6 +181,9 @@ class RunChunk(models.Model):
     first_seller_id = models.BigIntegerField()
     last_seller_id = models.BigIntegerField()
     seller_count = models.PositiveIntegerField()
+    # When a worker last began it: a chunk begun stale_after() ago and not done lost its
+    # worker, and the sweep sends it again while the run's other workers go on.
+    started_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

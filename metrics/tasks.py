@@ -83,9 +83,11 @@ def evaluate_chunk(self, run_id: int, index: int) -> str:  # type: ignore[no-unt
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def sweep_stale_runs() -> list[int]:
     """The beat, every minute: mark stuck runs failed (open past EVALUATION_STUCK_AFTER_SECONDS),
-    then take over each open run whose workers went silent or whose message was lost; fail
-    stuck policy previews and delete old ones."""
+    send again each chunk whose worker died while the run's others go on, then take over each
+    open run whose workers all went silent or whose message was lost; fail stuck policy
+    previews and delete old ones."""
     runs.fail_stuck_runs()
+    runs.redispatch_stalled_chunks()
     policy_preview.tidy_previews()
     return [run.pk for run in runs.stale_runs() if runs.take_over(run=run)]
 

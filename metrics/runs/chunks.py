@@ -81,7 +81,7 @@ def compute_chunk(
     if chunk.done_at is None:
         if run.figures_stored_at is None:  # never graded without them (idempotent)
             store_figures(run_id=run_id)
-        heartbeat(run_id=run_id)
+        heartbeat(run_id=run_id, chunk_id=chunk.pk)
         period = Period.parse(run.period)
         snapshot = PolicySnapshot.from_json(run.policy_snapshot)
         figures = stored_run_figures(

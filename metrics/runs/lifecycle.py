@@ -14,7 +14,8 @@
    heartbeat for ``stale_after()``) is taken over by the periodic sweep or by a new trigger of
    its period (``take_over``): the chunks that are not done are dispatched again. A run still
    ``pending`` with no worker ever on it after ``requeue_after()`` (its message was lost: the
-   broker restarted empty) is sent again the same way.
+   broker restarted empty) is sent again the same way. A chunk a worker began but never
+   finished (``RunChunk.started_at``, stale) is sent again while the run's other workers go on.
 6. A run open longer than ``stuck_after()`` whatever its heartbeat says is stuck
    (``fail_stuck_runs``, the same sweep): it is marked ``failed`` and the period can be run again.
 
@@ -65,6 +66,7 @@ EARLIEST_PERIOD = Period(1900, 1)
 
 
 EVALUATE_RUN_TASK = "metrics.tasks.evaluate_run"
+EVALUATE_CHUNK_TASK = "metrics.tasks.evaluate_chunk"
 
 
 # Namespace of the advisory locks (int4): "gc" in ASCII. The key is the period as YYYYMM.
@@ -424,10 +426,12 @@ def progress(run: EvaluationRun) -> Progress:
     )
 
 
-def heartbeat(*, run_id: int) -> None:
-    EvaluationRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
-        heartbeat_at=timezone.now()
-    )
+def heartbeat(*, run_id: int, chunk_id: int | None = None) -> None:
+    """The run is alive; with ``chunk_id``, a worker begins that chunk now."""
+    now = timezone.now()
+    EvaluationRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(heartbeat_at=now)
+    if chunk_id is not None:
+        RunChunk.objects.filter(pk=chunk_id).update(started_at=now)
 
 
 def _lock_period(period: Period) -> None:
@@ -547,6 +551,28 @@ def stuck_runs(*, now: datetime | None = None) -> list[EvaluationRun]:
             Q(started_at__lt=limit) | Q(started_at__isnull=True, created_at__lt=limit)
         )
     )
+
+
+def redispatch_stalled_chunks(*, now: datetime | None = None) -> list[tuple[int, int]]:
+    """Send again each chunk of a running run that a worker began ``stale_after()`` ago and
+    never finished (that worker died), while the run's other workers keep it alive; the
+    (run, chunk index) pairs sent. Chunks still waiting in the queue are left to it."""
+    now = now or timezone.now()
+    limit = now - stale_after()
+    stalled = RunChunk.objects.filter(
+        run__status=RunStatus.RUNNING, done_at__isnull=True, started_at__lt=limit
+    )
+    evaluate_chunk = current_app.tasks[EVALUATE_CHUNK_TASK]
+    sent = []
+    for chunk_id, run_id, index in stalled.values_list("pk", "run_id", "index"):
+        # One UPDATE that only one of several sweepers wins.
+        if not RunChunk.objects.filter(pk=chunk_id, started_at__lt=limit).update(started_at=now):
+            continue
+        run = EvaluationRun.objects.get(pk=run_id)
+        run_event("run.chunk_sent_again", run, chunk=index)
+        transaction.on_commit(partial(evaluate_chunk.apply_async, args=[run_id, index]))
+        sent.append((run_id, index))
+    return sent
 
 
 def fail_stuck_runs(*, now: datetime | None = None) -> list[int]:

@@ -16,7 +16,7 @@ from django.core.management.base import SystemCheckError
 
 from metrics import runs, tasks
 from metrics.engine.periods import Period
-from metrics.models import EvaluationRun, RunStatus, SellerEvaluation
+from metrics.models import EvaluationRun, RunChunk, RunStatus, SellerEvaluation
 from tests.factories import aware
 from tests.metrics.test_runs import a_seller, given_completed_orders, given_policy
 
@@ -172,3 +172,53 @@ def test_the_check_refuses_a_stuck_limit_below_the_visibility_timeout(settings):
 
 def test_the_default_timings_pass_the_check():
     call_command("check")
+
+
+def test_a_chunk_whose_worker_died_is_sent_again_while_the_run_goes_on(
+    settings, run_log, django_capture_on_commit_callbacks
+):
+    """Three chunks on three workers: one worker dies mid-chunk, the others keep the run's
+    heartbeat fresh, so the run is never stale; the sweep sends that one chunk again."""
+    settings.EVALUATION_CHUNK_SIZE = 1
+    given_policy()
+    sellers = [a_seller() for _ in range(3)]
+    for seller in sellers:
+        given_completed_orders(seller, count=1, at="2026-10-10 12:00")
+    stale = timedelta(seconds=settings.EVALUATION_STALE_AFTER_SECONDS)
+    with time_machine.travel(NOW - stale - timedelta(seconds=5), tick=False):
+        run = runs.start_run(period=Period(2026, 10), trigger="schedule")
+        assert runs.prepare_run(run_id=run.pk) == [0, 1, 2]
+        runs.compute_chunk(run_id=run.pk, index=0)
+    lost = RunChunk.objects.get(run=run, index=1)
+    RunChunk.objects.filter(pk=lost.pk).update(started_at=NOW - stale - timedelta(seconds=1))
+    with time_machine.travel(NOW - timedelta(seconds=1), tick=False):
+        runs.compute_chunk(run_id=run.pk, index=2)  # the live worker: fresh heartbeat
+    with time_machine.travel(NOW, tick=False):
+        assert runs.stale_runs() == []  # the run as a whole looks alive
+
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.sweep_stale_runs.delay().get() == []  # no takeover needed
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
+    assert SellerEvaluation.objects.filter(period="2026-10").count() == 3
+    sent = [e for e in run_log() if e["event"] == "run.chunk_sent_again"]
+    assert [(e["run"], e["chunk"]) for e in sent] == [(run.pk, 1)]
+
+
+def test_a_chunk_begun_just_under_the_stale_limit_is_left_to_its_worker(settings):
+    settings.EVALUATION_CHUNK_SIZE = 1
+    given_policy()
+    a_seller()
+    a_seller()
+    with time_machine.travel(NOW, tick=False):
+        run = runs.start_run(period=Period(2026, 10), trigger="schedule")
+        runs.prepare_run(run_id=run.pk)
+    stale = timedelta(seconds=settings.EVALUATION_STALE_AFTER_SECONDS)
+    RunChunk.objects.filter(run=run, index=0).update(started_at=NOW)
+
+    with time_machine.travel(NOW + stale - timedelta(seconds=1), tick=False):
+        assert runs.redispatch_stalled_chunks() == []
+    with time_machine.travel(NOW + stale + timedelta(seconds=1), tick=False):
+        assert runs.redispatch_stalled_chunks() == [(run.pk, 0)]
+        assert runs.redispatch_stalled_chunks() == []  # claimed once: not sent twice
