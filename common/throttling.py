@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.authentication import BaseAuthentication
+from rest_framework.authentication import BaseAuthentication, TokenAuthentication
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -71,7 +71,7 @@ class RefuseFailingClients(BaseAuthentication):
 
     def authenticate_header(self, request: Any) -> str:
         # DRF answers 401 (not 403) only if the first class names a scheme: the token's.
-        return "Token"
+        return TokenAuthentication.keyword
 
 
 def record_auth_failure(request: Any) -> None:

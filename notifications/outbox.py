@@ -193,21 +193,9 @@ def record_run_published(*, run_id: int) -> Outbox:
                 .select_related("seller")
                 .order_by("seller_id")
             )
-            evaluations = list(batch)
-            # A first evaluation assigns a level; it does not change one (no email, no event).
-            graded_before = set(
-                SellerEvaluation.objects.filter(
-                    seller_id__in=[evaluation.seller_id for evaluation in evaluations],
-                    period__lt=run.period,
-                )
-                .values_list("seller_id", flat=True)
-                .distinct()
-            )
             emails = []
             level_events = []
-            for evaluation in evaluations:
-                if evaluation.seller_id not in graded_before:
-                    continue
+            for evaluation in batch:
                 old, new = evaluation.previous_level, evaluation.level
                 reasons = reason_rows(
                     evaluation.criteria,

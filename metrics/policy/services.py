@@ -58,6 +58,16 @@ VALUE_PLACES = Decimal("0.0001")  # Criterion.value: decimal_places=4
 # digits, and the read fails. One order of magnitude less stays exact enough on both databases.
 VALUE_LIMIT = Decimal(10) ** 15
 
+
+def _text_problem(text: str, limit: int) -> str | None:
+    """What is wrong with a name or label of the policy (too long, a NUL), or None."""
+    if len(text) > limit:
+        return f"At most {limit} characters."
+    if NUL in text:
+        return NUL_MESSAGE
+    return None
+
+
 # (low, high, low inclusive, message) per metric kind; None = unbounded.
 _BOUNDS: dict[Kind, tuple[Decimal, Decimal | None, bool, str]] = {
     Kind.RATE: (Decimal(0), Decimal(100), True, "is a rate: the threshold must be 0–100"),
@@ -187,10 +197,8 @@ def clean_policy_data(data: Any) -> tuple[CleanPolicy | None, Errors]:
     if not isinstance(name, str) or not name.strip():
         add("name", "Give the policy a name.")
         name = ""
-    elif len(name.strip()) > MAX_NAME:
-        add("name", f"At most {MAX_NAME} characters.")
-    elif NUL in name:
-        add("name", NUL_MESSAGE)
+    elif problem := _text_problem(name.strip(), MAX_NAME):
+        add("name", problem)
     name = name.strip()
 
     window_months = _int_field(data, "window_months", 3, add, 0, MAX_WINDOW_MONTHS, True)
@@ -278,10 +286,8 @@ def _levels_field(raw: Any, add: Any) -> list[LevelSpec]:
             add(f"{place}.name", "Give the level a name.")
             name = ""
         name = name.strip()
-        if len(name) > MAX_LEVEL_NAME:
-            add(f"{place}.name", f"At most {MAX_LEVEL_NAME} characters.")
-        elif NUL in name:
-            add(f"{place}.name", NUL_MESSAGE)
+        if problem := _text_problem(name, MAX_LEVEL_NAME):
+            add(f"{place}.name", problem)
         elif name and name.casefold() in names:
             first = names[name.casefold()]
             add(f"{place}.name", f"Duplicate level name {name!r} (also level #{first + 1}).")
@@ -340,10 +346,8 @@ def _criteria_field(raw: Any, place: str, add: Any) -> list[CriterionSpec]:
             add(f"{at}.any_of", "The any_of label must be text (empty for none).")
             any_of = ""
         any_of = any_of.strip()
-        if len(any_of) > MAX_ANY_OF:
-            add(f"{at}.any_of", f"At most {MAX_ANY_OF} characters.")
-        elif NUL in any_of:
-            add(f"{at}.any_of", NUL_MESSAGE)
+        if problem := _text_problem(any_of, MAX_ANY_OF):
+            add(f"{at}.any_of", problem)
         if info is not None and op in OPS and value is not None:
             criteria.append(CriterionSpec(metric=info.key, op=str(op), value=value, any_of=any_of))
     return criteria

@@ -564,14 +564,13 @@ def redispatch_stalled_chunks(*, now: datetime | None = None) -> list[tuple[int,
     )
     evaluate_chunk = current_app.tasks[EVALUATE_CHUNK_TASK]
     sent = []
-    for chunk_id, run_id, index in stalled.values_list("pk", "run_id", "index"):
+    for chunk in stalled.select_related("run"):
         # One UPDATE that only one of several sweepers wins.
-        if not RunChunk.objects.filter(pk=chunk_id, started_at__lt=limit).update(started_at=now):
+        if not RunChunk.objects.filter(pk=chunk.pk, started_at__lt=limit).update(started_at=now):
             continue
-        run = EvaluationRun.objects.get(pk=run_id)
-        run_event("run.chunk_sent_again", run, chunk=index)
-        transaction.on_commit(partial(evaluate_chunk.apply_async, args=[run_id, index]))
-        sent.append((run_id, index))
+        run_event("run.chunk_sent_again", chunk.run, chunk=chunk.index)
+        transaction.on_commit(partial(evaluate_chunk.apply_async, args=[chunk.run_id, chunk.index]))
+        sent.append((chunk.run_id, chunk.index))
     return sent
 
 

@@ -33,7 +33,7 @@ from common.api import DocumentedQueryOnly, IsStaff, Pagination
 from common.api_schema import error_responses
 from common.errors import InvalidInput
 from metrics import runs
-from metrics.engine.evidence import EvidenceItems
+from metrics.engine.evidence import ITEM_COLUMNS, EvidenceItems
 from metrics.models import EvaluationRun
 from metrics.runs.preview import preview_grade
 from metrics.web import selectors
@@ -99,20 +99,6 @@ class SellerGradePreviewView(DocumentedQueryOnly, APIView):
 
 # --- evidence ---------------------------------------------------------------------------------
 
-# Columns of the evidence CSV (SPEC §7) by item kind: the header even when there are no items.
-EVIDENCE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "inquiries": ("conversation", "sent_at", "deadline", "answered_at", "in_time"),
-    "orders": (
-        "external_id",
-        "due_at",
-        "delivered_at",
-        "completed_at",
-        "cancelled_at",
-        "cancelled_by",
-        "on_time",
-    ),
-    "reviews": ("external_id", "order", "rating"),
-}
 
 # The streamed CSV is handed to the server in pieces of about this many characters: one piece
 # per row would mean a write (and, behind a proxy, a chunk) per row; a bounded buffer keeps the
@@ -137,7 +123,7 @@ def _csv_cell(value: Any) -> str:
 
 def evidence_csv(items: EvidenceItems) -> Iterator[str]:
     """A header row, then one row per item, produced while the items are read (no list)."""
-    columns = EVIDENCE_COLUMNS[items.kind]
+    columns = ITEM_COLUMNS[items.kind]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
