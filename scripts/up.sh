@@ -4,6 +4,7 @@
 # PostgreSQL and Redis, with the production settings (DEBUG off) over HTTP on loopback.
 # Settings: ops/local.env, each overridable from the environment. Ctrl-C stops them all.
 #   scripts/up.sh --worker   one more Celery worker beside a running stack (make up-worker)
+#   scripts/up.sh --manage createsuperuser   a manage.py command on the same settings
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -24,6 +25,10 @@ if [ ! -s .local/secret.env ]; then
 fi
 if [ -z "${SECRET_KEY:-}" ]; then export "$(cat .local/secret.env)"; fi
 
+if [ "${1:-}" = "--manage" ]; then
+  shift
+  exec "$PY" manage.py "$@"
+fi
 if [ "${1:-}" = "--worker" ]; then
   exec celery -A gradecraft worker --loglevel INFO --concurrency "${WORKER_CONCURRENCY:-2}" \
     -n "extra-$$@%h"
