@@ -556,11 +556,15 @@ def stuck_runs(*, now: datetime | None = None) -> list[EvaluationRun]:
 def redispatch_stalled_chunks(*, now: datetime | None = None) -> list[tuple[int, int]]:
     """Send again each chunk of a running run that a worker began ``stale_after()`` ago and
     never finished (that worker died), while the run's other workers keep it alive; the
-    (run, chunk index) pairs sent. Chunks still waiting in the queue are left to it."""
+    (run, chunk index) pairs sent. Chunks still waiting in the queue are left to it, and so
+    are the chunks of a run gone silent as a whole: ``take_over`` sends all of those."""
     now = now or timezone.now()
     limit = now - stale_after()
     stalled = RunChunk.objects.filter(
-        run__status=RunStatus.RUNNING, done_at__isnull=True, started_at__lt=limit
+        run__status=RunStatus.RUNNING,
+        run__heartbeat_at__gte=limit,
+        done_at__isnull=True,
+        started_at__lt=limit,
     )
     evaluate_chunk = current_app.tasks[EVALUATE_CHUNK_TASK]
     sent = []

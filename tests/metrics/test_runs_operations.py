@@ -215,9 +215,27 @@ def test_a_chunk_begun_just_under_the_stale_limit_is_left_to_its_worker(settings
         runs.prepare_run(run_id=run.pk)
     stale = timedelta(seconds=settings.EVALUATION_STALE_AFTER_SECONDS)
     RunChunk.objects.filter(run=run, index=0).update(started_at=NOW)
+    # Another worker keeps the run alive meanwhile.
+    EvaluationRun.objects.filter(pk=run.pk).update(heartbeat_at=NOW + stale)
 
     with time_machine.travel(NOW + stale - timedelta(seconds=1), tick=False):
         assert runs.redispatch_stalled_chunks() == []
     with time_machine.travel(NOW + stale + timedelta(seconds=1), tick=False):
         assert runs.redispatch_stalled_chunks() == [(run.pk, 0)]
         assert runs.redispatch_stalled_chunks() == []  # claimed once: not sent twice
+
+
+def test_the_chunks_of_a_run_gone_silent_are_left_to_the_takeover(settings):
+    """No worker alive at all: taking the run over sends every chunk not done, once."""
+    settings.EVALUATION_CHUNK_SIZE = 1
+    given_policy()
+    a_seller()
+    with time_machine.travel(NOW, tick=False):
+        run = runs.start_run(period=Period(2026, 10), trigger="schedule")
+        runs.prepare_run(run_id=run.pk)
+    RunChunk.objects.filter(run=run, index=0).update(started_at=NOW)
+    stale = timedelta(seconds=settings.EVALUATION_STALE_AFTER_SECONDS)
+
+    with time_machine.travel(NOW + stale + timedelta(seconds=1), tick=False):
+        assert runs.redispatch_stalled_chunks() == []
+        assert [silent.pk for silent in runs.stale_runs()] == [run.pk]
