@@ -51,7 +51,7 @@ from django.db.models import (
 from django.utils.dateparse import parse_datetime
 
 from metrics.engine.periods import Window
-from metrics.engine.registry import METRIC_KEYS, Metrics
+from metrics.engine.registry import ENGINE_METRIC_KEYS, Metrics
 from orders.models import CancelledBy, Message, Order, Seller, Sender
 from reviews.models import Review
 
@@ -711,6 +711,6 @@ def seller_metrics(
             "median_first_response_minutes": q.median_first_response_minutes,
             "repeat_buyer_rate": _rate(f.repeat_buyers, f.window_buyers),
         }
-        assert tuple(metrics) == METRIC_KEYS, "compute.py and registry.py disagree on keys"
+        assert tuple(metrics) == ENGINE_METRIC_KEYS, "compute.py and registry.py disagree on keys"
         result[seller_id] = metrics
     return result

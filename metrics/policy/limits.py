@@ -15,3 +15,7 @@ MAX_WINDOW_DAYS = SMALLINT_MAX
 MAX_LEVELS = 20
 MAX_CRITERIA_PER_LEVEL = 25
 MAX_CRITERIA = 100
+# A criterion's own window (SPEC §5): 1–3650 days (ten years).
+MAX_CRITERION_WINDOW_DAYS = 3650
+# A policy's score: a handful of weighted parts.
+MAX_SCORE_PARTS = 20

@@ -39,7 +39,7 @@ from metrics.runs.lifecycle import (
     mark_failed,
     store_figures,
 )
-from metrics.runs.period_grades import SellerGrade, grade_sellers, policy_window
+from metrics.runs.period_grades import SellerGrade, grade_sellers, period_windows, policy_window
 from orders.models import Seller
 
 logger = logging.getLogger(__name__)
@@ -93,6 +93,9 @@ def compute_chunk(
             snapshot=snapshot,
             figures=figures,
             inquiries=inquiries,
+            # Per-criterion windows (SPEC §5): each distinct window of the policy computed once
+            # for the chunk's sellers (nothing when the policy has none).
+            windows=period_windows(seller_ids=list(figures), period=period, snapshot=snapshot),
         )
         rows = [_staged_row(run_id=run_id, item=item, snapshot=snapshot) for item in graded]
         with transaction.atomic():
