@@ -48,6 +48,7 @@ EXAMPLE_CRITERIA = [
         "op": ">=",
         "value": 15,
         "any_of": "volume",
+        "window_days": None,
         "actual": 12,
         "passed": False,
     },
@@ -57,6 +58,7 @@ EXAMPLE_CRITERIA = [
         "op": ">=",
         "value": 5000000,
         "any_of": "volume",
+        "window_days": None,
         "actual": 1830000,
         "passed": False,
     },
@@ -66,6 +68,7 @@ EXAMPLE_CRITERIA = [
         "op": ">=",
         "value": 4.7,
         "any_of": "",
+        "window_days": None,
         "actual": 4.58,
         "passed": False,
     },
@@ -113,6 +116,7 @@ def _criteria(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "op": item["op"],
             "value": _threshold(item["value"]),
             "any_of": item.get("any_of", ""),
+            "window_days": item.get("window_days"),
             "actual": _actual(item["metric"], item.get("actual")),
             "passed": bool(item["passed"]),
         }
@@ -213,6 +217,11 @@ class CriterionResultSerializer(serializers.Serializer):
     op = serializers.ChoiceField(choices=[">=", "<="])
     value = serializers.FloatField(help_text="The threshold (a JSON number).")
     any_of = serializers.CharField(allow_blank=True)
+    window_days = serializers.IntegerField(
+        allow_null=True,
+        help_text="The criterion's own window in days (SPEC §5), its actual computed over it; "
+        "null = the policy window.",
+    )
     actual = serializers.FloatField(
         allow_null=True, help_text="The metric, rounded half-up to 2 places; null = no data."
     )
