@@ -711,6 +711,9 @@ def seller_metrics(
             "median_first_response_minutes": q.median_first_response_minutes,
             "repeat_buyer_rate": _rate(f.repeat_buyers, f.window_buyers),
         }
+        # Keys of the registry this branch's statements do not compute yet (the program and
+        # customer-success metrics, computed by the engine branch): null until it lands.
+        metrics.update({key: None for key in ENGINE_METRIC_KEYS if key not in metrics})
         assert tuple(metrics) == ENGINE_METRIC_KEYS, "compute.py and registry.py disagree on keys"
         result[seller_id] = metrics
     return result

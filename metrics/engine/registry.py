@@ -34,6 +34,8 @@ class Kind(StrEnum):
     RATING = "rating"  # 1-5
     PERCENT = "percent"  # top-percent, (0, 100]
     MINUTES = "minutes"  # >= 0
+    NPS = "nps"  # net promoter score, -100 to 100
+    HOURS = "hours"  # >= 0
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,41 @@ METRICS: dict[str, MetricInfo] = {
             window=True,
         ),
         _M("repeat_buyer_rate", Kind.RATE, gettext_noop("Repeat buyer rate"), window=True),
+        # Program and customer-success metrics (SPEC §4). Added on the policy branch so presets
+        # and criteria can name them; the engine branch (prog-engine) computes them and owns
+        # these rows: on merge, keep its rows (labels, kinds) and drop these.
+        _M("window_orders", Kind.COUNT, gettext_noop("Orders (window)"), window=True),
+        _M("order_defect_rate", Kind.RATE, gettext_noop("Order defect rate"), window=True),
+        _M("dispatch_orders", Kind.COUNT, gettext_noop("Orders to dispatch"), window=True),
+        _M("late_shipment_rate", Kind.RATE, gettext_noop("Late shipment rate"), window=True),
+        _M("shipped_orders", Kind.COUNT, gettext_noop("Shipped orders"), window=True),
+        _M("valid_tracking_rate", Kind.RATE, gettext_noop("Valid tracking rate"), window=True),
+        _M("cases_opened", Kind.COUNT, gettext_noop("Cases opened"), window=True),
+        _M("case_rate", Kind.RATE, gettext_noop("Case rate"), window=True),
+        _M(
+            "unresolved_case_rate",
+            Kind.RATE,
+            gettext_noop("Cases closed without seller resolution"),
+            window=True,
+        ),
+        _M("csat_responses", Kind.COUNT, gettext_noop("CSAT responses"), window=True),
+        _M("csat_percent", Kind.RATE, gettext_noop("CSAT"), window=True),
+        _M("nps_responses", Kind.COUNT, gettext_noop("NPS responses"), window=True),
+        _M("nps", Kind.NPS, gettext_noop("NPS"), window=True),
+        _M(
+            "resolved_conversations",
+            Kind.COUNT,
+            gettext_noop("Resolved conversations"),
+            window=True,
+        ),
+        _M(
+            "median_resolution_hours",
+            Kind.HOURS,
+            gettext_noop("Median resolution time (h)"),
+            window=True,
+        ),
+        _M("buyer_retention_rate", Kind.RATE, gettext_noop("Buyer retention rate"), window=True),
+        _M("buyer_churn_rate", Kind.RATE, gettext_noop("Buyer churn rate"), window=True),
         # The policy's score (SPEC §5 ``score``), 0–100 like a rate, from the policy-window values.
         _M(
             "success_score",

@@ -94,6 +94,13 @@ _BOUNDS: dict[Kind, tuple[Decimal, Decimal | None, bool, str]] = {
         "is a number of minutes: the threshold cannot be negative",
     ),
     Kind.RANK: (Decimal(1), None, True, "is a rank: the threshold must be at least 1"),
+    Kind.NPS: (Decimal(-100), Decimal(100), True, "is an NPS: the threshold must be -100–100"),
+    Kind.HOURS: (
+        Decimal(0),
+        None,
+        True,
+        "is a number of hours: the threshold cannot be negative",
+    ),
 }
 
 Errors = dict[str, list[str]]

