@@ -52,6 +52,7 @@ from metrics.policy.services import (
     duplicate_policy,
     policy_data,
     policy_is_used,
+    score_errors,
     snapshot_of,
     validate_policy_data,
 )
@@ -59,17 +60,28 @@ from metrics.policy.services import (
 _POLICY_FIELDS = ("window_months", "window_days", "response_window_hours", "demotion_grace_months")
 
 
+_CRITERION_FIELDS = ("metric", "op", "value", "any_of", "window_days")
+
+
 def _policy_fields(policy: GradePolicy) -> dict[str, Any]:
-    return {"name": policy.name, **{f: getattr(policy, f) for f in _POLICY_FIELDS}}
+    return {
+        "name": policy.name,
+        "score": policy.score,
+        **{f: getattr(policy, f) for f in _POLICY_FIELDS},
+    }
 
 
 def _criteria_data(level: GradeLevel | None) -> list[dict[str, Any]]:
     if level is None or level.pk is None:
         return []
     return [
-        {"metric": c.metric, "op": c.op, "value": c.value, "any_of": c.any_of}
+        {key: getattr(c, key) for key in _CRITERION_FIELDS}
         for c in Criterion.objects.filter(level=level).order_by("id")
     ]
+
+
+def _window_text(window_days: Any) -> str:
+    return f" over {window_days} days" if window_days else ""
 
 
 def _live_forms(formset: Any) -> list[Any]:
@@ -127,7 +139,7 @@ class CriterionFormSet(BaseInlineFormSet):
                 {"name": other.name, "rank": other.rank, "criteria": _criteria_data(other)}
             )
         criteria = [
-            {key: form.cleaned_data.get(key) for key in ("metric", "op", "value", "any_of")}
+            {key: form.cleaned_data.get(key) for key in _CRITERION_FIELDS}
             for form in _live_forms(self)
         ]
         levels.append({"name": level.name, "rank": level.rank, "criteria": criteria})
@@ -160,12 +172,13 @@ class GradeLevelInline(admin.TabularInline):
             return "none (always passes)"
         return format_html_join(
             "",
-            "{} {} {}{}<br>",
+            "{} {} {}{}{}<br>",
             (
                 (
                     c.metric,
                     c.op,
                     format(c.value.normalize(), "f"),
+                    _window_text(c.window_days),
                     f" (any of “{c.any_of}”)" if c.any_of else "",
                 )
                 for c in criteria
@@ -192,7 +205,21 @@ class GradePolicyForm(forms.ModelForm):
 
     class Meta:
         model = GradePolicy
-        fields = ["name", *_POLICY_FIELDS]
+        fields = ["name", *_POLICY_FIELDS, "score"]
+        help_texts = {
+            "score": 'Optional success score: a JSON list such as [{"metric": "response_rate", '
+            '"weight": 30, "zero": 50, "full": 100}]. Each metric maps to 0 at zero and 1 at '
+            "full (clamped; zero above full for a lower-is-better metric), weighted; "
+            "success_score is 100 × the weighted mean over the parts that are not null. "
+            "Empty list: no score.",
+        }
+
+    def clean_score(self) -> Any:
+        score = self.cleaned_data.get("score")
+        errors = score_errors(score)
+        if errors:
+            raise ValidationError(describe_errors(errors))
+        return score if score else []
 
 
 @admin.register(GradePolicy)
@@ -224,9 +251,9 @@ class GradePolicyAdmin(admin.ModelAdmin):
         )
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = ["name", *_POLICY_FIELDS, "is_active", "created_at", "created_by"]
+        fields = ["name", *_POLICY_FIELDS, "score", "is_active", "created_at", "created_by"]
         if not _frozen(obj) and not (obj is not None and obj.is_active):
-            fields.insert(len(_POLICY_FIELDS) + 1, "make_active")
+            fields.insert(len(_POLICY_FIELDS) + 2, "make_active")
         return fields
 
     @admin.display(description="window")
@@ -400,6 +427,7 @@ class GradePolicyAdmin(admin.ModelAdmin):
                         level["name"],
                         [
                             f"{c['metric']} {c['op']} {c['value']}"
+                            + _window_text(c.get("window_days"))
                             + (f" (any of “{c['any_of']}”)" if c.get("any_of") else "")
                             for c in level.get("criteria") or []
                         ],
@@ -450,7 +478,7 @@ def _presets_page(model_admin: GradePolicyAdmin, request: HttpRequest) -> HttpRe
 class CriterionInline(admin.TabularInline):
     model = Criterion
     formset = CriterionFormSet
-    fields = ["metric", "op", "value", "any_of"]
+    fields = ["metric", "op", "value", "any_of", "window_days"]
     extra = 1
     ordering = ["id"]
 

@@ -415,6 +415,14 @@ def _criterion_window(item: Mapping[str, Any], at: str, info: Any, add: Any) -> 
     return number
 
 
+def score_errors(raw: Any) -> Errors:
+    """The problems of a policy's ``score`` alone (admin checks the field on its own), keyed
+    ``score`` / ``score[i].field`` like ``validate_policy_data``."""
+    errors: Errors = {}
+    _score_field(raw, lambda key, message: errors.setdefault(key, []).append(message))
+    return errors
+
+
 def _score_field(raw: Any, add: Any) -> list[ScorePart]:
     """The policy's optional ``score`` (SPEC §5): a list of {"metric", "weight" > 0, "zero",
     "full"}, zero ≠ full, any metric key but ``success_score``; errors at ``score[i].field``."""
@@ -532,6 +540,8 @@ def describe_errors(errors: Errors, data: Mapping[str, Any] | None = None) -> li
                 field = rest[rest.index("]") + 1 :].lstrip(".")
                 rest = f"criterion #{c_index + 1}" + (f" › {field}" if field else "")
             place = f"{label} › {rest}" if rest else label
+        elif key == "score":
+            place = "Score"
         elif key.startswith("score["):
             index = int(key[len("score[") : key.index("]")])
             rest = key[key.index("]") + 1 :].lstrip(".")

@@ -22,7 +22,7 @@ from django.urls import reverse
 from metrics.engine.grading import OPS
 from metrics.engine.registry import METRICS
 from metrics.models import GradePolicy
-from metrics.policy.limits import MAX_ANY_OF, MAX_LEVEL_NAME
+from metrics.policy.limits import MAX_ANY_OF, MAX_CRITERION_WINDOW_DAYS, MAX_LEVEL_NAME
 from metrics.policy.preview import NoEvaluatedPeriod, PreviewResult, preview_policy
 from metrics.policy.services import (
     PolicyConflict,
@@ -52,6 +52,12 @@ class CriterionRow(forms.Form):
     op = forms.ChoiceField(choices=[("", "--"), *((op, op) for op in OPS)])
     value = forms.DecimalField(max_digits=20, decimal_places=4)
     any_of = forms.CharField(max_length=MAX_ANY_OF, required=False)
+    window_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_CRITERION_WINDOW_DAYS,
+        help_text="Its own window in days (empty: the policy window).",
+    )
 
 
 LevelRows = formset_factory(LevelRow, extra=EXTRA_LEVELS, can_delete=True)
@@ -64,7 +70,7 @@ def _initial(policy: GradePolicy) -> tuple[list[dict[str, Any]], list[dict[str, 
     criteria = [
         {
             "level": lvl["name"],
-            **{k: c[k] for k in ("metric", "op", "any_of")},
+            **{k: c[k] for k in ("metric", "op", "any_of", "window_days")},
             # 15, not 15.0000 (the column's scale); 5000000, not 5E+6
             "value": format(c["value"].normalize(), "f"),
         }
@@ -98,7 +104,8 @@ def _levels_data(
             )
             continue
         level["criteria"].append(
-            {k: c[k] for k in ("metric", "op", "value")} | {"any_of": c.get("any_of") or ""}
+            {k: c[k] for k in ("metric", "op", "value")}
+            | {"any_of": c.get("any_of") or "", "window_days": c.get("window_days")}
         )
     return sorted(by_name.values(), key=lambda lvl: lvl["rank"]), unknown
 

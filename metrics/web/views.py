@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from metrics.engine.evidence import evidence_kind
-from metrics.engine.grading import PolicySnapshot, exact_from_json
+from metrics.engine.grading import PolicySnapshot, exact_from_json, score_parts, success_score
 from metrics.engine.periods import Period
-from metrics.engine.registry import METRICS, Metrics
+from metrics.engine.registry import METRICS, Metrics, to_decimal
 from metrics.models import EvaluationRun, SellerEvaluation
 from metrics.runs.preview import preview_grade
 from metrics.web import selectors, sentences
@@ -223,6 +223,27 @@ def _grace(
     )
 
 
+def _score_rows(policy: PolicySnapshot | None, exact: Metrics) -> dict[str, Any] | None:
+    """The success score and each part's contribution (``grading.score_parts``, exact, rounded
+    here for display) when the policy has a score; the sentences are the pages' (issue 21)."""
+    if policy is None or not policy.score:
+        return None
+    total = success_score(exact, policy)
+    return {
+        "total": None if total is None else to_decimal(total),
+        "parts": [
+            {
+                "metric": part.metric,
+                "label": sentences.metric_label(part.metric),
+                "counted": part.counted,
+                "points": to_decimal(part.points),
+                "earned": to_decimal(part.earned),
+            }
+            for part in score_parts(exact, policy)
+        ],
+    }
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     if request.user.is_staff:
@@ -293,6 +314,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         },
         "history": _history_rows(history),
         "chart": _chart(history),
+        "score": _score_rows(policy, exact),
     }
     return render(request, "dashboard/index.html", context)
 
