@@ -11,6 +11,7 @@ from decimal import Decimal as D
 from fractions import Fraction
 
 import pytest
+from django.test import Client
 
 from metrics.engine.grading import (
     CriterionSpec,
@@ -22,6 +23,9 @@ from metrics.engine.grading import (
     success_score,
 )
 from metrics.policy.services import validate_policy_data
+from orders.models import Seller
+from tests.api_helpers import evaluate, grade_of, push_policy
+from tests.metrics.preset_scenarios import Profile, push_world
 
 RESPONSE = ScorePart("response_rate", D("30"), D("50"), D("100"))
 NEGATIVE = ScorePart("negative_review_rate", D("20"), D("10"), D("0"))  # lower is better
@@ -152,3 +156,47 @@ def test_a_lower_is_better_part_zero_above_full_is_accepted():
 
 def test_a_score_that_is_not_a_list_is_refused():
     assert list(validate_policy_data(policy_with({"metric": "x"}))) == ["score"]
+
+
+# --- through a run: stored, and explained on the dashboard ---------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("clock_at_2027_01_15")
+def test_a_run_stores_the_score_and_the_dashboard_explains_each_part(staff_client):
+    # December: 17 of 20 inquiries in time (85 %), two reviews 5 and 4 (4.5), no survey.
+    push_world(staff_client, {"s": Profile(completed=2, ratings=(5, 4), answered=17, unanswered=3)})
+    push_policy(
+        staff_client,
+        {
+            "name": "Scored",
+            "window_months": 3,
+            "levels": [
+                {"name": "L1", "rank": 1, "criteria": []},
+                {
+                    "name": "L2",
+                    "rank": 2,
+                    "criteria": [{"metric": "success_score", "op": ">=", "value": 56}],
+                },
+            ],
+            "score": [
+                {"metric": "response_rate", "weight": 30, "zero": 50, "full": 100},
+                {"metric": "average_rating", "weight": 70, "zero": 4, "full": 5},
+                {"metric": "csat_percent", "weight": 50, "zero": 50, "full": 100},
+            ],
+        },
+    )
+
+    evaluate(staff_client, "2026-12")
+
+    # By hand: response 0.7 × 30 = 21, rating 0.5 × 70 = 35, CSAT null (left out):
+    # 100 × 56 / 100 = 56 exactly, so L2 (>= 56).
+    grade = grade_of(staff_client, "s")
+    assert (grade["metrics"]["success_score"], grade["level"]) == (56, "L2")
+    client = Client()
+    client.force_login(Seller.objects.get(external_id="s").user)
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<span id="score-total">56.00</span>' in page
+    assert "Response rate: 21.00 of 30.00 points" in page
+    assert "Average rating: 35.00 of 70.00 points" in page
+    assert "CSAT: not enough data yet, left out" in page
