@@ -336,7 +336,9 @@ def _part(actual: ExactValue, spec: ScorePart) -> Fraction | None:
     return min(max(raw, Fraction(0)), Fraction(1))
 
 
-def score_parts(metrics: Metrics, policy: PolicySnapshot) -> tuple[ScoreContribution, ...]:
+def score_parts(
+    metrics: Mapping[str, ExactValue], policy: PolicySnapshot
+) -> tuple[ScoreContribution, ...]:
     """Each part of the policy's score with its exact contribution, in the policy's order
     (pure; the one place the score is computed: ``success_score`` sums these)."""
     parts = [
@@ -361,7 +363,7 @@ def score_parts(metrics: Metrics, policy: PolicySnapshot) -> tuple[ScoreContribu
     return tuple(contributions)
 
 
-def success_score(metrics: Metrics, policy: PolicySnapshot) -> Fraction | None:
+def success_score(metrics: Mapping[str, ExactValue], policy: PolicySnapshot) -> Fraction | None:
     """SPEC §5: 100 × Σ weight × part / Σ weight over the parts whose metric is not null,
     exactly; None when the policy has no score or every part is null."""
     contributions = score_parts(metrics, policy)
@@ -370,7 +372,7 @@ def success_score(metrics: Metrics, policy: PolicySnapshot) -> Fraction | None:
     return sum((c.earned for c in contributions), Fraction(0))
 
 
-def with_score(metrics: Metrics, policy: PolicySnapshot) -> Metrics:
+def with_score(metrics: Mapping[str, ExactValue], policy: PolicySnapshot) -> Metrics:
     """``metrics`` with ``success_score`` set from the policy's score (the policy-window values);
     the metrics a run stores and grades."""
     return {**metrics, SUCCESS_SCORE: success_score(metrics, policy)}

@@ -22,6 +22,7 @@ from metrics.engine.grading import (
     score_parts,
     success_score,
 )
+from metrics.engine.registry import Metrics
 from metrics.policy.services import validate_policy_data
 from orders.models import Seller
 from tests.api_helpers import evaluate, grade_of, push_policy
@@ -95,7 +96,7 @@ def test_score_is_exact_on_a_repeating_fraction_and_a_criterion_decides_on_it():
         LevelSpec("L3", 3, (CriterionSpec("success_score", ">=", D("33.3334")),)),
     )
     policy = scored(one, levels=levels)
-    metrics = {"response_rate": Fraction(200, 3)}
+    metrics: Metrics = {"response_rate": Fraction(200, 3)}
     assert success_score(metrics, policy) == Fraction(100, 3)
     result = grade(metrics, policy)
     assert result.level == "L2"
@@ -194,7 +195,9 @@ def test_a_run_stores_the_score_and_the_dashboard_explains_each_part(staff_clien
     grade = grade_of(staff_client, "s")
     assert (grade["metrics"]["success_score"], grade["level"]) == (56, "L2")
     client = Client()
-    client.force_login(Seller.objects.get(external_id="s").user)
+    user = Seller.objects.get(external_id="s").user
+    assert user is not None
+    client.force_login(user)
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<span id="score-total">56.00</span>' in page
     assert "Response rate: 21.00 of 30.00 points" in page
