@@ -152,7 +152,9 @@ def _metrics(stored: dict[str, Any]) -> dict[str, int | float | None]:
 
 # The months the API takes: the years every stored timestamp may have (``common.ingest``).
 PERIOD_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])$"
-WINDOW_METRICS = tuple(key for key in METRIC_KEYS if METRICS[key].window)
+WINDOW_METRICS = tuple(
+    key for key in METRIC_KEYS if METRICS[key].window and not METRICS[key].derived
+)
 
 
 def period_field(help_text: str) -> serializers.RegexField:
