@@ -243,7 +243,7 @@ _TYPES: dict[str, tuple[Any, str]] = {
     "criteria[].value": (_is_number, "a JSON number"),
     "criteria[].any_of": (lambda v: v is None or isinstance(v, str), "a string or null"),
     "criteria[].window_days": (lambda v: v is None or _is_int(v), "an integer or null"),
-    "score": (lambda v: v is None or isinstance(v, list), "a list of score parts"),
+    "score": (lambda v: isinstance(v, list), "a list of score parts (empty for none)"),
     "score[].metric": (lambda v: isinstance(v, str), "a string"),
     "score[].weight": (_is_number, "a JSON number"),
     "score[].zero": (_is_number, "a JSON number"),
