@@ -83,7 +83,7 @@ class AppealAdmin(admin.ModelAdmin):
     search_fields = ["seller__external_id", "seller__display_name", "order__external_id"]
     actions = ["accept_selected", "reject_selected"]
     change_form_template = "admin/metrics/appeal/change_form.html"
-    readonly_fields = [
+    readonly_fields = (
         "seller",
         "order",
         "reason",
@@ -95,7 +95,7 @@ class AppealAdmin(admin.ModelAdmin):
         "note",
         "correction",
         "corrected_at",
-    ]
+    )
     fields = readonly_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Appeal]:
@@ -233,7 +233,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def export_view(self, request: HttpRequest) -> HttpResponse:
+    def export_view(self, request: HttpRequest) -> StreamingHttpResponse:
         """The whole audit trail as one streamed CSV, oldest first."""
         if not self.has_view_permission(request):
             raise PermissionDenied

@@ -60,13 +60,13 @@ def attach_corrections(evaluations: list[SellerEvaluation]) -> None:
         seller_id__in=seller_ids, period__in=list(corrected)
     ).order_by("period", "-corrected_at", "-id")
     for correction in rows:
-        evaluation = corrected.get(correction.period)
+        found = corrected.get(correction.period)
         if (
-            evaluation is not None
-            and evaluation.seller_id == correction.seller_id
-            and evaluation.latest_correction is None  # type: ignore[attr-defined]
+            found is not None
+            and found.seller_id == correction.seller_id
+            and found.latest_correction is None  # type: ignore[attr-defined]
         ):
-            evaluation.latest_correction = correction  # type: ignore[attr-defined]
+            found.latest_correction = correction  # type: ignore[attr-defined]
 
 
 def period_policy(*, period: Period) -> PolicySnapshot:
