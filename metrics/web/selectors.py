@@ -6,6 +6,7 @@ Each selector is a fixed number of queries, whatever the length of a seller's hi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -15,7 +16,7 @@ from django.db.models.functions import Coalesce
 from common.ingest import usable_lookup
 from metrics.engine.evidence import EvidenceItems, evidence_items
 from metrics.engine.grading import PolicySnapshot
-from metrics.engine.periods import Period, window_for_period
+from metrics.engine.periods import Period, Window, window_for_period
 from metrics.models import EvaluationRun, RunStatus, SellerEvaluation
 from metrics.policy.services import active_policy, snapshot_of
 from orders.models import Seller
@@ -176,4 +177,86 @@ def staff_overview(*, movers: int, at_risk: int) -> StaffOverview:
         movers_down=movers_down,
         at_risk=list(risky.select_related("seller").order_by("seller__external_id")[:at_risk]),
         at_risk_count=risky.count(),
+    )
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """The misses of the evaluated window that are older than the next evaluation's window:
+    they drop out at its cutoff (SPEC §8 "what leaves the window")."""
+
+    start: datetime  # the evaluated window's start
+    until: datetime  # the next evaluation's window start (the slice is [start, until))
+    drops_on: datetime  # the next evaluation's cutoff
+    late_replies: int
+    late_deliveries: int
+    cancelled_orders: int
+    negative_reviews: int
+
+    @property
+    def any(self) -> bool:
+        return bool(
+            self.late_replies + self.late_deliveries + self.cancelled_orders + self.negative_reviews
+        )
+
+
+def leaving_window(
+    *, seller_id: int, period: Period, next_period: Period, policy: PolicySnapshot
+) -> Leaving | None:
+    """What leaves ``period``'s window by ``next_period``'s evaluation, counted from the stored
+    items with the filters the metrics count with (``engine.compute``): 3 queries. None for an
+    all-time window (nothing ever leaves it) or when the next window starts no later."""
+    from django.db.models import F, Q
+
+    from metrics.engine.compute import delivered_q, finished_q, window_inquiries, window_reviews_q
+    from orders.models import Order
+    from reviews.models import Review
+
+    def window(p: Period) -> Window:
+        return window_for_period(
+            period=p,
+            window_months=policy.window_months,
+            window_days=policy.window_days,
+            response_window_hours=policy.response_window_hours,
+        )
+
+    now, then = window(period), window(next_period)
+    if now.start is None or then.start is None or then.start <= now.start:
+        return None
+    # The slice [start, next start) as a window of its own: an inquiry's deadline, a delivery,
+    # a completion or cancellation, a review in it, judged as of the slice's end. A reply after
+    # the slice's end is after the deadline anyway, so "in time" is the same as in the window.
+    part = Window(
+        cutoff=min(then.start, now.cutoff),
+        start=now.start,
+        response_window_hours=now.response_window_hours,
+    )
+    late_replies = sum(
+        1 for i in window_inquiries(seller_ids=[seller_id], window=part) if not i.in_time
+    )
+    orders = Order.objects.filter(seller_id=seller_id).aggregate(
+        late=Count(
+            "id", filter=delivered_q(part) & Q(due_at__isnull=False, delivered_at__gt=F("due_at"))
+        ),
+        cancelled=Count(
+            "id",
+            filter=finished_q(part)
+            & Q(
+                cancelled_at__isnull=False,
+                cancelled_at__gte=part.start,
+                cancelled_at__lt=part.cutoff,
+            ),
+        ),
+    )
+    negative = Review.objects.filter(
+        window_reviews_q(part), order__seller_id=seller_id, rating__lte=2
+    ).count()
+    return Leaving(
+        start=now.start,
+        until=part.cutoff,
+        drops_on=then.cutoff,
+        late_replies=late_replies,
+        late_deliveries=orders["late"],
+        cancelled_orders=orders["cancelled"],
+        negative_reviews=negative,
     )
