@@ -111,6 +111,7 @@ class StaffOverview:
     movers_down: list[SellerEvaluation]  # the biggest falls first
     at_risk: list[SellerEvaluation]
     at_risk_count: int
+    ranks: dict[str, int]  # the period's policy: level name → rank
 
 
 def staff_overview(*, movers: int, at_risk: int) -> StaffOverview:
@@ -126,7 +127,7 @@ def staff_overview(*, movers: int, at_risk: int) -> StaffOverview:
         .first()
     )
     if published is None:
-        return StaffOverview(last_run, None, None, [], [], [], [], 0)
+        return StaffOverview(last_run, None, None, [], [], [], [], 0, {})
     period, stored_policy = published
     previous = str(Period.parse(period).previous())
     ranks = PolicySnapshot.from_json(stored_policy or {}).ranks
@@ -177,6 +178,7 @@ def staff_overview(*, movers: int, at_risk: int) -> StaffOverview:
         movers_down=movers_down,
         at_risk=list(risky.select_related("seller").order_by("seller__external_id")[:at_risk]),
         at_risk_count=risky.count(),
+        ranks=ranks,
     )
 
 
@@ -260,3 +262,94 @@ def leaving_window(
         cancelled_orders=orders["cancelled"],
         negative_reviews=negative,
     )
+
+
+# --- staff: find any seller, and one seller's history ----------------------------------------
+
+STAFF_SORTS = ("seller", "-seller", "level", "-level", "move", "-move", "name")
+MOVEMENTS = ("up", "down", "same")
+
+
+def staff_sellers(
+    *,
+    period: str,
+    ranks: dict[str, int],
+    query: str = "",
+    level: str = "",
+    movement: str = "",
+    at_risk: bool = False,
+    sort: str = "seller",
+) -> Any:
+    """The period's evaluations, with their sellers, filtered and sorted for the staff overview:
+    ``query`` matches the external id (exactly or as a prefix) or the name (contains); ``level``
+    ("none" for no level); ``movement`` up / down / same against the previous level's rank under
+    the period's policy. A lazy queryset (the page reads one slice of it)."""
+    from django.db.models import Q
+
+    previous_rank = Case(
+        *[When(previous_level=name, then=Value(rank)) for name, rank in ranks.items()],
+        default=None,
+        output_field=IntegerField(),
+    )
+    rows = (
+        SellerEvaluation.objects.filter(period=period)
+        .select_related("seller")
+        .annotate(move=Coalesce(F("level_rank"), Value(-1)) - Coalesce(previous_rank, Value(-1)))
+    )
+    text = query.strip()
+    if text:
+        rows = rows.filter(
+            Q(seller__external_id__istartswith=text)
+            | Q(seller__display_name__icontains=text)
+            | Q(seller__username__icontains=text)
+        )
+    if level == "none":
+        rows = rows.filter(level__isnull=True)
+    elif level:
+        rows = rows.filter(level=level)
+    if movement == "up":
+        rows = rows.filter(previous_level__isnull=False, move__gt=0)
+    elif movement == "down":
+        rows = rows.filter(previous_level__isnull=False, move__lt=0)
+    elif movement == "same":
+        rows = rows.filter(move=0)
+    if at_risk:
+        rows = rows.filter(at_risk=True)
+    order = {
+        "seller": ["seller__external_id"],
+        "-seller": ["-seller__external_id"],
+        "name": ["seller__display_name", "seller__external_id"],
+        "level": [F("level_rank").asc(nulls_first=True), "seller__external_id"],
+        "-level": [F("level_rank").desc(nulls_last=True), "seller__external_id"],
+        "move": ["move", "seller__external_id"],
+        "-move": ["-move", "seller__external_id"],
+    }.get(sort, ["seller__external_id"])
+    return rows.order_by(*order)
+
+
+def seller_by_external_id(*, external_id: str) -> Seller | None:
+    if not usable_lookup(external_id):
+        return None
+    return Seller.objects.filter(external_id=external_id).first()
+
+
+def flipped_criteria(
+    before: list[dict[str, Any]] | None, after: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The reason of a move: the criteria (as stored by grading) whose result differs from the
+    previous evaluation's, matched on level, metric, op, threshold and any_of; a criterion the
+    previous policy did not have counts as flipped when it fails now (it is new and holds)."""
+    from decimal import Decimal
+
+    def key(c: dict[str, Any]) -> tuple[str, str, str, Decimal, str]:
+        return (c["level"], c["metric"], c["op"], Decimal(str(c["value"])), c.get("any_of") or "")
+
+    earlier = {key(c): bool(c["passed"]) for c in before or []}
+    flipped = []
+    for c in after:
+        was = earlier.get(key(c))
+        if (was is None and not c["passed"] and before is not None) or (
+            was is not None and was != bool(c["passed"])
+        ):
+            flipped.append(c)
+    return flipped

@@ -7,9 +7,11 @@ integrations never disagree; no threshold is re-checked here: pass/fail comes fr
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, cast
 from urllib.parse import quote, urlencode
 
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -316,6 +318,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     seller = _seller_for(request)
     if seller is None:
         return render(request, "dashboard/no_seller.html", status=403)
+    return _seller_dashboard(request, seller)
+
+
+@staff_member_required
+def staff_seller_dashboard(request: HttpRequest, external_id: str) -> HttpResponse:
+    """What the seller sees at ``/``, for staff (SPEC §8 "a link to what the seller sees")."""
+    seller = selectors.seller_by_external_id(external_id=external_id)
+    if seller is None:
+        raise Http404("No such seller.")
+    return _seller_dashboard(request, seller, as_staff=True)
+
+
+def _seller_dashboard(
+    request: HttpRequest, seller: Seller, *, as_staff: bool = False
+) -> HttpResponse:
     # The last HISTORY_LENGTH evaluations, newest first: the newest is the current grade.
     evaluations = selectors.seller_evaluations(seller_id=seller.pk, limit=HISTORY_LENGTH)
     current = evaluations[0] if evaluations else None
@@ -333,6 +350,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     current_period = Period.containing(projection.as_of)
     context = {
         "seller": seller,
+        "as_staff": as_staff,
         "grade": grade,
         "level": sentences.level_name(grade["level"]),
         "next_level": sentences.level_name((grade["next_level"] or {}).get("level")),
@@ -400,7 +418,9 @@ def staff_overview(request: HttpRequest) -> HttpResponse:
             "duration": _duration(run.started_at, end),
             "created_text": sentences.moment(run.created_at),
         }
+    search = _staff_search(request, period=overview.period, ranks=overview.ranks)
     context = {
+        "search": search,
         "run": run_data,
         "period_month": sentences.month(overview.period) if overview.period else "",
         "previous_month": (
@@ -425,6 +445,130 @@ def staff_overview(request: HttpRequest) -> HttpResponse:
         "period": overview.period,
     }
     return render(request, "dashboard/staff_overview.html", context)
+
+
+STAFF_PAGE_SIZE = 50
+
+
+def _staff_search(
+    request: HttpRequest, *, period: str | None, ranks: dict[str, int]
+) -> dict[str, Any] | None:
+    """The overview's "find a seller": by id or name, filters by level, movement and at-risk,
+    a sort; one page of the latest period's evaluations (2 queries)."""
+    if period is None:
+        return None
+    params = {
+        "q": request.GET.get("q", "")[:100],
+        "level": request.GET.get("level", ""),
+        "movement": request.GET.get("movement", ""),
+        "at_risk": request.GET.get("at_risk", "") == "1",
+        "sort": request.GET.get("sort", "seller"),
+    }
+    if params["sort"] not in selectors.STAFF_SORTS:
+        params["sort"] = "seller"
+    if params["movement"] not in selectors.MOVEMENTS:
+        params["movement"] = ""
+    rows = selectors.staff_sellers(
+        period=period,
+        ranks=ranks,
+        query=str(params["q"]),
+        level=str(params["level"]),
+        movement=str(params["movement"]),
+        at_risk=bool(params["at_risk"]),
+        sort=str(params["sort"]),
+    )
+    try:
+        page = Paginator(rows, STAFF_PAGE_SIZE).page(request.GET.get("page") or 1)
+    except InvalidPage:
+        page = Paginator(rows, STAFF_PAGE_SIZE).page(1)
+    query = {k: v for k, v in request.GET.items() if k != "page"}
+    return {
+        **params,
+        "searched": any(request.GET.get(k) for k in ("q", "level", "movement", "at_risk", "sort")),
+        "levels": [
+            (name, sentences.level_name(name))
+            for name, _rank in sorted(ranks.items(), key=lambda item: -item[1])
+        ],
+        "movements": [("up", _("Moved up")), ("down", _("Moved down")), ("same", _("Same level"))],
+        "sorts": [
+            ("seller", _("Seller id")),
+            ("name", _("Name")),
+            ("-level", _("Level, best first")),
+            ("level", _("Level, lowest first")),
+            ("-move", _("Biggest rise first")),
+            ("move", _("Biggest fall first")),
+        ],
+        "page": page,
+        "rows": [
+            {
+                "seller": e.seller,
+                "level": sentences.level_name(e.level) or _("No level"),
+                "previous": sentences.level_name(e.previous_level) or _("No level"),
+                "move": e.move if e.previous_level is not None else None,
+                "at_risk": e.at_risk,
+            }
+            for e in page.object_list
+        ],
+        "query": urlencode(query),
+    }
+
+
+@staff_member_required
+def staff_seller(request: HttpRequest, external_id: str) -> HttpResponse:
+    """A staff page per seller (SPEC §8): level history, the reason of each move (the criteria
+    that flipped), appeals, a link to what the seller sees."""
+    seller = selectors.seller_by_external_id(external_id=external_id)
+    if seller is None:
+        raise Http404("No such seller.")
+    evaluations = selectors.seller_evaluations(seller_id=seller.pk)
+    currency = seller_currency(seller_id=seller.pk)
+    history = []
+    for i, e in enumerate(evaluations):
+        before = evaluations[i + 1] if i + 1 < len(evaluations) else None
+        moved = e.previous_level != e.level and before is not None
+        flipped = (
+            selectors.flipped_criteria(before.criteria if before else None, e.criteria)
+            if moved
+            else []
+        )
+        history.append(
+            {
+                "period": e.period,
+                "month": sentences.month(e.period),
+                "level": sentences.level_name(e.level) or _("No level"),
+                "previous": sentences.level_name(e.previous_level) or _("No level"),
+                "moved": moved,
+                "at_risk": e.at_risk,
+                "grace_used": e.grace_used,
+                "reasons": [
+                    {
+                        "level": sentences.level_name(c["level"]),
+                        "rule": sentences.rule_sentence(
+                            metric=c["metric"],
+                            op=c["op"],
+                            threshold=Decimal(str(c["value"])),
+                            currency=currency,
+                        ),
+                        "passed": c["passed"],
+                        "actual": sentences.value(
+                            c["metric"], exact_from_json(c.get("actual")), currency=currency
+                        )
+                        if c["metric"] in METRICS
+                        else "",
+                    }
+                    for c in flipped
+                ],
+            }
+        )
+    context = {
+        "seller": seller,
+        "history": history,
+        "current": history[0] if history else None,
+        # Appeals (issue 22) are listed here once they exist: a section of their own below
+        # the history, fed by its own selector.
+        "appeals": None,
+    }
+    return render(request, "dashboard/staff_seller.html", context)
 
 
 def _movers(evaluations: list[SellerEvaluation]) -> list[dict[str, Any]]:

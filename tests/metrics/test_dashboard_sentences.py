@@ -10,6 +10,7 @@ from fractions import Fraction
 import pytest
 from django.utils import translation
 
+from metrics.engine.grading import Missing, NextLevel
 from metrics.web import sentences
 from metrics.web.sentences import Metrics
 
@@ -29,15 +30,17 @@ def korean():
 
 
 def missing(*items, criteria=(), level="Level 3"):
+    """grading's NextLevel for these missing items (each with its any_of label from
+    ``criteria``, as grade() gives it)."""
+    label = {m: g for m, _op, _v, g in criteria}
     return {
-        "next_level": {
-            "level": level,
-            "missing": [{"metric": m, "op": op, "value": v, "actual": a} for m, op, v, a in items],
-        },
-        "criteria": [
-            {"level": level, "metric": m, "op": op, "value": v, "any_of": g}
-            for m, op, v, g in criteria
-        ],
+        "next_level": NextLevel(
+            level=level,
+            missing=tuple(
+                Missing(m, op, Decimal(str(v)), a, any_of=label.get(m, ""))
+                for m, op, v, a in items
+            ),
+        )
     }
 
 
