@@ -496,7 +496,12 @@ def action_sentence(
         ) % {"count": number(step.count)}
     else:
         return None  # counts and money: the gap sentence is already the action
-    return _("%(action)s (%(label)s: %(have)s now, %(needed)s needed)") % {
+    template = (
+        _("%(action)s (%(label)s: not enough data yet, %(needed)s needed)")
+        if exact.get(metric) is None
+        else _("%(action)s (%(label)s: %(have)s now, %(needed)s needed)")
+    )
+    return template % {
         "action": done,
         "label": label,
         "have": have,

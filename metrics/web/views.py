@@ -468,6 +468,25 @@ def _staff_search(
         params["sort"] = "seller"
     if params["movement"] not in selectors.MOVEMENTS:
         params["movement"] = ""
+    searched = any(request.GET.get(k) for k in ("q", "level", "movement", "at_risk", "sort"))
+    choices = {
+        "searched": searched,
+        "levels": [
+            (name, sentences.level_name(name))
+            for name, _rank in sorted(ranks.items(), key=lambda item: -item[1])
+        ],
+        "movements": [("up", _("Moved up")), ("down", _("Moved down")), ("same", _("Same level"))],
+        "sorts": [
+            ("seller", _("Seller id")),
+            ("name", _("Name")),
+            ("-level", _("Level, best first")),
+            ("level", _("Level, lowest first")),
+            ("-move", _("Biggest rise first")),
+            ("move", _("Biggest fall first")),
+        ],
+    }
+    if not searched:
+        return {**params, **choices}
     rows = selectors.staff_sellers(
         period=period,
         ranks=ranks,
@@ -484,20 +503,7 @@ def _staff_search(
     query = {k: v for k, v in request.GET.items() if k != "page"}
     return {
         **params,
-        "searched": any(request.GET.get(k) for k in ("q", "level", "movement", "at_risk", "sort")),
-        "levels": [
-            (name, sentences.level_name(name))
-            for name, _rank in sorted(ranks.items(), key=lambda item: -item[1])
-        ],
-        "movements": [("up", _("Moved up")), ("down", _("Moved down")), ("same", _("Same level"))],
-        "sorts": [
-            ("seller", _("Seller id")),
-            ("name", _("Name")),
-            ("-level", _("Level, best first")),
-            ("level", _("Level, lowest first")),
-            ("-move", _("Biggest rise first")),
-            ("move", _("Biggest fall first")),
-        ],
+        **choices,
         "page": page,
         "rows": [
             {

@@ -37,8 +37,7 @@ def missing(*items, criteria=(), level="Level 3"):
         "next_level": NextLevel(
             level=level,
             missing=tuple(
-                Missing(m, op, Decimal(str(v)), a, any_of=label.get(m, ""))
-                for m, op, v, a in items
+                Missing(m, op, Decimal(str(v)), a, any_of=label.get(m, "")) for m, op, v, a in items
             ),
         )
     }
@@ -135,8 +134,8 @@ def test_a_null_metric_reads_not_enough_data_yet(korean):
         currency="KRW",
         exact={},
     )
-    assert english_said == "Average rating: not enough data yet (at least 4.7 needed)"
-    assert korean_said == "평균 평점: 아직 데이터가 충분하지 않음 (4.7 이상 필요)"
+    assert english_said == "Average rating: not enough data yet (at least 4.70 needed)"
+    assert korean_said == "평균 평점: 아직 데이터가 충분하지 않음 (4.70 이상 필요)"
 
 
 def test_a_slow_median_response_says_minutes_faster(english):
