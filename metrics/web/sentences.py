@@ -709,3 +709,23 @@ def level_rules(level: Any, *, currency: str) -> list[str]:
                 % {"choices": _(", or ").join(members)}
             )
     return out
+
+
+# The unit a threshold of each kind is written in, for the admin's metric choices.
+UNITS: dict[Kind, str] = {
+    Kind.COUNT: gettext_noop("count"),
+    Kind.MONEY: gettext_noop("amount"),
+    Kind.RANK: gettext_noop("rank, 1 = best"),
+    Kind.DAYS: gettext_noop("days"),
+    Kind.RATE: gettext_noop("%"),
+    Kind.RATING: gettext_noop("stars, 1–5"),
+    Kind.PERCENT: gettext_noop("top %"),
+    Kind.MINUTES: gettext_noop("minutes"),
+}
+
+
+def metric_choice_label(key: str) -> str:
+    """ "Response rate (%)": a metric's name and its threshold's unit in the active language."""
+    info = METRICS[key]
+    unit = UNITS.get(info.kind)
+    return f"{metric_label(key)} ({_(unit)})" if unit else metric_label(key)
