@@ -15,12 +15,13 @@ gap in the metric's own unit (``sentences.criterion_sentence``).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
 from metrics.engine.grading import GTE, LTE
-from metrics.engine.registry import METRICS, ExactValue, Kind, Metrics
+from metrics.engine.registry import METRICS, ExactValue, Kind
 
 # A rate is 100 × part / total: the stored count it is a share of (SPEC §4). Keys another
 # module has not registered yet are harmless: a criterion only ever names registered metrics.
@@ -99,7 +100,9 @@ def five_stars_for_rating(*, stars: Fraction, reviews: int, threshold: Fraction)
     return max(k, 1 if reviews == 0 else 0)
 
 
-def action(*, metric: str, op: str, threshold: Decimal, exact: Metrics) -> Action | None:
+def action(
+    *, metric: str, op: str, threshold: Decimal, exact: Mapping[str, ExactValue]
+) -> Action | None:
     """The action that makes one failing criterion pass, or None (say the gap instead)."""
     info = METRICS.get(metric)
     if info is None:

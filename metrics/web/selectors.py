@@ -315,7 +315,7 @@ def staff_sellers(
         rows = rows.filter(move=0)
     if at_risk:
         rows = rows.filter(at_risk=True)
-    order = {
+    orders: dict[str, list[Any]] = {
         "seller": ["seller__external_id"],
         "-seller": ["-seller__external_id"],
         "name": ["seller__display_name", "seller__external_id"],
@@ -323,8 +323,8 @@ def staff_sellers(
         "-level": [F("level_rank").desc(nulls_last=True), "seller__external_id"],
         "move": ["move", "seller__external_id"],
         "-move": ["-move", "seller__external_id"],
-    }.get(sort, ["seller__external_id"])
-    return rows.order_by(*order)
+    }
+    return rows.order_by(*orders.get(sort, orders["seller"]))
 
 
 def seller_by_external_id(*, external_id: str) -> Seller | None:

@@ -78,7 +78,7 @@ def test_actions_are_said_in_english_and_korean():
             Missing("average_rating", ">=", Decimal("4.7"), Fraction(46, 10)),
         ),
     )
-    exact = {
+    exact: dict[str, int | Decimal | Fraction | None] = {
         "response_rate": Fraction(5600, 66),
         "inquiries": 66,
         "on_time_rate": Fraction(800, 10),  # 8 of 10 on time: (8 + k)/(10 + k) >= .85 → k = 4

@@ -12,9 +12,8 @@ from django.test import Client
 
 from metrics.engine.grading import PolicySnapshot
 from metrics.engine.periods import Period
-from metrics.runs import evaluate_period
 from metrics.web import selectors
-from orders.models import Message
+from orders.models import Message, Seller
 from tests.factories import SellerFactory, aware
 from tests.metrics.test_dashboard_pages import given_three_periods_of_movers, text_of
 
@@ -79,7 +78,7 @@ def test_late_replies_of_the_oldest_month_leave_at_the_next_evaluation():
     # Window of 2026-10: Aug–Oct; the next evaluation (2026-11) covers Sep–Nov, so the August
     # inquiries drop out on Dec 1. Given: 3 August inquiries, 2 of them never answered, 1
     # answered in 1 hour; 1 September inquiry never answered (it stays).
-    seller = SellerFactory()
+    seller: Seller = SellerFactory()
     policy = PolicySnapshot(levels=())
     moments = ["2026-08-05 10:00", "2026-08-06 10:00", "2026-08-07 10:00", "2026-09-10 10:00"]
     for i, at in enumerate(moments):
