@@ -128,7 +128,9 @@ def action(
     if actual is None or op != GTE:
         return None
     if info.kind is Kind.MONEY:
-        return Action(metric, "money", amount=Decimal(threshold) - Decimal(exact[metric] or 0))
+        money = exact.get(metric)
+        have = money if isinstance(money, Decimal) else Decimal(int(actual))
+        return Action(metric, "money", amount=threshold - have)
     if info.kind in (Kind.COUNT, Kind.DAYS):
         return Action(metric, "count", max(math.ceil(limit - actual), 0))
     return None

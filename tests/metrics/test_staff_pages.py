@@ -5,6 +5,7 @@ leaves the window at the next evaluation (counted by hand from the given items).
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 import pytest
 import time_machine
@@ -78,7 +79,7 @@ def test_late_replies_of_the_oldest_month_leave_at_the_next_evaluation():
     # Window of 2026-10: Aug–Oct; the next evaluation (2026-11) covers Sep–Nov, so the August
     # inquiries drop out on Dec 1. Given: 3 August inquiries, 2 of them never answered, 1
     # answered in 1 hour; 1 September inquiry never answered (it stays).
-    seller: Seller = SellerFactory()
+    seller = cast(Seller, SellerFactory())
     policy = PolicySnapshot(levels=())
     moments = ["2026-08-05 10:00", "2026-08-06 10:00", "2026-08-07 10:00", "2026-09-10 10:00"]
     for i, at in enumerate(moments):
