@@ -48,10 +48,18 @@ class LevelRow(forms.Form):
 class CriterionRow(forms.Form):
     level = forms.CharField(max_length=MAX_LEVEL_NAME, help_text="The level's name.")
     # A blank first choice, so an untouched extra row posts nothing and is left out.
-    metric = forms.ChoiceField(choices=[("", "---------"), *((key, key) for key in METRICS)])
+    metric = forms.ChoiceField(choices=lambda: [("", "---------"), *metric_choices()])
     op = forms.ChoiceField(choices=[("", "--"), *((op, op) for op in OPS)])
     value = forms.DecimalField(max_digits=20, decimal_places=4)
     any_of = forms.CharField(max_length=MAX_ANY_OF, required=False)
+
+
+def metric_choices() -> list[tuple[str, str]]:
+    """Each metric by its name and unit in the admin's language ("Response rate (%)"),
+    read when the form is built so the active language applies."""
+    from metrics.web.sentences import metric_choice_label
+
+    return [(key, metric_choice_label(key)) for key in METRICS]
 
 
 LevelRows = formset_factory(LevelRow, extra=EXTRA_LEVELS, can_delete=True)
@@ -143,7 +151,9 @@ def tune_view(model_admin: ModelAdmin, request: HttpRequest, pk: int) -> HttpRes
     else:
         level_rows = LevelRows(prefix="level", initial=initial_levels)
         criterion_rows = CriterionRows(prefix="criterion", initial=initial_criteria)
-    impact = _impact(policy)
+    # After an error the shown impact would be the saved policy's, not the one on the form:
+    # leave it out until the form saves.
+    impact = None if errors else _impact(policy)
     moves = (
         sorted(
             ((old, new, n) for (old, new), n in impact.moves.items() if old != new),
@@ -171,6 +181,7 @@ def tune_view(model_admin: ModelAdmin, request: HttpRequest, pk: int) -> HttpRes
         "level_rows": level_rows,
         "criterion_rows": criterion_rows,
         "errors": errors,
+        "impact_cleared": bool(errors),
         "impact": impact,
         "moves": moves,
         "level_counts": level_counts,
