@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Every answer past the static files is per user: Cache-Control: private, no-store.
+    "common.middleware.PrivateNoStore",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Pages speak the visitor's language (Accept-Language, or the switch's cookie); the API and
     # /healthz always answer in LANGUAGE_CODE: integrations parse them (SPEC §8).
