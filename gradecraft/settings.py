@@ -296,6 +296,8 @@ SPECTACULAR_SETTINGS = {
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gradecraft@localhost")
+# Seconds an SMTP connection may block: an email's claim (notifications.sending) outlasts it.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=30.0)
 
 # The site's public address (https://grades.example.com): sign-in links are built on it, never
 # on the Host header of whoever asked for them. Unset: the requesting host (development).
@@ -353,11 +355,20 @@ NOTIFICATIONS_DEFAULT_LANGUAGE = env.str(
     "NOTIFICATIONS_DEFAULT_LANGUAGE", default="ko" if TIME_ZONE == "Asia/Seoul" else "en"
 )
 NOTIFICATIONS_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS", default=5)
+# A failed email waits base × 2^(n−1) seconds, capped, before the minute sweep sends it again.
+NOTIFICATIONS_EMAIL_RETRY_BASE_SECONDS = env.int(
+    "NOTIFICATIONS_EMAIL_RETRY_BASE_SECONDS", default=60
+)
+NOTIFICATIONS_EMAIL_RETRY_MAX_SECONDS = env.int(
+    "NOTIFICATIONS_EMAIL_RETRY_MAX_SECONDS", default=3600
+)
 # "At risk" warnings start on this day of the month: earlier, the month has too little data.
 NOTIFICATIONS_AT_RISK_FROM_DAY = env.int("NOTIFICATIONS_AT_RISK_FROM_DAY", default=15)
 # Webhook URLs resolving to loopback/private addresses are refused unless this is on (local
 # development and tests only: it lets a webhook reach the server's own network).
 WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+# The whole of one delivery attempt (resolving, connecting, sending, the answer's headers) is
+# cut at this many seconds, however slowly a receiver dribbles its answer.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 # Attempts of one delivery, waiting base × 2^(n−1) seconds (capped) between them: with the
 # defaults, 12 attempts over about 20 hours.
