@@ -238,6 +238,11 @@ EVALUATION_STUCK_AFTER_SECONDS = env.int("EVALUATION_STUCK_AFTER_SECONDS", defau
 # Policy previews (POST /api/v1/policy/preview answered 202) are kept this long for their
 # clients to read, then deleted by the minute sweep.
 POLICY_PREVIEW_KEEP_DAYS = env.int("POLICY_PREVIEW_KEEP_DAYS", default=7)
+# A user's identical draft asked again within this many seconds gets the same preview job
+# (a reloaded page queues nothing new); a user may have this many jobs computing at once (429
+# past it): one job recomputes a whole period.
+POLICY_PREVIEW_FRESH_SECONDS = env.int("POLICY_PREVIEW_FRESH_SECONDS", default=600)
+POLICY_PREVIEW_MAX_OPEN_PER_USER = env.int("POLICY_PREVIEW_MAX_OPEN_PER_USER", default=2)
 # The month-to-date preview serves stored figures up to this old (the beat refreshes them every
 # 10 minutes); older or missing ones are computed for the one seller on demand.
 PREVIEW_MAX_AGE_SECONDS = env.int("PREVIEW_MAX_AGE_SECONDS", default=900)
