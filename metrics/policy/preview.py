@@ -315,7 +315,7 @@ def queue_preview(
     fresh_since = timezone.now() - timedelta(seconds=settings.POLICY_PREVIEW_FRESH_SECONDS)
     with transaction.atomic():
         if user is not None:
-            get_user_model()._default_manager.select_for_update().filter(pk=user_id).first()
+            get_user_model()._default_manager.select_for_update().filter(pk=user.pk).first()
         shared = (
             PolicyPreview.objects.filter(draft_key=key, created_at__gte=fresh_since)
             .exclude(status=RunStatus.FAILED)

@@ -24,6 +24,7 @@ def seller_browser() -> tuple[Client, str]:
         seller = given_level_2_seller()
         evaluate_period(period=Period.parse("2026-10"))
     client = Client()
+    assert seller.user is not None
     assert client.login(username=seller.user.username, password=PASSWORD)
     return client, seller.external_id
 
