@@ -21,7 +21,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -42,15 +42,16 @@ from metrics.models import (
     EvaluationRun,
     GradeLevel,
     GradePolicy,
-    PolicyPreview,
     RunStatus,
     SellerEvaluation,
 )
 from metrics.policy.presets import PresetNotFound, all_presets, load_preset
 from metrics.policy.preview import (
     NoEvaluatedPeriod,
+    PreviewNotFound,
     PreviewResult,
     last_evaluated_run,
+    preview_job,
     preview_policy,
     queue_preview,
     same_windows,
@@ -375,8 +376,12 @@ class GradePolicyAdmin(admin.ModelAdmin):
         result, error, computing = None, "", False
         job_id = request.GET.get("job", "")
         if job_id:
-            # A recomputation for other windows, done by the preview task (the API's too).
-            job = get_object_or_404(PolicyPreview, pk=int(job_id) if job_id.isdigit() else 0)
+            # A recomputation for other windows, done by the preview task (the API's too); the
+            # user's own job only (another's is a 404, as in the API).
+            try:
+                job = preview_job(preview_id=job_id, actor=request.user)
+            except PreviewNotFound:
+                raise Http404("No such preview.") from None
             if job.status == RunStatus.SUCCEEDED and job.result:
                 result = PreviewResult.from_job(job.result)
             elif job.status == RunStatus.FAILED:
