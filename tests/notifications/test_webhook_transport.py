@@ -24,8 +24,27 @@ pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 SECRET = "whsec-test-0123456789abcdef"
 # Global unicast to Python's ipaddress (so it passes the vetting), in 3fff::/20, the IPv6
-# documentation prefix no network routes: the real connection to it fails here, sending nothing.
+# documentation prefix. The tests never send a packet off this machine: a connection to any
+# address but loopback is refused by ``internet`` below, which stands in for the public network.
 PUBLIC_V6 = "3fff::1"
+
+
+@pytest.fixture(autouse=True)
+def internet(monkeypatch) -> list[str]:
+    """The public network, refusing every connection (and recording its address): a test may
+    connect to loopback only."""
+    attempted: list[str] = []
+    real = socket.create_connection
+
+    def create_connection(address, *args, **kwargs):
+        host = address[0]
+        if host in ("127.0.0.1", "::1", "localhost"):
+            return real(address, *args, **kwargs)
+        attempted.append(host)
+        raise ConnectionRefusedError(f"[Errno 111] Connection refused ({host})")
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    return attempted
 
 
 def a_delivery(url: str) -> WebhookDelivery:
@@ -132,7 +151,9 @@ def raw_server() -> Iterator[Callable[..., RawServer]]:
 # --- finding 1: DNS rebinding ----------------------------------------------------------------
 
 
-def test_a_name_rebound_to_loopback_after_the_check_is_not_posted_there(settings, dns, hook_server):
+def test_a_name_rebound_to_loopback_after_the_check_is_not_posted_there(
+    settings, dns, hook_server, internet
+):
     settings.WEBHOOKS_ALLOW_PRIVATE = False
     settings.WEBHOOK_TIMEOUT_SECONDS = 3
     port = hook_server.url.split(":")[2].split("/")[0]
@@ -144,6 +165,7 @@ def test_a_name_rebound_to_loopback_after_the_check_is_not_posted_there(settings
     assert delivered is False
     assert hook_server.received == []  # the loopback service got nothing
     assert resolver.lookups == 1  # resolved once: the address vetted is the one connected to
+    assert internet == [PUBLIC_V6]
     delivery.refresh_from_db()
     assert delivery.delivered_at is None
     assert PUBLIC_V6 in delivery.last_error and "127.0.0.1" not in delivery.last_error
