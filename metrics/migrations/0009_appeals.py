@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("metrics", "0007_chunk_started_at"),
+        ("metrics", "0008_policy_preview_uuid"),
         ("orders", "0003_dispatch_cases_conversations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
