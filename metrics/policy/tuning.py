@@ -192,14 +192,10 @@ def tune_view(model_admin: ModelAdmin, request: HttpRequest, pk: int) -> HttpRes
     else:
         level_rows = LevelRows(prefix="level", initial=initial_levels)
         criterion_rows = CriterionRows(prefix="criterion", initial=initial_criteria)
-<<<<<<< HEAD
     # After an error the shown impact would be the saved policy's, not the one on the form:
-    # leave it out until the form saves.
-    impact = None if errors else _impact(policy)
-=======
-    found = _impact(policy, request)
+    # leave it out until the form saves (and queue no preview job for it).
+    found = Impact() if errors else _impact(policy, request)
     impact = found.result
->>>>>>> issue-20
     moves = (
         sorted(
             ((old, new, n) for (old, new), n in impact.moves.items() if old != new),
