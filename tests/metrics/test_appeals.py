@@ -366,7 +366,7 @@ def test_staff_queue_shows_what_accepting_would_do(world, admin_client):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_staff_deciding_at_once_give_one_decision(clock_at_2027_01_15):
     seller = Seller.objects.create(external_id="s-x", username="s-x", joined_at="2026-01-01T00:00Z")
     order = Order.objects.create(
@@ -406,3 +406,63 @@ def test_two_staff_deciding_at_once_give_one_decision(clock_at_2027_01_15):
     appeal.refresh_from_db()
     assert appeal.status in ("accepted", "rejected") and appeal.status in outcomes
     assert AuditEntry.objects.filter(action__startswith="appeal.", appeal=appeal).count() == 1
+
+
+# --- what the decision and the corrections tell -------------------------------------------
+
+
+def _give_an_address(seller: str) -> None:
+    user = Seller.objects.select_related("user").get(external_id=seller).user
+    user.email = f"{seller}@example.com"
+    user.save(update_fields=["email"])
+
+
+def test_decision_and_level_corrections_are_webhook_events_and_emails(
+    world, staff_client, mailoutbox
+):
+    from notifications.models import WebhookEndpoint, WebhookEvent
+
+    WebhookEndpoint.objects.create(
+        url="https://hooks.example.com/gc",
+        events=["appeal.decided", "grade.corrected"],
+        secret="whsec-0123456789",
+    )
+    _give_an_address("s-1")
+    appeal = _file(world["seller_client"]).json()
+
+    _decide(staff_client, appeal["id"], "accepted", "Confirmed.")
+
+    decided = WebhookEvent.objects.get(type="appeal.decided")
+    assert {k: decided.data[k] for k in ("appeal", "seller", "order", "status", "note")} == {
+        "appeal": appeal["id"],
+        "seller": "s-1",
+        "order": "o-late",
+        "status": "accepted",
+        "note": "Confirmed.",
+    }
+    corrected = sorted(
+        (e.data["period"], e.data["from"], e.data["to"], e.data["appeal"], e.data["seller"])
+        for e in WebhookEvent.objects.filter(type="grade.corrected")
+    )
+    assert corrected == [
+        (period, "Bronze", "Silver", appeal["id"], "s-1")
+        for period in ("2026-10", "2026-11", "2026-12")
+    ]
+    appeal_events = WebhookEvent.objects.filter(type__in=["appeal.decided", "grade.corrected"])
+    assert [e.deliveries.count() for e in appeal_events] == [1, 1, 1, 1]
+    subjects = sorted(message.subject for message in mailoutbox)
+    # The seller has no language preference: the default in Asia/Seoul is Korean.
+    assert "주문 o-late에 대한 이의 신청이 받아들여졌습니다" in subjects
+    assert sum("정정되었습니다" in subject for subject in subjects) == 3
+    assert all(message.to == ["s-1@example.com"] for message in mailoutbox)
+
+
+def test_a_rejection_is_an_event_and_an_email_but_no_correction(world, staff_client, mailoutbox):
+    from notifications.models import WebhookEvent
+
+    _give_an_address("s-1")
+    appeal = _file(world["seller_client"]).json()
+    _decide(staff_client, appeal["id"], "rejected")
+    types = set(WebhookEvent.objects.values_list("type", flat=True))
+    assert types - {"run.completed", "level.changed"} == {"appeal.decided"}
+    assert [m.subject for m in mailoutbox] == ["주문 o-late에 대한 이의 신청이 기각되었습니다"]
