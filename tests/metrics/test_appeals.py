@@ -466,3 +466,53 @@ def test_a_rejection_is_an_event_and_an_email_but_no_correction(world, staff_cli
     types = set(WebhookEvent.objects.values_list("type", flat=True))
     assert types - {"run.completed", "level.changed"} == {"appeal.decided"}
     assert [m.subject for m in mailoutbox] == ["주문 o-late에 대한 이의 신청이 기각되었습니다"]
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def test_the_evidence_row_files_an_appeal_and_then_shows_its_status(world, client):
+    user = Seller.objects.get(external_id="s-1").user
+    client.force_login(user)
+    page = client.get("/evidence/on_time_rate/?period=2026-11")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'name="order" value="o-late"' in text  # every order row has its button
+
+    response = client.post(
+        "/appeals/",
+        {
+            "order": "o-late",
+            "reason": "Courier strike",
+            "next": "/evidence/on_time_rate/?period=2026-11",
+        },
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/evidence/on_time_rate/?period=2026-11"
+    assert Appeal.objects.get().reason == "Courier strike"
+    text = client.get(response["Location"]).content.decode()
+    assert 'data-status="open"' in text and 'name="order" value="o-late"' not in text
+
+
+def test_the_appeal_form_never_redirects_off_site(world, client):
+    client.force_login(Seller.objects.get(external_id="s-1").user)
+    response = client.post(
+        "/appeals/", {"order": "o-late", "reason": "x", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"
+
+
+def test_the_history_says_when_an_appeal_corrected_a_period(world, staff_client, client):
+    appeal = _file(world["seller_client"]).json()
+    _decide(staff_client, appeal["id"], "accepted")
+    client.force_login(Seller.objects.get(external_id="s-1").user)
+    text = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert text.count("after appeal (was Bronze)") == 3
+
+
+def test_the_staff_seller_page_lists_the_appeals(world, admin_client):
+    _file(world["seller_client"])
+    text = admin_client.get("/staff/sellers/s-1/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="appeals"' in text and "Courier strike" not in text
+    assert "The marketplace&#x27;s courier strike." in text
