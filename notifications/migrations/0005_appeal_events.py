@@ -4,20 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0004_one_sweep_schedule'),
+        ("notifications", "0004_one_sweep_schedule"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='emailnotification',
-            name='kind',
-            field=models.CharField(choices=[('level_changed', 'Level changed'), ('at_risk', 'At risk'), ('appeal_decided', 'Appeal decided'), ('grade_corrected', 'Grade corrected')], max_length=20),
+            model_name="emailnotification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("level_changed", "Level changed"),
+                    ("at_risk", "At risk"),
+                    ("appeal_decided", "Appeal decided"),
+                    ("grade_corrected", "Grade corrected"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='webhookevent',
-            name='type',
-            field=models.CharField(choices=[('level.changed', 'level.changed'), ('run.completed', 'run.completed'), ('appeal.decided', 'appeal.decided'), ('grade.corrected', 'grade.corrected')], max_length=20),
+            model_name="webhookevent",
+            name="type",
+            field=models.CharField(
+                choices=[
+                    ("level.changed", "level.changed"),
+                    ("run.completed", "run.completed"),
+                    ("appeal.decided", "appeal.decided"),
+                    ("grade.corrected", "grade.corrected"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

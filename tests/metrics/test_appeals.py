@@ -413,6 +413,7 @@ def test_two_staff_deciding_at_once_give_one_decision(clock_at_2027_01_15):
 
 def _give_an_address(seller: str) -> None:
     user = Seller.objects.select_related("user").get(external_id=seller).user
+    assert user is not None
     user.email = f"{seller}@example.com"
     user.save(update_fields=["email"])
 
