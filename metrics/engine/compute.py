@@ -674,15 +674,16 @@ def _micros_between_sql(later: str, earlier: str) -> str:
     """SQL for ``later - earlier`` in integer microseconds, exactly, on either backend.
 
     PostgreSQL: EXTRACT(EPOCH FROM interval) is numeric (exact). SQLite stores Django's UTC
-    text "YYYY-MM-DD HH:MM:SS[.ffffff]": whole seconds from strftime('%s'), the microseconds
-    from the text (never julianday()'s float).
+    text "YYYY-MM-DD HH:MM:SS[.ffffff]": whole seconds from strftime('%s') of the text without
+    its fraction (strftime rounds a fraction to milliseconds), the microseconds from the text
+    (never julianday()'s float).
     """
     if connection.vendor == "postgresql":
         return f"CAST(ROUND(EXTRACT(EPOCH FROM ({later} - {earlier})) * 1000000) AS BIGINT)"
 
     def micros(moment: str) -> str:
         return (
-            f"(CAST(strftime('%%s', {moment}) AS INTEGER) * 1000000"
+            f"(CAST(strftime('%%s', substr({moment}, 1, 19)) AS INTEGER) * 1000000"
             f" + CAST(substr({moment} || '.000000', 21, 6) AS INTEGER))"
         )
 

@@ -157,7 +157,9 @@ def draw_market(draw: st.DrawFn, *, hours: int) -> oracle.Market:
             resolved: datetime | None = None
             how = draw(st.sampled_from(["after", "after", "at-first", "moment", "open"]))
             if how == "after" and sent:
-                resolved = min(sent) + draw(gaps)
+                # sub-second times too: the median is exact to the microsecond
+                fraction = draw(st.sampled_from([0, 1, 999_999]))
+                resolved = min(sent) + draw(gaps) + timedelta(microseconds=fraction)
             elif how == "at-first" and sent:
                 resolved = min(sent)  # no message strictly before: not counted
             elif how != "open":
