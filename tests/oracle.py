@@ -523,13 +523,11 @@ def seller_metrics(
             len([n for n in nps if n >= 9]) - len([n for n in nps if n <= 6]), len(nps)
         )
         resolution_hours: list[Fraction] = []
-        for conversation in market.conversations:
-            if conversation.seller != sid or not in_window(conversation.resolved_at):
+        for row in market.conversations:
+            if row.seller != sid or not in_window(row.resolved_at):
                 continue
-            resolved = _utc(conversation.resolved_at)  # type: ignore[arg-type]
-            sent = [
-                _utc(m.sent_at) for m in own_messages if m.conversation == conversation.external_id
-            ]
+            resolved = _utc(row.resolved_at)  # type: ignore[arg-type]
+            sent = [_utc(m.sent_at) for m in own_messages if m.conversation == row.external_id]
             if not sent or min(sent) >= resolved:
                 continue  # no message before resolved_at
             resolution_hours.append(_hours(resolved - min(sent)))

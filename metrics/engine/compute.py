@@ -45,8 +45,11 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     Exists,
+    F,
     OuterRef,
     Q,
+    QuerySet,
+    Subquery,
 )
 from django.utils.dateparse import parse_datetime
 
@@ -132,6 +135,79 @@ def earlier_completed_order() -> Exists:
             excluded_from_metrics=False,
             completed_at__lt=OuterRef("created_at"),
         )
+    )
+
+
+# The program and customer-success rules (SPEC §4) in the ORM, for the evidence; the figures
+# statement below says the same in SQL (tests/metrics/test_evidence_program.py holds them
+# together).
+
+
+def window_orders_q(window: Window) -> Q:
+    """Orders in ``window_orders``: counted, created in the window."""
+    return counted() & in_window("created_at", window)
+
+
+def order_case_flags(window: Window) -> dict[str, Exists]:
+    """Per order (annotations): a defect claim / chargeback (not dismissed before the cutoff:
+    open ones count), and a case decided for the buyer before the cutoff."""
+    cases = Case.objects.filter(order=OuterRef("pk"), opened_at__lt=window.cutoff)
+    dismissed = Q(
+        closed_at__lt=window.cutoff,
+        outcome__in=[CaseOutcome.SELLER_FAVOUR, CaseOutcome.WITHDRAWN],
+    )
+    return {
+        "claim": Exists(cases.filter(kind=CaseKind.CLAIM).exclude(dismissed)),
+        "chargeback": Exists(cases.filter(kind=CaseKind.CHARGEBACK).exclude(dismissed)),
+        "unresolved_case": Exists(
+            cases.filter(closed_at__lt=window.cutoff, outcome=CaseOutcome.BUYER_FAVOUR)
+        ),
+    }
+
+
+def dispatch_q(window: Window) -> Q:
+    """Orders in ``dispatch_orders``: ship_by in the window, not cancelled before it."""
+    return (
+        counted()
+        & in_window("ship_by", window)
+        & (Q(cancelled_at__isnull=True) | Q(cancelled_at__gte=F("ship_by")))
+    )
+
+
+def shipped_q(window: Window) -> Q:
+    return counted() & in_window("shipped_at", window)
+
+
+def cases_opened_q(window: Window) -> Q:
+    """Cases in ``cases_opened`` (a Case filter): opened in the window, order not excluded."""
+    return counted("order__") & in_window("opened_at", window)
+
+
+def window_surveys_q(window: Window) -> Q:
+    """Surveys answered in the window (a Survey filter), order not excluded."""
+    return counted("order__") & in_window("answered_at", window)
+
+
+def resolved_conversations(window: Window) -> QuerySet[Conversation, Conversation]:
+    """Conversations in ``resolved_conversations``, annotated with ``first_message_at``."""
+    first = Message.objects.filter(
+        seller_id=OuterRef("seller_id"), conversation=OuterRef("external_id")
+    ).order_by("sent_at", "pk")
+    return (
+        Conversation.objects.filter(in_window("resolved_at", window))
+        .annotate(first_message_at=Subquery(first.values("sent_at")[:1]))
+        .filter(first_message_at__lt=F("resolved_at"))
+    )
+
+
+def previous_window_buyers(window: Window) -> QuerySet[Order, Order] | None:
+    """The counted orders completed in the previous window (their buyers are the denominator
+    of ``buyer_retention_rate``); None with an all-time window."""
+    previous_start = window.previous_start
+    if previous_start is None or window.start is None:
+        return None
+    return Order.objects.filter(
+        counted(), completed_at__gte=previous_start, completed_at__lt=window.start
     )
 
 
