@@ -150,10 +150,10 @@ def draw_market(draw: st.DrawFn, *, hours: int) -> oracle.Market:
         # Conversation rows: resolved (at, before or after a message), open, or without any
         # message; some threads have no row at all (SPEC §2: messages need none).
         threads = sorted({m.conversation for m in market.messages if m.seller == sid})
-        for conv in [*threads, f"s{sid}-silent"]:
+        for name in [*threads, f"s{sid}-silent"]:
             if draw(st.integers(min_value=0, max_value=4)) == 0:
                 continue
-            sent = [m.sent_at for m in market.messages if m.conversation == conv]
+            sent = [m.sent_at for m in market.messages if m.conversation == name]
             resolved: datetime | None = None
             how = draw(st.sampled_from(["after", "after", "at-first", "moment", "open"]))
             if how == "after" and sent:
@@ -166,14 +166,14 @@ def draw_market(draw: st.DrawFn, *, hours: int) -> oracle.Market:
                 resolved = draw(moments)
             market.conversations.append(
                 oracle.ConversationRow(
-                    external_id=conv, seller=sid, buyer=f"s{sid}-buyer", resolved_at=resolved
+                    external_id=name, seller=sid, buyer=f"s{sid}-buyer", resolved_at=resolved
                 )
             )
     for number, order in enumerate(market.orders):
         for k in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):
-            opened = draw(
-                st.sampled_from([order.created_at, order.created_at + DAY])
-                | moments.filter(lambda at, o=order: at >= o.created_at)
+            opened = max(
+                draw(st.sampled_from([order.created_at, order.created_at + DAY]) | moments),
+                order.created_at,
             )
             closed: datetime | None = None
             outcome: str | None = None
