@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("metrics", "0007_chunk_started_at"),
+        ("metrics", "0008_policy_preview_uuid"),
     ]
 
     operations = [
