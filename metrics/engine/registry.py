@@ -8,8 +8,9 @@ decided on the underlying counts (SPEC §4 "Exactness"), never on a rounded or f
 
 * counts (``COUNT``, ``RANK``, ``DAYS``) are ``int``;
 * money (``MONEY``) is ``Decimal``;
-* derived values (``RATE``, ``RATING``, ``PERCENT``, ``MINUTES``) are ``fractions.Fraction``,
-  e.g. ``response_rate = Fraction(100 * answered_in_time, inquiries)``;
+* derived values (``RATE``, ``RATING``, ``PERCENT``, ``MINUTES``, ``HOURS``, ``NPS``) are
+  ``fractions.Fraction``, e.g. ``response_rate = Fraction(100 * answered_in_time, inquiries)``,
+  ``nps = Fraction(100 * (promoters - detractors), nps_responses)``;
 * a metric whose denominator is 0 (or a rank with no completed order) is ``None``.
 
 Rounding half-up to 2 decimals happens only at the edge (API, pages): ``display_value``.
@@ -34,8 +35,8 @@ class Kind(StrEnum):
     RATING = "rating"  # 1-5
     PERCENT = "percent"  # top-percent, (0, 100]
     MINUTES = "minutes"  # >= 0
-    NPS = "nps"  # net promoter score, -100 to 100
     HOURS = "hours"  # >= 0
+    NPS = "nps"  # net promoter score, -100 to 100
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,7 @@ METRICS: dict[str, MetricInfo] = {
             window=True,
         ),
         _M("repeat_buyer_rate", Kind.RATE, gettext_noop("Repeat buyer rate"), window=True),
-        # Program and customer-success metrics (SPEC §4). Added on the policy branch so presets
-        # and criteria can name them; the engine branch (prog-engine) computes them and owns
-        # these rows: on merge, keep its rows (labels, kinds) and drop these.
+        # Program metrics (window)
         _M("window_orders", Kind.COUNT, gettext_noop("Orders (window)"), window=True),
         _M("order_defect_rate", Kind.RATE, gettext_noop("Order defect rate"), window=True),
         _M("dispatch_orders", Kind.COUNT, gettext_noop("Orders to dispatch"), window=True),
@@ -127,13 +126,14 @@ METRICS: dict[str, MetricInfo] = {
         _M(
             "unresolved_case_rate",
             Kind.RATE,
-            gettext_noop("Cases closed without seller resolution"),
+            gettext_noop("Unresolved case rate"),
             window=True,
         ),
+        # Customer-success metrics (window)
         _M("csat_responses", Kind.COUNT, gettext_noop("CSAT responses"), window=True),
         _M("csat_percent", Kind.RATE, gettext_noop("CSAT"), window=True),
         _M("nps_responses", Kind.COUNT, gettext_noop("NPS responses"), window=True),
-        _M("nps", Kind.NPS, gettext_noop("NPS"), window=True),
+        _M("nps", Kind.NPS, gettext_noop("Net promoter score"), window=True),
         _M(
             "resolved_conversations",
             Kind.COUNT,
@@ -146,7 +146,12 @@ METRICS: dict[str, MetricInfo] = {
             gettext_noop("Median resolution time (h)"),
             window=True,
         ),
-        _M("buyer_retention_rate", Kind.RATE, gettext_noop("Buyer retention rate"), window=True),
+        _M(
+            "buyer_retention_rate",
+            Kind.RATE,
+            gettext_noop("Buyer retention rate"),
+            window=True,
+        ),
         _M("buyer_churn_rate", Kind.RATE, gettext_noop("Buyer churn rate"), window=True),
         # The policy's score (SPEC §5 ``score``), 0–100 like a rate, from the policy-window values.
         _M(
