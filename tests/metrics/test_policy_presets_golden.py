@@ -91,9 +91,9 @@ def test_fiverr_levels(staff_client):
         },
     )
     # Its success score (weights of the preset's notes), by hand for "l1": rating 4.4 → 0.7 of
-    # 30; response 80 % → 0.6 of 15; cancellations 0 % → 1 of 20; on time 100 % → 1 of 15;
-    # case_rate null: left out. 100 × (21 + 9 + 20 + 15) / 80 = 81.25.
-    assert grade_of(staff_client, "l1")["metrics"]["success_score"] == 81.25
+    # 30; response 80 % → 0.6 of 15; no case on its 5 orders, case_rate 0 → 1 of 20;
+    # cancellations 0 % → 1 of 20; on time 100 % → 1 of 15: 21 + 9 + 20 + 20 + 15 = 85.
+    assert grade_of(staff_client, "l1")["metrics"]["success_score"] == 85
 
 
 def test_customer_success_score(staff_client):
