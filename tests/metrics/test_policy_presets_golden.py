@@ -7,9 +7,8 @@ smallest step (one order, one review a star lower, one reply a second late, one 
 The expected levels are worked out by hand from the rules, not from the preset files: a preset
 whose thresholds drift from its program fails here.
 
-The Etsy, eBay and Amazon presets (and the customer_success one) are decided on the program and
-customer-success metrics (dispatch, tracking, cases, surveys, conversations) that the engine
-branch computes; their golden scenarios belong with those metrics and their ingestion.
+The Etsy, eBay and Amazon presets are decided on dispatch fields and cases, which the
+ingestion API does not take yet: their scenarios are in test_policy_presets_program_golden.py.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from typing import cast
 
 import pytest
 from django.core.management import call_command
@@ -59,22 +60,25 @@ def orders(
             fields["ship_by"] = aware(ship_by)
         if shipped:
             fields |= {"shipped_at": aware(shipped), "tracking": tracking}
-        made.append(OrderFactory(**fields))
+        made.append(cast(Order, OrderFactory(**fields)))
     return made
 
 
 def seller_cancellation(seller: Seller, at: str) -> Order:
-    return OrderFactory(
-        seller=seller,
-        created_at=aware(at) - timedelta(days=2),
-        due_at=None,
-        cancelled_at=aware(at),
-        cancelled_by="seller",
+    return cast(
+        Order,
+        OrderFactory(
+            seller=seller,
+            created_at=aware(at) - timedelta(days=2),
+            due_at=None,
+            cancelled_at=aware(at),
+            cancelled_by="seller",
+        ),
     )
 
 
 def named(name: str) -> Seller:
-    return SellerFactory(external_id=name, joined_at=aware("2025-01-01 00:00"))
+    return cast(Seller, SellerFactory(external_id=name, joined_at=aware("2025-01-01 00:00")))
 
 
 # --- Amazon: each target over its own window ---------------------------------------------------
