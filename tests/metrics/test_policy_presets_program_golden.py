@@ -21,7 +21,16 @@ from metrics.engine.periods import Period
 from metrics.models import SellerEvaluation
 from metrics.runs import evaluate_period
 from orders.models import Order, Seller
-from tests.factories import CaseFactory, OrderFactory, ReviewFactory, SellerFactory, aware
+from tests.factories import (
+    CaseFactory,
+    ConversationFactory,
+    MessageFactory,
+    OrderFactory,
+    ReviewFactory,
+    SellerFactory,
+    SurveyFactory,
+    aware,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock_at_2027_01_15")]
 
@@ -265,4 +274,90 @@ def test_etsy_star_seller_dispatch_and_tracking():
         "tracking-95": "Star Seller",
         "tracking-90": "Seller",
         "digital": "Star Seller",
+    }
+
+
+# --- Customer success (issue 18) ---------------------------------------------------------------
+
+
+def test_customer_success_thresholds_and_the_smallest_failures():
+    load("customer_success")
+
+    def customer(
+        name: str,
+        *,
+        unhappy: int = 1,
+        promoters: int = 4,
+        slow_hours: int = 28,
+        slow_seconds: int = 0,
+        returning: bool = True,
+        one_star: bool = False,
+    ) -> None:
+        # Window Oct–Dec, previous window Jul–Sep. Five buyers bought in August; one of them
+        # (when ``returning``) orders again in October with nine new buyers: retention 1/5 =
+        # 20 %, 10 window orders, all completed. Surveys on the 10: CSAT 5 but ``unhappy`` 3s
+        # (1: 90 %); NPS ``promoters`` 10s, one 5, the rest 8 (4: 100 × 3/10 = 30). Two
+        # conversations resolved 20 h and ``slow_hours`` after their first message (median 24 h),
+        # each answered by the seller a minute after the buyer wrote.
+        seller = named(name)
+        for i in range(5):
+            OrderFactory(
+                seller=seller,
+                buyer=f"{name}-old-{i}",
+                created_at=aware("2026-08-01 10:00"),
+                due_at=None,
+                delivered_at=aware("2026-08-10 10:00"),
+                completed_at=aware("2026-08-10 10:00"),
+            )
+        buyers = [f"{name}-old-0" if returning else f"{name}-new-x"]
+        buyers += [f"{name}-new-{i}" for i in range(9)]
+        made = [
+            OrderFactory(
+                seller=seller,
+                buyer=buyer,
+                created_at=aware("2026-10-05 10:00"),
+                due_at=None,
+                delivered_at=aware("2026-10-06 10:00"),
+                completed_at=aware("2026-10-06 10:00"),
+            )
+            for buyer in buyers
+        ]
+        nps = [10] * promoters + [5] + [8] * (9 - promoters)
+        for i, order in enumerate(made):
+            SurveyFactory(
+                order=order,
+                csat=3 if i < unhappy else 5,
+                nps=nps[i],
+                answered_at=aware("2026-10-10 10:00"),
+            )
+        if one_star:
+            ReviewFactory(order=made[0], rating=1, created_at=aware("2026-10-11 10:00"))
+        for i, hours in enumerate((20, slow_hours)):
+            start = aware("2026-11-02 09:00")
+            conversation = f"{name}-c{i}"
+            for sender, at in (("buyer", start), ("seller", start + timedelta(minutes=1))):
+                MessageFactory(
+                    seller=seller, buyer="x", conversation=conversation, sender=sender, sent_at=at
+                )
+            ConversationFactory(
+                external_id=conversation,
+                seller=seller,
+                buyer="x",
+                resolved_at=start + timedelta(hours=hours, seconds=slow_seconds if i else 0),
+            )
+
+    customer("healthy")
+    customer("csat-80", unhappy=2)  # one more satisfied answer becomes a 3
+    customer("nps-20", promoters=3)  # one promoter becomes a passive
+    customer("resolution-24h00m00.5s", slow_seconds=1)  # median 24 h + 0.5 s
+    customer("retention-0", returning=False)
+    customer("defects-10", one_star=True)  # 1 of 10 orders defective
+
+    assert levels() == {
+        "healthy": "Healthy",
+        "csat-80": "Needs attention",
+        "nps-20": "Needs attention",
+        "resolution-24h00m00.5s": "Needs attention",
+        "retention-0": "Needs attention",
+        "defects-10": "Needs attention",
     }
