@@ -26,6 +26,17 @@ from orders.models import Seller
 # tests/conftest.py): 2026-09 … 2026-12 have ended, 2027-01 has not.
 JAN_15_2027 = "2027-01-15T12:00:00+09:00"
 
+# Every ingestion resource (SPEC §7): PUT /api/v1/<entity>/{external_id}, bulk, list.
+INGEST_ENTITIES = [
+    "sellers",
+    "orders",
+    "cases",
+    "messages",
+    "conversations",
+    "reviews",
+    "surveys",
+]
+
 # --- request bodies -------------------------------------------------------------------------
 
 
@@ -86,6 +97,40 @@ def review_body(external_id: str = "r-1", *, order: str, **overrides: Any) -> di
     return {**body, **overrides}
 
 
+def case_body(external_id: str = "k-1", *, order: str, **overrides: Any) -> dict[str, Any]:
+    """A claim opened 10-08 09:00 and closed 10-20 17:00, settled by the seller."""
+    body = {
+        "external_id": external_id,
+        "order": order,
+        "kind": "claim",
+        "opened_at": "2026-10-08T09:00:00+09:00",
+        "closed_at": "2026-10-20T17:00:00+09:00",
+        "outcome": "seller_resolved",
+    }
+    return {**body, **overrides}
+
+
+def survey_body(external_id: str = "v-1", *, order: str, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "external_id": external_id,
+        "order": order,
+        "csat": 5,
+        "nps": 9,
+        "answered_at": "2026-10-06T12:00:00+09:00",
+    }
+    return {**body, **overrides}
+
+
+def conversation_body(external_id: str = "c-1", *, seller: str, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "external_id": external_id,
+        "seller": seller,
+        "buyer": "b-1",
+        "resolved_at": "2026-10-11T09:00:00+09:00",
+    }
+    return {**body, **overrides}
+
+
 # --- clients --------------------------------------------------------------------------------
 
 
@@ -138,6 +183,21 @@ def put_message(client: APIClient, body: Any, external_id: str | None = None) ->
 def put_review(client: APIClient, body: Any, external_id: str | None = None) -> Any:
     """PUT /api/v1/reviews/{external_id} (by default the body's own external id)."""
     return _put(client, "reviews", body, external_id)
+
+
+def put_case(client: APIClient, body: Any, external_id: str | None = None) -> Any:
+    """PUT /api/v1/cases/{external_id} (by default the body's own external id)."""
+    return _put(client, "cases", body, external_id)
+
+
+def put_survey(client: APIClient, body: Any, external_id: str | None = None) -> Any:
+    """PUT /api/v1/surveys/{external_id} (by default the body's own external id)."""
+    return _put(client, "surveys", body, external_id)
+
+
+def put_conversation(client: APIClient, body: Any, external_id: str | None = None) -> Any:
+    """PUT /api/v1/conversations/{external_id} (by default the body's own external id)."""
+    return _put(client, "conversations", body, external_id)
 
 
 def assert_refused(response: Any, field: str, fragment: str = "", *, model: type[Model]) -> None:
