@@ -4,6 +4,7 @@ boundaries that are accepted; and input that cannot be stored (amounts, timestam
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -382,7 +383,7 @@ def test_external_id_of_100_characters_is_accepted_and_101_refused(staff_client,
 
 # --- dispatch fields (SPEC §2: ship_by, shipped_at, tracking) ---------------------------------
 
-SHIPPED = {
+SHIPPED: dict[str, Any] = {
     "ship_by": "2026-10-02T18:00:00+09:00",
     "shipped_at": "2026-10-02T15:30:00+09:00",
     "tracking": "valid",
@@ -408,7 +409,8 @@ def test_an_order_without_dispatch_fields_shows_them_null(staff_client, seller):
 
 
 def test_a_shipped_order_without_tracking_is_accepted(staff_client, seller):
-    body = order_body(seller=seller.external_id, **{**SHIPPED, "tracking": None})
+    body = order_body(seller=seller.external_id, **SHIPPED)
+    body["tracking"] = None
     assert put_order(staff_client, body).status_code == 201
     assert Order.objects.get().tracking == ""
 
