@@ -242,6 +242,9 @@ def push_order(
     cancelled: str | None = None,
     cancelled_by: str | None = None,
     excluded: bool = False,
+    ship_by: str | None = None,
+    shipped: str | None = None,
+    tracking: str | None = None,
 ) -> str:
     body: dict[str, Any] = {
         "seller": seller,
@@ -254,6 +257,9 @@ def push_order(
         "cancelled_at": iso_kst(cancelled) if cancelled else None,
         "cancelled_by": cancelled_by,
         "excluded_from_metrics": excluded,
+        "ship_by": iso_kst(ship_by) if ship_by else None,
+        "shipped_at": iso_kst(shipped) if shipped else None,
+        "tracking": tracking,
     }
     put_ok(staff, f"orders/{external_id}", body)
     return external_id
@@ -294,6 +300,44 @@ def push_review(staff: APIClient, external_id: str, *, order: str, rating: int, 
         f"reviews/{external_id}",
         {"order": order, "rating": rating, "created_at": iso_kst(at)},
     )
+
+
+def push_case(
+    staff: APIClient,
+    external_id: str,
+    *,
+    order: str,
+    kind: str = "claim",
+    opened: str,
+    closed: str | None = None,
+    outcome: str | None = None,
+) -> None:
+    body = {
+        "order": order,
+        "kind": kind,
+        "opened_at": iso_kst(opened),
+        "closed_at": iso_kst(closed) if closed else None,
+        "outcome": outcome,
+    }
+    put_ok(staff, f"cases/{external_id}", body)
+
+
+def push_survey(
+    staff: APIClient, external_id: str, *, order: str, at: str, csat: int | None, nps: int | None
+) -> None:
+    body = {"order": order, "csat": csat, "nps": nps, "answered_at": iso_kst(at)}
+    put_ok(staff, f"surveys/{external_id}", body)
+
+
+def push_conversation(
+    staff: APIClient, external_id: str, *, seller: str, resolved: str | None, buyer: str = "buyer-1"
+) -> None:
+    body = {
+        "seller": seller,
+        "buyer": buyer,
+        "resolved_at": iso_kst(resolved) if resolved else None,
+    }
+    put_ok(staff, f"conversations/{external_id}", body)
 
 
 def push_policy(staff: APIClient, body: dict[str, Any]) -> dict[str, Any]:

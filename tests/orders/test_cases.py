@@ -8,7 +8,17 @@ from typing import Any
 import pytest
 
 from orders.models import Case
-from tests.api_helpers import assert_refused, case_body, put_case
+from tests.api_helpers import (
+    assert_refused,
+    case_body,
+    push_case,
+    push_conversation,
+    push_message,
+    push_order,
+    push_seller,
+    push_survey,
+    put_case,
+)
 from tests.factories import CaseFactory, OrderFactory, SellerFactory, aware
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +210,31 @@ def test_the_list_filters_by_the_orders_seller_newest_opened_first(staff_client,
     CaseFactory(external_id="k-else", order__seller=SellerFactory())
     data = staff_client.get("/api/v1/cases", {"seller": seller.external_id}).json()
     assert [c["external_id"] for c in data["results"]] == ["k-new", "k-old"]
+
+
+def test_a_shipped_order_with_a_case_a_survey_and_a_thread_pushed_through_the_api(staff_client):
+    seller = push_seller(staff_client, "s-ship")
+    push_order(
+        staff_client,
+        "o-ship",
+        seller=seller,
+        created="2026-10-01 10:00",
+        delivered="2026-10-04 10:00",
+        completed="2026-10-05 10:00",
+        ship_by="2026-10-02 18:00",
+        shipped="2026-10-03 09:00",
+        tracking="valid",
+    )
+    push_case(staff_client, "k-ship", order="o-ship", opened="2026-10-06 10:00")
+    push_survey(staff_client, "v-ship", order="o-ship", at="2026-10-06 11:00", csat=2, nps=None)
+    push_message(staff_client, "m-ship", seller, "c-ship", "buyer", at="2026-10-06 12:00")
+    push_conversation(staff_client, "c-ship", seller=seller, resolved="2026-10-06 15:00")
+
+    order = staff_client.get("/api/v1/orders/o-ship").json()
+    assert (order["shipped_at"], order["tracking"]) == ("2026-10-03T09:00:00+09:00", "valid")
+    case = staff_client.get("/api/v1/cases/k-ship").json()
+    assert (case["seller"], case["closed_at"], case["outcome"]) == ("s-ship", None, None)
+    assert staff_client.get("/api/v1/surveys/v-ship").json()["csat"] == 2
+    assert staff_client.get("/api/v1/conversations/c-ship").json()["resolved_at"] == (
+        "2026-10-06T15:00:00+09:00"
+    )
