@@ -5,6 +5,8 @@ A policy is configuration, not code: ordered levels, each with criteria on any m
 result can be explained by the exact rules it was graded under (``EvaluationRun.policy_snapshot``).
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -285,11 +287,18 @@ class MonthToDate(models.Model):
 class PolicyPreview(models.Model):
     """A what-if of a draft policy whose windows differ from the last run's (SPEC §7
     ``POST /api/v1/policy/preview`` → 202): the metrics are recomputed for the draft's windows
-    by a task, as a dry run; only this row (the draft, then the answer) is written."""
+    by a task, as a dry run; only this row (the draft, then the answer) is written.
 
+    The id is a random UUID (not a sequence: ids are not guessed). A job is read only by its
+    creator and superusers. ``draft_key`` identifies the draft for its creator and the run it
+    compares with: the same draft asked again while its job is fresh gets that job.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
     period = models.CharField(max_length=7, help_text="YYYY-MM: the last evaluated period")
     draft = models.JSONField(help_text="The draft policy (PolicySnapshot.to_json)")
+    draft_key = models.CharField(max_length=64, blank=True, db_index=True)
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -299,7 +308,8 @@ class PolicyPreview(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_by", "status"], name="preview_by_user_status")]
 
     def __str__(self) -> str:
-        return f"policy preview #{self.pk} of {self.period} ({self.status})"
+        return f"policy preview {self.pk} of {self.period} ({self.status})"

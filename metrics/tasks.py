@@ -125,6 +125,6 @@ def evaluate_previous_month() -> int | None:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def preview_policy(preview_id: int) -> str:
+def preview_policy(preview_id: str) -> str:
     """A draft policy's what-if with its own windows (POST /api/v1/policy/preview → 202)."""
     return policy_preview.run_preview_job(preview_id=preview_id)

@@ -52,7 +52,8 @@ class EmailKind(models.TextChoices):
 
 
 class EmailNotification(models.Model):
-    """One email to a seller (the outbox row); ``sent_at`` once the backend accepted it."""
+    """One email to a seller (the outbox row); ``sent_at`` once the backend accepted it.
+    Claimed, retried and given up like a webhook delivery (``notifications.sending``)."""
 
     key = models.CharField(max_length=255, unique=True)
     kind = models.CharField(max_length=20, choices=EmailKind.choices)
@@ -67,9 +68,13 @@ class EmailNotification(models.Model):
     language = models.CharField(max_length=8, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # After a failure: when the sweep sends it again (notifications.sending, the one outbox).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     # A sender holds the row until then (a lease, not a lock held across the SMTP call).
     claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    gave_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

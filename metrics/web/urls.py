@@ -37,5 +37,5 @@ urlpatterns: list = [
     *both("policy/presets", PresetListView, "policy-presets"),
     *both("policy/presets/<str:name>", PresetView, "policy-preset"),
     *both("policy/preview", PolicyPreviewView, "policy-preview"),
-    *both("policy/preview/<int:preview_id>", PolicyPreviewResultView, "policy-preview-result"),
+    *both("policy/preview/<uuid:preview_id>", PolicyPreviewResultView, "policy-preview-result"),
 ]
