@@ -81,7 +81,7 @@ def test_cases_filter_by_kind_and_open_or_closed(admin_client, programs_world):
 
 
 def test_order_admin_shows_and_filters_the_dispatch_fields(admin_client):
-    shipped = OrderFactory(
+    shipped: Any = OrderFactory(
         external_id="o-shipped",
         ship_by=aware("2026-10-02 18:00"),
         shipped_at=aware("2026-10-02 15:00"),
