@@ -235,6 +235,9 @@ EVALUATION_REQUEUE_PENDING_SECONDS = env.int("EVALUATION_REQUEUE_PENDING_SECONDS
 # redelivered first) and EVALUATION_STALE_AFTER_SECONDS (a dead worker's run is taken over
 # first); manage.py check says so. A whole run takes seconds to minutes (README, Benchmarks).
 EVALUATION_STUCK_AFTER_SECONDS = env.int("EVALUATION_STUCK_AFTER_SECONDS", default=3600)
+# An accepted appeal's correction (metrics.appeals.corrections) not finished this long after it
+# was sent (its worker died, or the broker lost it) is sent again by the minute sweep.
+APPEAL_CORRECTION_LEASE_SECONDS = env.int("APPEAL_CORRECTION_LEASE_SECONDS", default=120)
 # Policy previews (POST /api/v1/policy/preview answered 202) are kept this long for their
 # clients to read, then deleted by the minute sweep.
 POLICY_PREVIEW_KEEP_DAYS = env.int("POLICY_PREVIEW_KEEP_DAYS", default=7)

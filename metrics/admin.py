@@ -730,3 +730,7 @@ class SellerEvaluationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Appeals and the audit trail (their own module; registered by importing it).
+from metrics.appeals import admin as appeals_admin  # noqa: E402,F401

@@ -22,6 +22,8 @@ from orders.models import Seller
 TEMPLATES = {
     EmailKind.LEVEL_CHANGED: "notifications/email/level_changed",
     EmailKind.AT_RISK: "notifications/email/at_risk",
+    EmailKind.APPEAL_DECIDED: "notifications/email/appeal_decided",
+    EmailKind.GRADE_CORRECTED: "notifications/email/grade_corrected",
 }
 
 
@@ -93,9 +95,14 @@ def render(notification: EmailNotification, *, language: str) -> Rendered:
             "to_level": _level(context.get("to")),
             "up": context.get("direction") == "up",
             "kept_by_grace": bool(context.get("kept_by_grace")),
-            "effective_from": timezone.localtime(
-                datetime.fromisoformat(context["effective_from"])
-            ).date(),
+            "effective_from": (
+                timezone.localtime(datetime.fromisoformat(context["effective_from"])).date()
+                if context.get("effective_from")
+                else None
+            ),
+            "accepted": context.get("status") == "accepted",
+            "order": context.get("order", ""),
+            "note": context.get("note", ""),
             "reasons": _reason_lines(context.get("reasons", [])),
         }
         template = TEMPLATES[EmailKind(notification.kind)]

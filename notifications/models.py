@@ -49,6 +49,8 @@ class SellerPreference(models.Model):
 class EmailKind(models.TextChoices):
     LEVEL_CHANGED = "level_changed", "Level changed"
     AT_RISK = "at_risk", "At risk"
+    APPEAL_DECIDED = "appeal_decided", "Appeal decided"
+    GRADE_CORRECTED = "grade_corrected", "Grade corrected"
 
 
 class EmailNotification(models.Model):
@@ -87,7 +89,9 @@ class EmailNotification(models.Model):
 class WebhookEvent(models.Model):
     LEVEL_CHANGED = "level.changed"
     RUN_COMPLETED = "run.completed"
-    TYPES = (LEVEL_CHANGED, RUN_COMPLETED)
+    APPEAL_DECIDED = "appeal.decided"
+    GRADE_CORRECTED = "grade.corrected"
+    TYPES = (LEVEL_CHANGED, RUN_COMPLETED, APPEAL_DECIDED, GRADE_CORRECTED)
 
     # The id integrations see ("evt_…"), derived from ``key``: the same change, the same id.
     event_id = models.CharField(max_length=40, unique=True)

@@ -13,7 +13,7 @@ from typing import Any
 from celery import shared_task
 from django.db import OperationalError
 
-from notifications import emails, outbox, sending, webhooks
+from notifications import appeals, emails, outbox, sending, webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,22 @@ def _dispatch(recorded: outbox.Outbox) -> None:
 def notify_run_published(run_id: int) -> int:
     """Record the emails and webhook events of a published run, then send them."""
     recorded = outbox.record_run_published(run_id=run_id)
+    _dispatch(recorded)
+    return len(recorded.emails) + len(recorded.deliveries)
+
+
+@shared_task(**_RECORD)
+def notify_appeal_decided(appeal_id: int) -> int:
+    """Record the ``appeal.decided`` event and the seller's email, then send them."""
+    recorded = appeals.record_appeal_decided(appeal_id=appeal_id)
+    _dispatch(recorded)
+    return len(recorded.emails) + len(recorded.deliveries)
+
+
+@shared_task(**_RECORD)
+def notify_grade_corrected(correction_id: int) -> int:
+    """Record the ``grade.corrected`` event and the seller's email (a level that changed)."""
+    recorded = appeals.record_grade_corrected(correction_id=correction_id)
     _dispatch(recorded)
     return len(recorded.emails) + len(recorded.deliveries)
 

@@ -17,7 +17,7 @@ from common.ingest import usable_lookup
 from metrics.engine.evidence import EvidenceItems, evidence_items
 from metrics.engine.grading import PolicySnapshot
 from metrics.engine.periods import Period, Window, window_for_period
-from metrics.models import EvaluationRun, RunStatus, SellerEvaluation
+from metrics.models import EvaluationCorrection, EvaluationRun, RunStatus, SellerEvaluation
 from metrics.policy.services import active_policy, snapshot_of
 from orders.models import Seller
 
@@ -43,7 +43,31 @@ def latest_evaluation(*, seller_id: int) -> SellerEvaluation | None:
 def seller_evaluations(*, seller_id: int, limit: int | None = None) -> list[SellerEvaluation]:
     """The seller's evaluations (the newest ``limit`` of them), newest period first (1 query)."""
     evaluations = SellerEvaluation.objects.filter(seller_id=seller_id).order_by("-period")
-    return list(evaluations[:limit] if limit is not None else evaluations)
+    found = list(evaluations[:limit] if limit is not None else evaluations)
+    attach_corrections(found)
+    return found
+
+
+def attach_corrections(evaluations: list[SellerEvaluation]) -> None:
+    """Give each corrected evaluation its latest correction as ``latest_correction`` (one query,
+    none when nothing was corrected): what ``corrected_from`` shows."""
+    corrected = {e.period: e for e in evaluations if e.corrected_at is not None}
+    for evaluation in evaluations:
+        evaluation.latest_correction = None  # type: ignore[attr-defined]
+    if not corrected:
+        return
+    seller_ids = {e.seller_id for e in corrected.values()}
+    rows = EvaluationCorrection.objects.filter(
+        seller_id__in=seller_ids, period__in=list(corrected)
+    ).order_by("period", "-corrected_at", "-id")
+    for correction in rows:
+        found = corrected.get(correction.period)
+        if (
+            found is not None
+            and found.seller_id == correction.seller_id
+            and found.latest_correction is None  # type: ignore[attr-defined]
+        ):
+            found.latest_correction = correction  # type: ignore[attr-defined]
 
 
 def period_policy(*, period: Period) -> PolicySnapshot:

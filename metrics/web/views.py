@@ -6,26 +6,38 @@ integrations never disagree; no threshold is re-checked here: pass/fail comes fr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 from urllib.parse import quote, urlencode
 
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import InvalidPage, Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
+from django.views.decorators.http import require_POST
 
+from common.errors import AppError
+from metrics.appeals import services as appeal_services
 from metrics.engine.evidence import evidence_kind
 from metrics.engine.grading import NextLevel, PolicySnapshot, exact_from_json
 from metrics.engine.periods import Period
 from metrics.engine.registry import METRICS, Metrics
-from metrics.models import EvaluationRun, SellerEvaluation
+from metrics.models import (
+    MAX_APPEAL_REASON,
+    Appeal,
+    AppealStatus,
+    EvaluationRun,
+    SellerEvaluation,
+)
 from metrics.runs.preview import preview_grade
 from metrics.web import selectors, sentences
 from metrics.web.serializers import (
@@ -36,7 +48,7 @@ from metrics.web.serializers import (
     Preview,
     RunSerializer,
 )
-from orders.models import Seller
+from orders.models import Order, Seller
 from orders.selectors import seller_currency
 
 # The rates a seller watches first, in the order the dashboard lists them.
@@ -243,6 +255,14 @@ def _history_rows(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "month": sentences.month(e["period"]),
             "level": sentences.level_name(e["level"]) or "—",
             "at_risk": e["at_risk"],
+            "corrected_on": (
+                sentences.date(datetime.fromisoformat(e["corrected_at"]))
+                if e.get("corrected_at")
+                else ""
+            ),
+            "corrected_from": sentences.level_name((e.get("corrected_from") or {}).get("level"))
+            if e.get("corrected_from")
+            else "",
             "rates": [
                 sentences.value(key, e["metrics"].get(key), currency="")
                 for key in (*CHART_RATES, "average_rating")
@@ -570,9 +590,7 @@ def staff_seller(request: HttpRequest, external_id: str) -> HttpResponse:
         "seller": seller,
         "history": history,
         "current": history[0] if history else None,
-        # Appeals (issue 22) are listed here once they exist: a section of their own below
-        # the history, fed by its own selector.
-        "appeals": None,
+        "appeals": appeal_services.seller_appeals(seller_id=seller.pk),
     }
     return render(request, "dashboard/staff_seller.html", context)
 
@@ -617,7 +635,10 @@ def evidence(request: HttpRequest, metric: str) -> HttpResponse:
         page = Paginator(items, EVIDENCE_PAGE_SIZE).page(request.GET.get("page") or 1)
     except InvalidPage as exc:
         raise Http404(str(exc)) from exc
+    rows = _with_appeals(seller=seller, kind=items.kind, items=list(page.object_list))
     context = {
+        "rows": rows,
+        "appeal_reason_limit": MAX_APPEAL_REASON,
         "seller": seller,
         "metric": metric,
         "label": sentences.metric_label(metric),
@@ -629,3 +650,77 @@ def evidence(request: HttpRequest, metric: str) -> HttpResponse:
         "items": page.object_list,
     }
     return render(request, "dashboard/evidence.html", context)
+
+
+@dataclass(frozen=True)
+class AppealState:
+    """What an evidence row offers about its order: the latest appeal's status, or a form."""
+
+    order: str
+    status: str | None  # open | accepted | rejected (the latest appeal), None if none
+    can_appeal: bool
+
+
+def _with_appeals(*, seller: Seller, kind: str, items: list[Any]) -> list[tuple[Any, Any]]:
+    """Each evidence item with the appeal state of its order (orders and reviews only: an
+    inquiry is no order; 2 queries for the page)."""
+    key = {"orders": "external_id", "reviews": "order"}.get(kind)
+    if key is None:
+        return [(item, None) for item in items]
+    ids = {_field(item, key) for item in items}
+    latest = dict(
+        Appeal.objects.filter(seller=seller, order__external_id__in=ids)
+        .order_by("order__external_id", "opened_at", "id")
+        .values_list("order__external_id", "status")
+    )  # the latest per order wins (ordered by opened_at)
+    recent = set(
+        Order.objects.filter(
+            seller=seller,
+            external_id__in=ids,
+            excluded_from_metrics=False,
+            created_at__gte=appeal_services.appealable_since(timezone.now()),
+        ).values_list("external_id", flat=True)
+    )
+    rows = []
+    for item in items:
+        order = _field(item, key)
+        status = latest.get(order)
+        can = order in recent and status not in (AppealStatus.OPEN, AppealStatus.ACCEPTED)
+        rows.append((item, AppealState(order=order, status=status, can_appeal=can)))
+    return rows
+
+
+def _field(item: Any, name: str) -> Any:
+    return item[name] if isinstance(item, dict) else getattr(item, name)
+
+
+@login_required
+@require_POST
+def file_appeal(request: HttpRequest) -> HttpResponse:
+    """The evidence row's "appeal" button: the seller appeals one of its orders with a reason,
+    then sees the appeal's status on the row (SPEC §8)."""
+    seller = _seller_for(request)
+    if seller is None:
+        raise Http404("No seller.")
+    back = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "/"
+    try:
+        appeal_services.file_appeal(
+            seller=seller,
+            order_external_id=request.POST.get("order", ""),
+            reason=request.POST.get("reason", ""),
+            actor=request.user,
+        )
+    except AppError as exc:
+        detail = exc.message
+        if exc.errors:
+            detail = " ".join(" ".join(messages_) for messages_ in exc.errors.values())
+        messages.error(request, _("The appeal was not sent: %(detail)s") % {"detail": detail})
+    else:
+        messages.success(
+            request, _("Your appeal was sent. Staff will decide it; its status shows on the row.")
+        )
+    return HttpResponseRedirect(back)
