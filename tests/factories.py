@@ -77,15 +77,17 @@ class ReviewFactory(factory.django.DjangoModelFactory):
 
 
 class CaseFactory(factory.django.DjangoModelFactory):
-    """An open claim, opened a day after its order was created."""
+    """An open claim on a fresh order, opened a day after the order (outcome "" while open)."""
 
     class Meta:
         model = Case
 
-    external_id = factory.Sequence(lambda n: f"k-{n}")
+    external_id = factory.Sequence(lambda n: f"case-{n}")
     order = factory.SubFactory(OrderFactory)
     kind = "claim"
     opened_at = factory.LazyAttribute(lambda o: o.order.created_at + timedelta(days=1))
+    closed_at = None
+    outcome = ""
 
 
 class SurveyFactory(factory.django.DjangoModelFactory):
@@ -95,15 +97,18 @@ class SurveyFactory(factory.django.DjangoModelFactory):
     external_id = factory.Sequence(lambda n: f"v-{n}")
     order = factory.SubFactory(OrderFactory)
     csat = 5
-    nps = 9
-    answered_at = factory.LazyAttribute(lambda o: o.order.created_at + timedelta(days=4))
+    nps = 10
+    answered_at = factory.LazyAttribute(lambda o: o.order.created_at + timedelta(days=3))
 
 
 class ConversationFactory(factory.django.DjangoModelFactory):
+    """A conversation row; its messages are MessageFactory rows with ``conversation`` set to
+    its ``external_id`` and the same seller."""
+
     class Meta:
         model = Conversation
 
     external_id = factory.Sequence(lambda n: f"c-{n}")
     seller = factory.SubFactory(SellerFactory)
     buyer = factory.Sequence(lambda n: f"b-{n}")
-    resolved_at = factory.LazyFunction(lambda: aware("2026-10-11 09:00"))
+    resolved_at = None

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from common.errors import AppError
 from metrics.appeals import services as appeal_services
-from metrics.engine.evidence import evidence_kind
+from metrics.engine.evidence import ITEM_COLUMNS, evidence_kind
 from metrics.engine.grading import NextLevel, PolicySnapshot, exact_from_json
 from metrics.engine.periods import Period
 from metrics.engine.registry import METRICS, Metrics
@@ -636,8 +636,17 @@ def evidence(request: HttpRequest, metric: str) -> HttpResponse:
     except InvalidPage as exc:
         raise Http404(str(exc)) from exc
     rows = _with_appeals(seller=seller, kind=items.kind, items=list(page.object_list))
+    columns = ITEM_COLUMNS.get(items.kind, ())
     context = {
         "rows": rows,
+        # The program and customer-success shapes share one table: a column a field.
+        "columns": [_(COLUMN_LABELS.get(column, column)) for column in columns],
+        "cells": [
+            ([_cell(item.get(c)) for c in columns], appeal, _failing(items.kind, item))
+            for item, appeal in rows
+        ]
+        if columns and items.kind not in ("inquiries", "orders", "reviews")
+        else [],
         "appeal_reason_limit": MAX_APPEAL_REASON,
         "seller": seller,
         "metric": metric,
@@ -652,6 +661,88 @@ def evidence(request: HttpRequest, metric: str) -> HttpResponse:
     return render(request, "dashboard/evidence.html", context)
 
 
+# The field naming the order of an evidence item, for the kinds whose rows can be appealed (an
+# order-based metric: on-time, success, cancellations, defects, dispatch, reviews, cases).
+APPEAL_ORDER_FIELD = {
+    "orders": "external_id",
+    "reviews": "order",
+    "window_orders": "external_id",
+    "dispatches": "external_id",
+    "shipments": "external_id",
+    "cases": "order",
+    "surveys": "order",
+}
+
+# Column headings of the evidence shapes shown in the one generic table.
+COLUMN_LABELS = {
+    "external_id": gettext_noop("Id"),
+    "order": gettext_noop("Order"),
+    "created_at": gettext_noop("Created"),
+    "review_rating": gettext_noop("Review"),
+    "cases": gettext_noop("Cases"),
+    "defective": gettext_noop("Defective"),
+    "why": gettext_noop("Why"),
+    "unresolved_case": gettext_noop("Decided for the buyer"),
+    "ship_by": gettext_noop("Ship by"),
+    "shipped_at": gettext_noop("Shipped"),
+    "cancelled_at": gettext_noop("Cancelled"),
+    "late": gettext_noop("Late"),
+    "tracking": gettext_noop("Tracking"),
+    "valid_tracking": gettext_noop("Valid tracking"),
+    "kind": gettext_noop("Kind"),
+    "opened_at": gettext_noop("Opened"),
+    "closed_at": gettext_noop("Closed"),
+    "outcome": gettext_noop("Outcome"),
+    "answered_at": gettext_noop("Answered"),
+    "csat": gettext_noop("CSAT"),
+    "nps": gettext_noop("NPS"),
+    "conversation": gettext_noop("Conversation"),
+    "first_message_at": gettext_noop("First message"),
+    "resolved_at": gettext_noop("Resolved"),
+    "resolution_hours": gettext_noop("Hours to resolve"),
+    "buyer": gettext_noop("Buyer"),
+    "last_completed_at": gettext_noop("Last completed"),
+    "returned_at": gettext_noop("Came back"),
+    "returned": gettext_noop("Returned"),
+}
+
+
+def _cell(value: Any) -> str:
+    """An evidence value as the page shows it: times with their zone, yes/no, numbers in the
+    language's format, lists joined."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, datetime):
+        return sentences.moment(value)
+    if isinstance(value, int | float | Decimal):
+        return sentences.number(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(part) for part in value) or "—"
+    return str(value)
+
+
+def _failing(kind: str, item: Any) -> bool:
+    """Whether a row of the generic table is one that costs the seller (shown in red)."""
+    if not isinstance(item, dict):
+        return False
+    if kind == "window_orders":
+        return bool(item.get("defective"))
+    if kind == "dispatches":
+        return bool(item.get("late"))
+    if kind == "shipments":
+        return not item.get("valid_tracking")
+    if kind == "cases":
+        return item.get("outcome") not in ("seller_favour", "withdrawn")
+    if kind == "surveys":
+        csat, nps = item.get("csat"), item.get("nps")
+        return (csat is not None and csat < 4) or (nps is not None and nps <= 6)
+    if kind == "buyers":
+        return not item.get("returned")
+    return False
+
+
 @dataclass(frozen=True)
 class AppealState:
     """What an evidence row offers about its order: the latest appeal's status, or a form."""
@@ -664,7 +755,7 @@ class AppealState:
 def _with_appeals(*, seller: Seller, kind: str, items: list[Any]) -> list[tuple[Any, Any]]:
     """Each evidence item with the appeal state of its order (orders and reviews only: an
     inquiry is no order; 2 queries for the page)."""
-    key = {"orders": "external_id", "reviews": "order"}.get(kind)
+    key = APPEAL_ORDER_FIELD.get(kind)
     if key is None:
         return [(item, None) for item in items]
     ids = {_field(item, key) for item in items}

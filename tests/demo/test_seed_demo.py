@@ -105,6 +105,11 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
 
 
 def given_empty_database() -> None:
+    from metrics.models import Appeal, AuditEntry, EvaluationCorrection
+
+    AuditEntry.objects.all().delete()
+    EvaluationCorrection.objects.all().delete()
+    Appeal.objects.all().delete()
     Survey.objects.all().delete()
     Case.objects.all().delete()
     Conversation.objects.all().delete()
@@ -414,3 +419,19 @@ def test_default_world_has_program_data_in_realistic_shares():
     assert 0.3 * len(nps) <= promoters - detractors <= 0.8 * len(nps)
     assert len(programs.conversations) == len({m.conversation for m in world.messages})
     assert 0.85 * len(programs.conversations) <= len(resolved) <= 0.95 * len(programs.conversations)
+
+
+def test_the_demo_world_has_open_appeals_of_late_orders_the_demo_seller_included(db):
+    from metrics.models import Appeal
+
+    given_empty_database()
+    when_seeded(*SMALL)
+    appeals = list(Appeal.objects.select_related("order", "seller"))
+    assert appeals and all(a.status == "open" for a in appeals)
+    assert any(a.seller.username == "demo" for a in appeals)
+    assert all(
+        a.order.delivered_at is not None
+        and a.order.due_at is not None
+        and a.order.delivered_at > a.order.due_at
+        for a in appeals
+    )
