@@ -35,6 +35,7 @@ from metrics.engine.grading import (
     exact_from_json,
     grade,
     result_to_json,
+    stored_windows,
 )
 from metrics.engine.periods import Period
 from metrics.models import (
@@ -681,7 +682,11 @@ def _movers_explained(result: PreviewResult, snapshot: PolicySnapshot) -> list[d
         evaluation = stored.get(mover.seller)
         flipped: list[str] = []
         if evaluation is not None and not result.recomputed:
-            draft = grade({k: exact_from_json(v) for k, v in evaluation.metrics.items()}, snapshot)
+            draft = grade(
+                {k: exact_from_json(v) for k, v in evaluation.metrics.items()},
+                snapshot,
+                windows=stored_windows(evaluation.criteria),  # per-criterion windows (SPEC §5)
+            )
             flipped = [
                 sentences.rule_sentence(
                     metric=c["metric"],
