@@ -90,9 +90,10 @@ class PolicyCriterionSerializer(serializers.Serializer):
 
 
 class ScorePartSerializer(serializers.Serializer):
+    # The criteria's choices (one MetricEnum in the schema); success_score is refused by the
+    # rules with a message (a score cannot be made of itself).
     metric = serializers.ChoiceField(
-        choices=[key for key in METRIC_KEYS if key != "success_score"],
-        help_text="Any metric key but `success_score`, at most once.",
+        choices=list(METRIC_KEYS), help_text="Any metric key but `success_score`, at most once."
     )
     weight = ThresholdField(help_text="Above 0.")
     zero = ThresholdField(help_text="The value worth 0 of this part.")
