@@ -286,6 +286,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stable enum names for generated clients: an order's status stays ``StatusEnum`` now that
+    # appeals have a status too.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "orders.models.OrderStatus",
+        "AppealStatusEnum": "metrics.models.AppealStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.api_schema.no_nul_in_request_strings",

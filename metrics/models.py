@@ -157,6 +157,9 @@ class SellerEvaluation(models.Model):
     # Set when an accepted appeal corrected this published result (EvaluationCorrection keeps
     # what it was: SPEC §7 ``corrected_from``).
     corrected_at = models.DateTimeField(null=True, blank=True)
+    # The latest EvaluationCorrection of this result when a selector attached it
+    # (``web.selectors.attach_corrections``); None otherwise. Not a column.
+    latest_correction: "EvaluationCorrection | None" = None
 
     class Meta:
         ordering = ["-period", "seller_id"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import DocumentedQueryOnly, IsStaff
-from common.api_schema import error_responses
+from common.api_schema import error_responses, example
 from common.errors import InvalidInput
 from metrics.appeals import services
 from metrics.models import MAX_APPEAL_NOTE, MAX_APPEAL_REASON, Appeal, AppealStatus
@@ -40,6 +40,10 @@ def _body(request: Request, allowed: frozenset[str]) -> dict[str, Any]:
     return data
 
 
+@example(
+    {"order": "ord-1042", "reason": "The buyer cancelled after the marketplace's outage."},
+    request=True,
+)
 class AppealInSerializer(serializers.Serializer):
     """Documentation of the request body (parsed by ``services.file_appeal``)."""
 
@@ -47,6 +51,9 @@ class AppealInSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=MAX_APPEAL_REASON)
 
 
+@example(
+    {"status": "accepted", "note": "The outage is confirmed: the order is left out."}, request=True
+)
 class DecisionInSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[AppealStatus.ACCEPTED, AppealStatus.REJECTED])
     note = serializers.CharField(max_length=MAX_APPEAL_NOTE, required=False, allow_blank=True)
@@ -59,6 +66,29 @@ class CorrectionOutSerializer(serializers.Serializer):
     corrected_at = IsoDateTimeField()
 
 
+@example(
+    {
+        "id": 7,
+        "seller": "seller-1",
+        "order": "ord-1042",
+        "reason": "The buyer cancelled after the marketplace's outage.",
+        "status": "accepted",
+        "opened_at": "2026-11-03T10:00:00+09:00",
+        "decided_at": "2026-11-04T09:30:00+09:00",
+        "decided_by": "ops-kim",
+        "note": "The outage is confirmed: the order is left out.",
+        "correction": "done",
+        "corrections": [
+            {
+                "period": "2026-10",
+                "from_level": "Level 1",
+                "to_level": "Level 2",
+                "corrected_at": "2026-11-04T09:30:01+09:00",
+            }
+        ],
+    },
+    response=True,
+)
 class AppealSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     seller = serializers.CharField(source="seller.external_id")
@@ -79,13 +109,6 @@ class AppealSerializer(serializers.Serializer):
 
     def get_correction(self, appeal: Appeal) -> str | None:
         return appeal.correction or None
-
-
-_EXAMPLE = OpenApiExample(
-    "An appeal",
-    value={"order": "ord-1042", "reason": "The buyer cancelled after the marketplace's outage."},
-    request_only=True,
-)
 
 
 def _seller_or_404(request: Request, external_id: str):  # type: ignore[no-untyped-def]
@@ -131,7 +154,6 @@ class SellerAppealsView(DocumentedQueryOnly, APIView):
                 },
             ),
         },
-        examples=[_EXAMPLE],
         summary="Appeal one order (the seller itself, or staff on its behalf)",
     )
     def post(self, request: Request, external_id: str) -> Response:

@@ -53,7 +53,7 @@ def attach_corrections(evaluations: list[SellerEvaluation]) -> None:
     none when nothing was corrected): what ``corrected_from`` shows."""
     corrected = {e.period: e for e in evaluations if e.corrected_at is not None}
     for evaluation in evaluations:
-        evaluation.latest_correction = None  # type: ignore[attr-defined]
+        evaluation.latest_correction = None
     if not corrected:
         return
     seller_ids = {e.seller_id for e in corrected.values()}
@@ -65,9 +65,9 @@ def attach_corrections(evaluations: list[SellerEvaluation]) -> None:
         if (
             found is not None
             and found.seller_id == correction.seller_id
-            and found.latest_correction is None  # type: ignore[attr-defined]
+            and found.latest_correction is None
         ):
-            found.latest_correction = correction  # type: ignore[attr-defined]
+            found.latest_correction = correction
 
 
 def period_policy(*, period: Period) -> PolicySnapshot:

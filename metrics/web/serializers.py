@@ -360,6 +360,28 @@ class GradePreviewSerializer(serializers.Serializer):
         return rfc3339(timezone.localtime(shown.preview.as_of))
 
 
+class CorrectedFromSerializer(serializers.Serializer):
+    """Renders an EvaluationCorrection: the result it replaced (``superseded``)."""
+
+    level = serializers.CharField(source="superseded.level", allow_null=True)
+    previous_level = serializers.CharField(source="superseded.previous_level", allow_null=True)
+    at_risk = serializers.BooleanField(source="superseded.at_risk")
+    metrics = serializers.SerializerMethodField()
+    criteria = serializers.SerializerMethodField()
+    corrected_at = IsoDateTimeField(help_text="When it was replaced.")
+    appeal = serializers.IntegerField(
+        source="appeal_id", help_text="The accepted appeal that corrected it."
+    )
+
+    @extend_schema_field(METRICS_FIELD)
+    def get_metrics(self, correction: Any) -> dict[str, int | float | None]:
+        return _metrics(correction.superseded.get("metrics") or {})
+
+    @extend_schema_field(CriterionResultSerializer(many=True))
+    def get_criteria(self, correction: Any) -> list[dict[str, Any]]:
+        return _criteria(correction.superseded.get("criteria") or [])
+
+
 @example(
     {
         "period": "2026-10",
@@ -369,19 +391,19 @@ class GradePreviewSerializer(serializers.Serializer):
         "at_risk": False,
         "metrics": EXAMPLE_METRICS,
         "criteria": EXAMPLE_CRITERIA,
+        "corrected_at": "2026-11-04T09:30:01+09:00",
+        "corrected_from": {
+            "level": "Level 1",
+            "previous_level": "Level 2",
+            "at_risk": False,
+            "metrics": EXAMPLE_METRICS,
+            "criteria": EXAMPLE_CRITERIA,
+            "corrected_at": "2026-11-04T09:30:01+09:00",
+            "appeal": 7,
+        },
     },
     response=True,
 )
-class CorrectedFromSerializer(serializers.Serializer):
-    level = serializers.CharField(allow_null=True)
-    previous_level = serializers.CharField(allow_null=True)
-    at_risk = serializers.BooleanField()
-    metrics = METRICS_FIELD
-    criteria = CriterionResultSerializer(many=True)
-    corrected_at = serializers.CharField(help_text="ISO 8601: when it was replaced.")
-    appeal = serializers.IntegerField(help_text="The accepted appeal that corrected it.")
-
-
 class EvaluationSerializer(serializers.Serializer):
     # Renders a SellerEvaluation: one item of GET …/evaluations.
 
@@ -397,8 +419,11 @@ class EvaluationSerializer(serializers.Serializer):
     corrected_at = IsoDateTimeField(
         allow_null=True, help_text="When an accepted appeal last corrected this result."
     )
-    corrected_from = serializers.SerializerMethodField(
-        help_text="The result this one replaced when an appeal corrected it (null if never)."
+    corrected_from = CorrectedFromSerializer(
+        source="latest_correction",
+        allow_null=True,
+        read_only=True,
+        help_text="The result this one replaced when an appeal corrected it (null if never).",
     )
 
     @extend_schema_field(METRICS_FIELD)
@@ -408,22 +433,6 @@ class EvaluationSerializer(serializers.Serializer):
     @extend_schema_field(CriterionResultSerializer(many=True))
     def get_criteria(self, evaluation: SellerEvaluation) -> list[dict[str, Any]]:
         return _criteria(evaluation.criteria)
-
-    @extend_schema_field(CorrectedFromSerializer(allow_null=True))
-    def get_corrected_from(self, evaluation: SellerEvaluation) -> dict[str, Any] | None:
-        correction = getattr(evaluation, "latest_correction", None)
-        if correction is None:
-            return None
-        old = correction.superseded
-        return {
-            "level": old.get("level"),
-            "previous_level": old.get("previous_level"),
-            "at_risk": bool(old.get("at_risk")),
-            "metrics": _metrics(old.get("metrics") or {}),
-            "criteria": _criteria(old.get("criteria") or []),
-            "corrected_at": rfc3339(correction.corrected_at),
-            "appeal": correction.appeal_id,
-        }
 
 
 class InquiryEvidenceSerializer(serializers.Serializer):
