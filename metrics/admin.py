@@ -513,7 +513,8 @@ class EvaluationRunAdmin(admin.ModelAdmin):
         "seller_count",
         "level_counts",
         "started_at",
-        "heartbeat_at",
+        "lease_owner",
+        "lease_expires_at",
         "finished_at",
     ]
     list_filter = ["status", "trigger", "period"]

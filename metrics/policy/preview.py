@@ -340,11 +340,11 @@ def job_data(job: PolicyPreview) -> dict[str, Any]:
 
 
 def tidy_previews(*, now: datetime | None = None) -> tuple[int, int]:
-    """The sweep's care of preview jobs: one still open after EVALUATION_STUCK_AFTER_SECONDS
+    """The sweep's care of preview jobs: one still open after EVALUATION_DEADLINE_SECONDS
     (its message lost, its worker gone) is marked failed, so a client polling it stops
     waiting; jobs older than POLICY_PREVIEW_KEEP_DAYS are deleted. (deleted, failed)."""
     now = now or timezone.now()
-    stuck = timedelta(seconds=settings.EVALUATION_STUCK_AFTER_SECONDS)
+    stuck = timedelta(seconds=settings.EVALUATION_DEADLINE_SECONDS)
     failed = PolicyPreview.objects.filter(
         status__in=[RunStatus.PENDING, RunStatus.RUNNING], created_at__lt=now - stuck
     ).update(
