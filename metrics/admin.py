@@ -25,6 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html_join
 
+from metrics.engine.grading import criterion_data
 from metrics.engine.periods import Period
 from metrics.models import (
     Criterion,
@@ -66,10 +67,7 @@ def _policy_fields(policy: GradePolicy) -> dict[str, Any]:
 def _criteria_data(level: GradeLevel | None) -> list[dict[str, Any]]:
     if level is None or level.pk is None:
         return []
-    return [
-        {"metric": c.metric, "op": c.op, "value": c.value, "any_of": c.any_of}
-        for c in Criterion.objects.filter(level=level).order_by("id")
-    ]
+    return [criterion_data(c) for c in Criterion.objects.filter(level=level).order_by("id")]
 
 
 def _live_forms(formset: Any) -> list[Any]:

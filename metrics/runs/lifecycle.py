@@ -41,7 +41,7 @@ from common.errors import Conflict
 from metrics.engine.compute import (
     store_run_figures,
 )
-from metrics.engine.grading import PolicySnapshot
+from metrics.engine.grading import DOWN, SAME, UP, PolicySnapshot
 from metrics.engine.periods import Period
 from metrics.models import (
     EvaluationRun,
@@ -369,8 +369,9 @@ def finalize_run(*, run_id: int) -> EvaluationRun:
 
 
 def _level_changes(*, run_id: int, snapshot: PolicySnapshot) -> dict[str, int]:
-    """How many sellers went up, down, stayed, or got their first level (one grouped query)."""
-    changes = {"up": 0, "down": 0, "unchanged": 0, "first": 0, "other": 0}
+    """How many sellers moved up, down or not at all (``PolicySnapshot.move``; one grouped
+    query)."""
+    changes = {UP: 0, DOWN: 0, SAME: 0}
     pairs = (
         StagedEvaluation.objects.filter(run_id=run_id)
         .values_list("previous_level", "level")
@@ -378,15 +379,7 @@ def _level_changes(*, run_id: int, snapshot: PolicySnapshot) -> dict[str, int]:
         .values_list("previous_level", "level", "n")
     )
     for before, after, n in pairs:
-        old_rank, new_rank = snapshot.rank_of(before), snapshot.rank_of(after)
-        if before is None:
-            changes["first"] += n
-        elif before == after:
-            changes["unchanged"] += n
-        elif old_rank is not None and new_rank is not None:
-            changes["up" if new_rank > old_rank else "down"] += n
-        else:  # a level of an older policy, or no level now
-            changes["other"] += n
+        changes[snapshot.move(before, after)] += n
     return changes
 
 

@@ -72,14 +72,14 @@ def test_each_published_run_logs_one_json_line_with_its_sellers_duration_and_lev
     october = published[-1]
     rows = SellerEvaluation.objects.filter(period="2026-10")
     expected = Counter(
-        "unchanged"
+        "same"
         if row.level == row.previous_level
         else ("up" if RANKS[str(row.level)] > RANKS[str(row.previous_level)] else "down")
         for row in rows
     )
     assert october["sellers"] == rows.count() == len(climbers) + len(fallers) + 1
     assert {k: v for k, v in october["level_changes"].items() if v} == dict(expected)
-    assert expected == {"up": 3, "down": 2, "unchanged": 1}
+    assert expected == {"up": 3, "down": 2, "same": 1}
     assert october["level_counts"] == {"Bronze": 3, "Silver": 0, "Gold": 3, "none": 0}
     assert october["status"] == "succeeded" and october["logger"] == "metrics.runs.events"
     assert isinstance(october["duration_seconds"], float) and october["duration_seconds"] >= 0
