@@ -1,0 +1,24 @@
+"""The index the inquiry walk reads (issue 23): (seller, conversation, sent_at DESC, id DESC)
+INCLUDE (sender), in place of (seller, conversation, sent_at, id): the walk's order with no
+sort, and index-only. Numbered 0010 to stay clear of other branches' migrations (the lead
+renumbers)."""
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("orders", "0002_login_link"),
+    ]
+
+    operations = [
+        migrations.RemoveIndex(model_name="message", name="orders_mess_seller__796411_idx"),
+        migrations.AddIndex(
+            model_name="message",
+            index=models.Index(
+                fields=["seller", "conversation", "-sent_at", "-id"],
+                include=["sender"],
+                name="message_conversation_walk",
+            ),
+        ),
+    ]
