@@ -19,6 +19,8 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from metrics import runs, signals
+from metrics.appeals.corrections import correct_appeal as run_correction
+from metrics.appeals.corrections import resume_pending_corrections
 from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, MonthToDate, RunTrigger
 from metrics.policy import preview as policy_preview
@@ -89,9 +91,11 @@ def evaluate_chunk(self, run_id: int, index: int) -> str:  # type: ignore[no-unt
 def sweep_stale_runs() -> list[int]:
     """The beat, every minute: the one sweep of the runs' leases (``runs.sweep``: fail the runs
     past the deadline, re-queue expired chunks and runs; the ids of the runs re-queued); then
-    fail stuck policy previews and delete old ones. (Its name is the beat entry's.)"""
+    fail stuck policy previews and delete old ones, and send again each appeal correction whose
+    lease expired. (Its name is the beat entry's.)"""
     requeued = runs.sweep()
     policy_preview.tidy_previews()
+    resume_pending_corrections()
     return requeued
 
 
@@ -124,6 +128,14 @@ def evaluate_previous_month() -> int | None:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def preview_policy(preview_id: int) -> str:
+def preview_policy(preview_id: str) -> str:
     """A draft policy's what-if with its own windows (POST /api/v1/policy/preview → 202)."""
     return policy_preview.run_preview_job(preview_id=preview_id)
+
+
+@shared_task(**_RETRY)
+def correct_appeal(self, appeal_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Carry out an accepted appeal's correction (idempotent: a redelivered or repeated task
+    finds the periods already corrected and goes on); ``pending`` when it waits for an open
+    run of a period (resumed after that run's publication, or by the sweep)."""
+    return run_correction(appeal_id=appeal_id)

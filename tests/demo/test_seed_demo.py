@@ -86,6 +86,11 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
 
 
 def given_empty_database() -> None:
+    from metrics.models import Appeal, AuditEntry, EvaluationCorrection
+
+    AuditEntry.objects.all().delete()
+    EvaluationCorrection.objects.all().delete()
+    Appeal.objects.all().delete()
     Review.objects.all().delete()
     Message.objects.all().delete()
     Order.objects.all().delete()
@@ -326,3 +331,19 @@ def test_default_world_has_a_master_candidate_strong_sellers_and_a_demo_close_to
     assert demo["completed"] >= 15
     assert sum(demo["ratings"]) >= Decimal("4.7") * len(demo["ratings"]) > 0
     assert demo["answered"] * 100 < 90 * demo["inquiries"]
+
+
+def test_the_demo_world_has_open_appeals_of_late_orders_the_demo_seller_included(db):
+    from metrics.models import Appeal
+
+    given_empty_database()
+    when_seeded(*SMALL)
+    appeals = list(Appeal.objects.select_related("order", "seller"))
+    assert appeals and all(a.status == "open" for a in appeals)
+    assert any(a.seller.username == "demo" for a in appeals)
+    assert all(
+        a.order.delivered_at is not None
+        and a.order.due_at is not None
+        and a.order.delivered_at > a.order.due_at
+        for a in appeals
+    )

@@ -1,14 +1,13 @@
 """The index the inquiry walk reads (issue 23): (seller, conversation, sent_at DESC, id DESC)
 INCLUDE (sender), in place of (seller, conversation, sent_at, id): the walk's order with no
-sort, and index-only. Numbered 0010 to stay clear of other branches' migrations (the lead
-renumbers)."""
+sort, and index-only."""
 
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0002_login_link"),
+        ("orders", "0003_dispatch_cases_conversations"),
     ]
 
     operations = [

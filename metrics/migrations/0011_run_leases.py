@@ -22,7 +22,7 @@ def heartbeat_to_lease(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("metrics", "0007_chunk_started_at"),
+        ("metrics", "0010_program_figures"),
     ]
 
     operations = [
