@@ -4,6 +4,8 @@ when the level a seller held has left the policy."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import time_machine
 
@@ -16,12 +18,29 @@ from metrics.policy.services import active_policy, snapshot_of
 from metrics.web.selectors import staff_overview
 from notifications.models import EmailNotification
 from tests.factories import aware
-from tests.metrics import test_runs_operations
 from tests.metrics.test_runs import a_seller, given_completed_orders, given_policy
 
 pytestmark = pytest.mark.django_db
 
-run_log = test_runs_operations.run_log  # the run events as JSON lines (a fixture)
+
+@pytest.fixture
+def run_events():
+    """The run events' records as the ``metrics.runs.events`` logger emits them."""
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("metrics.runs.events")
+    handler, disabled, level = Collect(), logger.disabled, logger.level
+    logger.addHandler(handler)
+    logger.disabled = False
+    logger.setLevel(logging.INFO)
+    yield records
+    logger.removeHandler(handler)
+    logger.disabled, logger.level = disabled, level
+
 
 SNAPSHOT = PolicySnapshot.from_json(
     {
@@ -96,11 +115,11 @@ def test_every_caller_says_up_for_a_seller_whose_held_level_left_the_policy(
     assert (preview.up, preview.down) == (1, 0)
 
 
-def test_the_run_log_counts_moves_by_the_one_rule(run_log):
+def test_the_run_log_counts_moves_by_the_one_rule(run_events):
     given_a_held_level_that_left_the_policy()
 
     with time_machine.travel(aware("2026-11-03 10:00"), tick=False):
         runs.evaluate_period(period=Period(2026, 10))
 
-    published = [e for e in run_log() if e["event"] == "run.published"]
-    assert published[-1]["level_changes"] == {"up": 1, "down": 0, "same": 0}
+    published = [r for r in run_events if getattr(r, "event", None) == "run.published"]
+    assert published[-1].level_changes == {"up": 1, "down": 0, "same": 0}  # type: ignore[attr-defined]
