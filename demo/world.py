@@ -39,6 +39,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from demo import programs
 from orders.models import CancelledBy, Message, Order, Seller, Sender
 from reviews.models import Review
 
@@ -736,6 +737,7 @@ def seed_demo(
             raise ValueError("the database is not empty")
         world = generate_world(seed=seed, sellers=sellers, months=months, now=now)
         seed_world(world=world)
+        programs.seed_programs(world=world, seed=seed)  # dispatch, cases, surveys, conversations
         _grace_for_the_demo()
         token = _create_logins()
         _open_appeals(now=now)
