@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0003_dispatch_cases_conversations"),
+        ("orders", "0004_order_ship_by_not_before_created"),
     ]
 
     operations = [
