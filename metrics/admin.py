@@ -32,6 +32,7 @@ from metrics.engine.grading import (
     CriterionSpec,
     LevelSpec,
     PolicySnapshot,
+    criterion_data,
     exact_from_json,
     grade,
     result_to_json,
@@ -79,10 +80,7 @@ def _policy_fields(policy: GradePolicy) -> dict[str, Any]:
 def _criteria_data(level: GradeLevel | None) -> list[dict[str, Any]]:
     if level is None or level.pk is None:
         return []
-    return [
-        {"metric": c.metric, "op": c.op, "value": c.value, "any_of": c.any_of}
-        for c in Criterion.objects.filter(level=level).order_by("id")
-    ]
+    return [criterion_data(c) for c in Criterion.objects.filter(level=level).order_by("id")]
 
 
 def _live_forms(formset: Any) -> list[Any]:

@@ -11,7 +11,7 @@ order touched (SPEC §7 appeals).
   ``previous_level`` follow the corrected level).
 * **How.** One seller, one period at a time, oldest first, each in its own transaction under
   the period's advisory lock (the lock a run's publication takes): the seller's metrics and
-  grade are computed by the run's own code (``runs.grade_sellers``) under the period's policy
+  grade are computed by the run's own code (``runs.grade_chunk``) under the period's policy
   snapshot, not today's policy; the evaluation row is updated in place and what it was is kept
   in ``EvaluationCorrection`` (``corrected_from``). An exclusion changes no other seller's
   metrics (the cumulative figures and the revenue rank count excluded orders), so no other row
@@ -52,7 +52,7 @@ from metrics.models import (
     SellerEvaluation,
 )
 from metrics.runs.lifecycle import lock_period
-from metrics.runs.period_grades import grade_sellers, policy_window
+from metrics.runs.period_grades import grade_chunk, policy_window
 from orders.models import Order
 from reviews.models import Review, Survey
 
@@ -181,7 +181,7 @@ def correct_period(
         if evaluation is None:
             return None
         snapshot = PolicySnapshot.from_json(evaluation.run.policy_snapshot)
-        [graded] = grade_sellers(seller_ids=[seller_id], period=parsed, snapshot=snapshot)
+        [graded] = grade_chunk(seller_ids=[seller_id], period=parsed, snapshot=snapshot)
         result = graded.result
         stored = result_to_json(result)
         new = {

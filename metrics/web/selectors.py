@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 
 from common.ingest import usable_lookup
 from metrics.engine.evidence import EvidenceItems, evidence_items
-from metrics.engine.grading import PolicySnapshot
+from metrics.engine.grading import NO_RANK, PolicySnapshot
 from metrics.engine.periods import Period, Window, window_for_period
 from metrics.models import EvaluationCorrection, EvaluationRun, RunStatus, SellerEvaluation
 from metrics.policy.services import active_policy, snapshot_of
@@ -174,18 +174,19 @@ def staff_overview(*, movers: int, at_risk: int) -> StaffOverview:
     for entry in distribution:
         entry["change"] = entry["count"] - entry["previous"]
 
-    # The rank moved: this period's rank minus the previous level's rank under this period's
-    # policy (a level it no longer has is no move); no level ranks below every level.
+    # The rank moved, as PolicySnapshot.move decides it, in SQL: this period's rank minus the
+    # previous level's under this period's policy; no level, and a level the policy no longer
+    # has, rank NO_RANK (below every level).
     movers_up: list[SellerEvaluation] = []
     movers_down: list[SellerEvaluation] = []
     previous_rank = Case(
         *[When(previous_level=name, then=Value(rank)) for name, rank in ranks.items()],
-        default=None,
+        default=Value(NO_RANK),
         output_field=IntegerField(),
     )
     moved = (
         SellerEvaluation.objects.filter(period=period, previous_level__isnull=False)
-        .annotate(move=Coalesce(F("level_rank"), Value(-1)) - previous_rank)
+        .annotate(move=Coalesce(F("level_rank"), Value(NO_RANK)) - previous_rank)
         .select_related("seller")
     )
     if ranks:

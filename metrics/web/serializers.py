@@ -10,7 +10,6 @@ by the private helpers here, from the stored exact values.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -19,7 +18,7 @@ from rest_framework import serializers
 
 from common.api import ApiDateTimeField, rfc3339
 from common.api_schema import example
-from metrics.engine.grading import exact_from_json, result_to_json
+from metrics.engine.grading import criterion_shown, exact_from_json, json_number, result_to_json
 from metrics.engine.periods import Period
 from metrics.engine.registry import METRIC_KEYS, METRICS, Kind, display_value
 from metrics.models import EvaluationRun, SellerEvaluation
@@ -95,31 +94,12 @@ EXAMPLE_GRADE = {
 # --- what the fields show ---------------------------------------------------------------
 
 
-def _threshold(value: Any) -> int | float:
-    """A criterion's threshold as a JSON number: 15 stays 15, 4.7000 becomes 4.7."""
-    exact = Decimal(str(value))
-    if exact == exact.to_integral_value():
-        return int(exact)
-    return float(exact)
-
-
 def _actual(metric: str, value: Any) -> int | float | None:
     return display_value(metric, exact_from_json(value)) if metric in METRICS else None
 
 
 def _criteria(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "level": item["level"],
-            "metric": item["metric"],
-            "op": item["op"],
-            "value": _threshold(item["value"]),
-            "any_of": item.get("any_of", ""),
-            "actual": _actual(item["metric"], item.get("actual")),
-            "passed": bool(item["passed"]),
-        }
-        for item in stored or []
-    ]
+    return [criterion_shown(item) for item in stored or []]
 
 
 def _next_level(stored: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -131,7 +111,7 @@ def _next_level(stored: dict[str, Any] | None) -> dict[str, Any] | None:
             {
                 "metric": item["metric"],
                 "op": item["op"],
-                "value": _threshold(item["value"]),
+                "value": json_number(item["value"]),
                 "actual": _actual(item["metric"], item.get("actual")),
             }
             for item in stored.get("missing") or []
