@@ -249,9 +249,6 @@ EVALUATION_LEASE_SECONDS = env.int(
 EVALUATION_DEADLINE_SECONDS = env.int(
     "EVALUATION_DEADLINE_SECONDS", default=env.int("EVALUATION_STUCK_AFTER_SECONDS", default=3600)
 )
-# An accepted appeal's correction (metrics.appeals.corrections) not finished this long after it
-# was sent (its worker died, or the broker lost it) is sent again by the minute sweep.
-APPEAL_CORRECTION_LEASE_SECONDS = env.int("APPEAL_CORRECTION_LEASE_SECONDS", default=120)
 # Policy previews (POST /api/v1/policy/preview answered 202) are kept this long for their
 # clients to read, then deleted by the minute sweep; one still open after
 # EVALUATION_DEADLINE_SECONDS is marked failed.

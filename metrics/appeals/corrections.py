@@ -32,7 +32,6 @@ from functools import partial
 from typing import Any
 
 from celery import current_app
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -51,6 +50,7 @@ from metrics.models import (
     RunStatus,
     SellerEvaluation,
 )
+from metrics.runs.lease import lease_length
 from metrics.runs.lifecycle import lock_period
 from metrics.runs.period_grades import grade_chunk, policy_window
 from orders.models import Order
@@ -79,8 +79,10 @@ class Deferred(Exception):  # noqa: N818 - a state, not a failure
 
 
 def lease() -> timedelta:
-    """A pending correction not finished this long after it was (re)sent is sent again."""
-    return timedelta(seconds=settings.APPEAL_CORRECTION_LEASE_SECONDS)
+    """A pending correction not finished this long after it was (re)sent is sent again: the
+    runs' one lease length (``metrics.runs.lease``, ``EVALUATION_LEASE_SECONDS``), so one
+    setting bounds how long any job may go silent before the one minute sweep takes it up."""
+    return lease_length()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,22 +329,22 @@ def enqueue_correction(*, appeal_id: int) -> None:
 
 def resume_pending_corrections(*, period: str | None = None) -> list[int]:
     """Send again the pending corrections whose lease has passed (the minute sweep), or, after
-    a run of ``period`` was published, every pending one (they waited for it). Each is leased
-    again by a conditional UPDATE, so two sweeps never send one twice."""
+    a run of ``period`` was published, every pending one (they waited for it). The rows are
+    leased again under ``SELECT … FOR UPDATE SKIP LOCKED``, as the runs' sweep does, so two
+    sweeps never send one twice."""
     now = timezone.now()
-    pending = Appeal.objects.filter(correction=CorrectionState.PENDING)
-    if period is None:
-        pending = pending.filter(
-            Q(correction_requested_at__lt=now - lease()) | Q(correction_requested_at=None)
+    with transaction.atomic():
+        pending = Appeal.objects.filter(correction=CorrectionState.PENDING)
+        if period is None:
+            pending = pending.filter(
+                Q(correction_requested_at__lt=now - lease()) | Q(correction_requested_at=None)
+            )
+        sent = list(
+            pending.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)
         )
-    sent = []
-    for appeal_id, requested in pending.values_list("pk", "correction_requested_at"):
-        claimed = Appeal.objects.filter(
-            pk=appeal_id, correction=CorrectionState.PENDING, correction_requested_at=requested
-        ).update(correction_requested_at=now)
-        if claimed:
-            enqueue_correction(appeal_id=appeal_id)
-            sent.append(appeal_id)
+        Appeal.objects.filter(pk__in=sent).update(correction_requested_at=now)
+        for appeal_id in sent:
+            enqueue_correction(appeal_id=appeal_id)  # sent once this transaction commits
     return sent
 
 
