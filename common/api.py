@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import AppError
+from common.ingest import unknown_field_errors
 from common.throttling import record_auth_failure
 
 NON_FIELD = "non_field_errors"
@@ -204,6 +205,41 @@ def _messages(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(item) for item in value]
     return [str(value)]
+
+
+STRICT_BOOLEAN_MESSAGE = "Must be a JSON boolean: true or false."
+
+
+class StrictSerializer(serializers.Serializer):
+    """A request body's serializer that accepts only what its schema declares (SPEC §2, §7).
+
+    - A key that is not one of its fields is a 400 naming it (``common.ingest`` has the one
+      check, shared with the ingestion items); a read-only field is refused as such.
+    - A ``BooleanField`` takes a JSON ``true``/``false`` only: DRF's would read ``0``, ``1``,
+      ``"true"`` or ``"off"`` as booleans, which the schema (``type: boolean``) does not allow.
+    Every write body that DRF validates (webhooks, notification settings, evaluations) uses it;
+    the schema says ``additionalProperties: false`` for each (``common.api_schema``).
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            writable = {f.field_name for f in self._writable_fields}
+            read_only = {name for name, f in self.fields.items() if f.read_only}
+            errors: dict[str, list[str]] = dict(
+                unknown_field_errors(data, writable, read_only=read_only)
+            )
+            for field in self._writable_fields:
+                value = data.get(field.field_name)
+                if (
+                    isinstance(field, serializers.BooleanField)
+                    and field.field_name in data
+                    and not isinstance(value, bool)
+                    and not (value is None and field.allow_null)
+                ):
+                    errors[field.field_name] = [STRICT_BOOLEAN_MESSAGE]
+            if errors:
+                raise ValidationError(errors)
+        return super().to_internal_value(data)
 
 
 class IsStaffOrReadOnly(permissions.BasePermission):

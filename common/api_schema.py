@@ -150,6 +150,32 @@ def no_nul_in_request_strings(
     return result
 
 
+def closed_request_bodies(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Postprocessing hook: every request body object says ``additionalProperties: false``.
+
+    The API refuses a field a body's schema does not list (SPEC §2: 400 naming the field, for
+    the ingestion items by ``common.ingest.ItemReader``, for DRF-validated bodies by
+    ``common.api.StrictSerializer``, for the policy by its JSON check), so each ``…Request``
+    component, and every object nested in one, says so."""
+
+    def visit(schema: Any) -> None:
+        if isinstance(schema, dict):
+            if schema.get("type") == "object" and "properties" in schema:
+                schema.setdefault("additionalProperties", False)
+            for value in schema.values():
+                visit(value)
+        elif isinstance(schema, list):
+            for value in schema:
+                visit(value)
+
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            visit(component)
+    return result
+
+
 def example(
     value: Any,
     *,

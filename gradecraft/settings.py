@@ -279,6 +279,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.api_schema.no_nul_in_request_strings",
+        "common.api_schema.closed_request_bodies",
         "common.api_schema.links_to_what_was_written",
     ],
     # The schemes a client authenticates with (common.throttling's gatekeeper is not one).

@@ -17,7 +17,7 @@ from django.utils import timezone
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from common.api import ApiDateTimeField, rfc3339
+from common.api import ApiDateTimeField, StrictSerializer, rfc3339
 from common.api_schema import example
 from metrics.engine.grading import exact_from_json, result_to_json
 from metrics.engine.periods import Period
@@ -159,7 +159,7 @@ def period_field(help_text: str) -> serializers.RegexField:
 
 
 @example({"period": "2026-10"}, request=True)
-class RunStartSerializer(serializers.Serializer):
+class RunStartSerializer(StrictSerializer):
     period = period_field("The month to evaluate, YYYY-MM; it must have ended (else 409).")
 
     def validate_period(self, value: str) -> Period:

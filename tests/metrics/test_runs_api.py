@@ -202,3 +202,12 @@ def test_previous_level_follows_a_rerun_of_an_older_period(staff_client):
         (e["period"], e["level"], e["previous_level"]) for e in evaluations_of(staff_client, s)
     ]
     assert history == [("2026-10", "Bronze", "Bronze"), ("2026-09", "Bronze", None)]
+
+
+def test_an_evaluation_request_with_an_unknown_field_is_refused(staff_client):
+    response = staff_client.post(
+        "/api/v1/evaluations", {"period": "2026-10", "dry_run": True}, format="json"
+    )
+    assert response.status_code == 400
+    assert "Unknown field 'dry_run'" in response.json()["dry_run"][0]
+    assert not EvaluationRun.objects.exists()

@@ -96,8 +96,15 @@ def test_review_comment_may_be_left_out_or_null(staff_client, completed_order):
 
 
 def test_reviews_seller_is_its_orders_seller(staff_client, completed_order):
-    response = put_review(staff_client, review_body(order="o-1", seller="someone-else"))
+    response = put_review(staff_client, review_body(order="o-1"))
     assert response.json()["seller"] == completed_order.seller.external_id
+
+
+def test_a_review_body_naming_its_seller_is_refused(staff_client, completed_order):
+    # The seller is the order's (SPEC §2): a review has no seller field to send.
+    response = put_review(staff_client, review_body(order="o-1", seller="someone-else"))
+    assert response.status_code == 400
+    assert "Unknown field 'seller'" in response.json()["seller"][0]
 
 
 def test_second_review_of_one_order_is_refused(staff_client, completed_order):
