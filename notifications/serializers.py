@@ -9,7 +9,6 @@ from common.api_schema import example
 from notifications.models import WebhookEvent
 from notifications.webhooks import MAX_URL_LENGTH, SECRET_MAX_LENGTH, SECRET_MIN_LENGTH
 
-
 # The scheme rule of notifications.webhooks.check_url, said in the schema (an ECMA 262 regex).
 WEBHOOK_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00]+$"
 
