@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from metrics.engine.grading import OPS
 from metrics.engine.registry import METRICS
@@ -152,6 +153,11 @@ class SellerEvaluation(models.Model):
     criteria = models.JSONField(default=list)
     next_level = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When this grade was last written or corrected (a publication, a re-run, the previous level
+    # relinked after a re-run of the period before): `GET /api/v1/grades?updated_since=` reads it.
+    # The writers set it from the application's clock (as created_at); the database default
+    # covers any other INSERT.
+    updated_at = models.DateTimeField(db_default=Now())
 
     class Meta:
         ordering = ["-period", "seller_id"]
@@ -160,7 +166,10 @@ class SellerEvaluation(models.Model):
                 fields=["seller", "period"], name="one_evaluation_per_seller_period"
             ),
         ]
-        indexes = [models.Index(fields=["period", "level"])]
+        indexes = [
+            models.Index(fields=["period", "level"]),
+            models.Index(fields=["period", "updated_at"], name="evaluation_period_updated"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.seller_id} {self.period}: {self.level}"

@@ -9,7 +9,9 @@ by the private helpers here, from the stored exact values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,13 +21,16 @@ from rest_framework import serializers
 
 from common.api import ApiDateTimeField, StrictSerializer, rfc3339
 from common.api_schema import example
+from common.ingest import ItemReader
 from metrics.engine.grading import exact_from_json, result_to_json
 from metrics.engine.periods import Period
 from metrics.engine.registry import METRIC_KEYS, METRICS, Kind, display_value
 from metrics.models import EvaluationRun, SellerEvaluation
+from metrics.policy.limits import MAX_LEVEL_NAME
 from metrics.runs import progress
 from metrics.runs.preview import GradePreview
 from orders.models import CancelledBy
+from orders.serializers import SellerSerializer
 
 # --- the schema's examples ----------------------------------------------------------------
 # A Level 1 seller of 2026-10 on the default policy, short of Level 2 on rating and responses.
@@ -519,3 +524,126 @@ class RunSerializer(serializers.Serializer):
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, run: EvaluationRun) -> dict[str, Any]:
         return dict(ProgressSerializer(progress(run)).data)
+
+
+# --- a period's grades (SPEC §7 `GET /api/v1/grades`) ----------------------------------------
+
+GRADE_ITEM_FIELDS = ("seller", "period", "level", "previous_level", "at_risk", "metrics")
+# The CSV's header: the item's fields, with one column per metric key (a flat table).
+GRADE_CSV_COLUMNS = (*GRADE_ITEM_FIELDS[:-1], *METRIC_KEYS)
+EXAMPLE_GRADE_ITEM = {
+    "seller": "s-1",
+    "period": "2026-10",
+    "level": "Level 1",
+    "previous_level": "Level 2",
+    "at_risk": False,
+    "metrics": EXAMPLE_METRICS,
+}
+
+
+def grade_item(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One item of ``/grades`` from a ``selectors.GRADE_COLUMNS`` row: a plain dict, no
+    serializer per row (an export renders 10,000 of them in a fraction of a second), in the
+    shape ``GradeItemSerializer`` documents."""
+    return {
+        "seller": row["seller__external_id"],
+        "period": row["period"],
+        "level": row["level"],
+        "previous_level": row["previous_level"],
+        "at_risk": bool(row["at_risk"]),
+        "metrics": _metrics(row["metrics"] or {}),
+    }
+
+
+def grade_csv_row(item: Mapping[str, Any]) -> list[Any]:
+    metrics = item["metrics"]
+    return [item[name] for name in GRADE_ITEM_FIELDS[:-1]] + [metrics[k] for k in METRIC_KEYS]
+
+
+@example(EXAMPLE_GRADE_ITEM, response=True)
+class GradeItemSerializer(serializers.Serializer):
+    # Documents one item of GET /grades (rendered by grade_item).
+
+    seller = serializers.CharField(help_text="The seller's external_id.")
+    period = serializers.CharField(help_text="YYYY-MM.")
+    level = serializers.CharField(allow_null=True, help_text="null: no level reached.")
+    previous_level = serializers.CharField(
+        allow_null=True,
+        help_text="The level of the seller's evaluation of the period before; null if none.",
+    )
+    at_risk = serializers.BooleanField(help_text="The level is kept by demotion grace.")
+    metrics = METRICS_FIELD
+
+
+@example(
+    {
+        "next": "https://grades.example.com/api/v1/grades?period=2026-10&cursor=YToxMjM",
+        "previous": None,
+        "results": [EXAMPLE_GRADE_ITEM],
+    },
+    response=True,
+)
+class GradePageSerializer(serializers.Serializer):
+    next = serializers.URLField(
+        allow_null=True, help_text="The next page (absolute URL); null on the last page."
+    )
+    previous = serializers.URLField(
+        allow_null=True, help_text="The previous page (absolute URL); null on the first page."
+    )
+    results = GradeItemSerializer(many=True, help_text="This page's grades, in seller order.")
+
+
+class GradesQuerySerializer(serializers.Serializer):
+    period = period_field("YYYY-MM; default: the latest evaluated period.")
+    level = serializers.CharField(trim_whitespace=False, max_length=MAX_LEVEL_NAME)
+    moved = serializers.ChoiceField(choices=["up", "down", "changed"])
+    updated_since = serializers.CharField(trim_whitespace=False, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+    def validate_period(self, value: str) -> Period:
+        return Period.parse(value)
+
+    def validate_updated_since(self, value: str) -> datetime:
+        # The ingestion's reading of a moment: ISO 8601 with an offset, naive refused.
+        reader = ItemReader({"updated_since": value})
+        moment = reader.moment("updated_since")
+        if moment is None:
+            raise serializers.ValidationError(reader.errors["updated_since"])
+        return moment
+
+
+@example(
+    {
+        "external_id": "s-1",
+        "username": "pixel_lab",
+        "display_name": "Pixel Lab",
+        "joined_at": "2025-01-01T00:00:00+09:00",
+        "level": "Level 2",
+        "period": "2026-10",
+    },
+    response=True,
+)
+class SellerWithGradeSerializer(SellerSerializer):
+    # Renders a seller of selectors.sellers_with_grade: GET /api/v1/sellers.
+
+    level = serializers.CharField(
+        source="grade_level",
+        allow_null=True,
+        read_only=True,
+        help_text="The level of the seller's latest evaluation (its current grade); null before "
+        "the first evaluation or when it reached no level.",
+    )
+    period = serializers.CharField(
+        source="grade_period",
+        allow_null=True,
+        read_only=True,
+        help_text="YYYY-MM of that evaluation; null before the first.",
+    )
+
+    class Meta(SellerSerializer.Meta):
+        fields = [*SellerSerializer.Meta.fields, "level", "period"]
+        read_only_fields = fields

@@ -32,6 +32,8 @@ urlpatterns: list = [
     *both(f"{SELLER}/grade/preview", api.SellerGradePreviewView, "seller-grade-preview"),
     *both(f"{SELLER}/evidence", api.SellerEvidenceView, "seller-evidence"),
     *both(f"{SELLER}/evaluations", api.SellerEvaluationsView, "seller-evaluations"),
+    *both("grades", api.GradesView, "grades"),
+    *both("sellers", api.SellerListView, "sellers-list"),
     *both("evaluations", api.EvaluationRunsView, "evaluation-runs"),
     *both("evaluations/<int:run_id>", api.EvaluationRunView, "evaluation-run"),
     *both("policy/presets", PresetListView, "policy-presets"),
