@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import DocumentedQueryOnly, IsStaff, IsStaffOrReadOnly
+from common.api import DocumentedQueryOnly, IsStaff, IsStaffOrReadOnly, acting_user
 from common.api_schema import error_responses
 from common.ingest import unknown_field_errors
 from metrics.engine.grading import OPS
@@ -343,7 +343,7 @@ class PolicyView(DocumentedQueryOnly, APIView):
         had_active = GradePolicy.objects.filter(is_active=True).exists()
         # PolicyInvalid (400, field messages) and PolicyConflict (409) are application errors,
         # answered by common.api.exception_handler.
-        policy = create_active_policy(data=request.data, actor=request.user)
+        policy = create_active_policy(data=request.data, actor=acting_user(request))
         return Response(
             PolicySerializer(policy_data(policy)).data,
             status=status.HTTP_200_OK if had_active else status.HTTP_201_CREATED,
@@ -533,7 +533,7 @@ class PolicyPreviewView(DocumentedQueryOnly, APIView):
         if type_errors:
             return Response(type_errors, status=status.HTTP_400_BAD_REQUEST)
         # PolicyInvalid (400) and NoEvaluatedPeriod (409) through common.api.exception_handler.
-        answer = request_preview(data=request.data, actor=request.user)
+        answer = request_preview(data=request.data, actor=acting_user(request))
         if answer.result is not None:
             return Response(answer.result.to_data())
         assert answer.job is not None

@@ -26,14 +26,15 @@ from drf_spectacular.utils import (
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import (
+    CURSOR_PATTERN,
     DocumentedQueryOnly,
+    IsAuthenticated,
     IsStaff,
     IsStaffOrReadOnly,
     KeysetCursor,
@@ -42,6 +43,8 @@ from common.api import (
 from common.api_schema import error_responses
 from common.csv import safe_cell
 from common.errors import InvalidInput
+from common.ingest import usable_lookup
+from common.ingest_api import SELLER_FILTER
 from metrics import runs
 from metrics.engine.evidence import ITEM_COLUMNS, EvidenceItems
 from metrics.engine.periods import Period
@@ -538,8 +541,8 @@ class GradesView(DocumentedQueryOnly, APIView):
             ),
             OpenApiParameter(
                 "cursor",
-                {"type": "string", "maxLength": 64},
-                description="Opaque: take it from next or previous (an invalid one is a 400).",
+                {"type": "string", "pattern": CURSOR_PATTERN},
+                description="Where a page starts: take it from next or previous.",
             ),
             OpenApiParameter(
                 "page_size",
@@ -659,6 +662,7 @@ class GradesView(DocumentedQueryOnly, APIView):
         tags=["sellers"],
         summary="Sellers by external_id, each with its current level and period (a seller "
         "login sees only itself)",
+        parameters=[SELLER_FILTER],
     )
 )
 class SellerListView(DocumentedQueryOnly, generics.ListAPIView):
@@ -666,7 +670,11 @@ class SellerListView(DocumentedQueryOnly, generics.ListAPIView):
 
     permission_classes = [IsStaffOrReadOnly]
     serializer_class = SellerWithGradeSerializer
-    query_params = Pagination.query_params
+    query_params = Pagination.query_params | {"seller"}
 
     def get_queryset(self) -> QuerySet[Seller]:
-        return selectors.sellers_with_grade(user=self.request.user)
+        sellers = selectors.sellers_with_grade(user=self.request.user)
+        wanted = self.request.query_params.get("seller")
+        if wanted is None:
+            return sellers
+        return sellers.filter(external_id=wanted) if usable_lookup(wanted) else sellers.none()

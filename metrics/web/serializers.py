@@ -577,7 +577,7 @@ class GradeItemSerializer(serializers.Serializer):
 
 @example(
     {
-        "next": "https://grades.example.com/api/v1/grades?period=2026-10&cursor=YToxMjM",
+        "next": "https://grades.example.com/api/v1/grades?period=2026-10&cursor=a123",
         "previous": None,
         "results": [EXAMPLE_GRADE_ITEM],
     },

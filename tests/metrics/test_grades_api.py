@@ -195,6 +195,7 @@ def test_no_evaluated_period_is_an_empty_page_and_an_empty_stream(staff_client):
         ("updated_since=2026-11-01T00:00:00", "updated_since"),
         ("updated_since=yesterday", "updated_since"),
         ("cursor=not-a-cursor", "cursor"),
+        ("cursor=c12", "cursor"),
         ("page_size=1001", "page_size"),
         ("page_size=0", "page_size"),
         ("format=xml", "format"),
@@ -222,10 +223,11 @@ def test_a_seller_login_reads_only_its_own_grade(world):
 def test_a_page_and_a_stream_are_a_fixed_number_of_queries(
     staff_client, world, django_assert_max_num_queries
 ):
-    # auth (token + user) 1, the latest period 1, the period's policy (moved=up) 1, the page 1
-    with django_assert_max_num_queries(4):
+    # auth (token + user) 1, the staff user's permissions 1, the latest period 1, the period's
+    # policy (moved=up) 1, the page 1
+    with django_assert_max_num_queries(5):
         staff_client.get(f"{URL}?moved=up&page_size=1000")
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         response = staff_client.get(f"{URL}?format=ndjson")
         b"".join(response.streaming_content)
 
@@ -248,7 +250,7 @@ def test_the_seller_list_is_a_fixed_number_of_queries(
 ):
     for n in range(20):
         a_seller(external_id=f"s-x{n}", username=f"u-x{n}")
-    with django_assert_max_num_queries(3):  # auth, count, page
+    with django_assert_max_num_queries(4):  # auth, permissions, count, page
         staff_client.get("/api/v1/sellers")
 
 

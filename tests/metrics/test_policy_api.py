@@ -82,8 +82,8 @@ def test_trailing_slash_is_accepted(seller_client):
 
 
 def test_get_policy_takes_a_fixed_number_of_queries(staff_client, django_assert_max_num_queries):
-    # auth token + active policy + levels + criteria
-    with django_assert_max_num_queries(4):
+    # auth token + staff permissions + active policy + levels + criteria
+    with django_assert_max_num_queries(5):
         assert staff_client.get(URL).status_code == 200
 
 
