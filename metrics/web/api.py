@@ -601,6 +601,14 @@ class GradesView(DocumentedQueryOnly, APIView):
         "grade. No evaluated period yet: an empty page (an empty stream).",
     )
     def get(self, request: Request) -> HttpResponseBase:
+        # DRF reads an empty query value of an optional field as absent: here it is a 400.
+        empty = {
+            name: ["Give a value, or leave the parameter out."]
+            for name in ("period", "level", "moved", "updated_since")
+            if request.query_params.get(name) == ""
+        }
+        if empty:
+            raise ValidationError(empty)
         query = GradesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         streamed = isinstance(request.accepted_renderer, GradesCSVRenderer | GradesNDJSONRenderer)

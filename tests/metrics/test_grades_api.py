@@ -200,6 +200,8 @@ def test_no_evaluated_period_is_an_empty_page_and_an_empty_stream(staff_client):
         ("page_size=0", "page_size"),
         ("format=xml", "format"),
         ("levle=Gold", "levle"),
+        ("updated_since=", "updated_since"),
+        ("level=", "level"),
     ],
 )
 def test_bad_queries_are_400_naming_the_parameter(staff_client, world, query, field):
