@@ -9,6 +9,7 @@ by the private helpers here, from the stored exact values.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -143,6 +144,7 @@ def _next_level(stored: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 _INTEGRAL = frozenset(key for key in METRIC_KEYS if METRICS[key].integral)
+_FRACTION = re.compile(r"-?[0-9]{1,30}/[1-9][0-9]{0,29}")
 
 
 def _metrics(stored: dict[str, Any]) -> dict[str, int | float | None]:
@@ -156,6 +158,11 @@ def _metrics(stored: dict[str, Any]) -> dict[str, int | float | None]:
             shown[key] = None
         elif type(value) is int:
             shown[key] = value if key in _INTEGRAL else float(value)
+        elif type(value) is str and key not in _INTEGRAL and _FRACTION.fullmatch(value):
+            # "n/d": to_decimal's half-up rounding of the exact rational, in integers.
+            numerator, denominator = (int(part) for part in value.split("/"))
+            hundredths, rest = divmod(numerator * 100, denominator)
+            shown[key] = (hundredths + (2 * rest >= denominator)) / 100
         else:
             shown[key] = display_value(key, exact_from_json(value))
     return shown
