@@ -24,7 +24,6 @@ from rest_framework.exceptions import (
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from common import scopes
 from common.errors import AppError
@@ -240,6 +239,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages}
         exc = ValidationError(detail=detail)
+    # Imported here: rest_framework.views reads the API settings, which import this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is not None and response.status_code >= 400:
         response.data = error_body(response.data)
