@@ -8,10 +8,12 @@ djangorestframework-api-key's ``AbstractAPIKey``; this model adds the scopes of
 
 from __future__ import annotations
 
+from typing import Any, ClassVar, cast
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from rest_framework.throttling import SimpleRateThrottle
-from rest_framework_api_key.models import AbstractAPIKey
+from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
 from common.scopes import SCOPES
 
@@ -33,8 +35,19 @@ def validate_rate(value: str) -> None:
         raise ValidationError("A rate such as 600/minute (second, minute, hour, day).") from exc
 
 
+class ApiKeyManager(APIKeyManager):
+    def get_from_key(self, key: str) -> ApiKey:
+        return cast(ApiKey, super().get_from_key(key))
+
+    def create_key(self, **kwargs: Any) -> tuple[ApiKey, str]:
+        key, secret = super().create_key(**kwargs)
+        return cast(ApiKey, key), secret
+
+
 class ApiKey(AbstractAPIKey):
     """A marketplace integration's key: ``Authorization: Api-Key <prefix>.<secret>``."""
+
+    objects: ClassVar[ApiKeyManager] = ApiKeyManager()  # type: ignore[assignment]
 
     scopes = models.JSONField(
         default=list,

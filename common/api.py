@@ -307,7 +307,7 @@ class StrictSerializer(serializers.Serializer):
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
-            writable = {f.field_name for f in self._writable_fields}
+            writable = {str(f.field_name) for f in self._writable_fields}
             read_only = {name for name, f in self.fields.items() if f.read_only}
             errors: dict[str, list[str]] = dict(
                 unknown_field_errors(data, writable, read_only=read_only)
@@ -320,7 +320,7 @@ class StrictSerializer(serializers.Serializer):
                     and not isinstance(value, bool)
                     and not (value is None and field.allow_null)
                 ):
-                    errors[field.field_name] = [STRICT_BOOLEAN_MESSAGE]
+                    errors[str(field.field_name)] = [STRICT_BOOLEAN_MESSAGE]
             if errors:
                 raise ValidationError(errors)
         return super().to_internal_value(data)

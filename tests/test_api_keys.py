@@ -9,6 +9,7 @@ import importlib
 import re
 from datetime import timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 import time_machine
@@ -133,8 +134,9 @@ def test_a_wrong_revoked_or_expired_key_is_a_401(how):
 
 
 def test_a_key_is_stored_hashed_and_its_last_use_recorded():
-    client, key = key_client("read")
-    secret = client._credentials["HTTP_AUTHORIZATION"].split(" ", 1)[1]
+    key, secret = ApiKey.objects.create_key(name="marketplace", scopes=["read"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
     assert secret not in key.hashed_key and secret not in key.id
     assert key.last_used_at is None
     moment = timezone.now()
@@ -180,7 +182,7 @@ def test_a_staff_user_without_permissions_is_refused_as_in_admin(seller):
 def test_a_staff_user_with_the_permission_may(seller):
     from django.contrib.auth.models import Permission
 
-    clerk = UserFactory(username="clerk", is_staff=True)
+    clerk: Any = UserFactory(username="clerk", is_staff=True)
     clerk.user_permissions.add(
         *Permission.objects.filter(codename__in=["add_order", "change_order", "view_order"])
     )
@@ -199,9 +201,9 @@ def test_a_superusers_token_may_do_everything(seller):
 
 def test_existing_staff_tokens_keep_working_after_the_migration(seller):
     # The migration path: staff users holding a token join the group with the API's permissions.
-    integration = UserFactory(username="old-integration", is_staff=True)
+    integration: Any = UserFactory(username="old-integration", is_staff=True)
     Token.objects.create(user=integration)
-    newcomer = UserFactory(username="newcomer", is_staff=True)
+    newcomer: Any = UserFactory(username="newcomer", is_staff=True)
     migration = importlib.import_module("access.migrations.0002_staff_tokens_keep_working")
     migration.keep_staff_tokens_working(django_apps, None)
     assert Group.objects.get(name=migration.GROUP) in integration.groups.all()
@@ -246,3 +248,20 @@ def test_the_schema_names_each_operations_scope(staff_client):
     assert {"apiKeyAuth": []} in grades["security"]
     assert schema["paths"]["/api/v1/policy"]["put"]["x-api-key-scope"] == "admin"
     assert schema["paths"]["/api/v1/orders/bulk"]["post"]["x-api-key-scope"] == "ingest"
+
+
+def test_admin_creates_a_key_shows_it_once_and_lists_its_scopes(client):
+    root: Any = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(root)
+    response = client.post(
+        "/admin/access/apikey/add/",
+        {"name": "marketplace", "scopes": ["ingest", "read"], "throttle_rate": ""},
+        follow=True,
+    )
+    key = ApiKey.objects.get()
+    assert key.scopes == ["ingest", "read"]
+    [shown] = [str(m) for m in response.context["messages"] if "you will not be able" in str(m)]
+    secret = re.search(r"is: (\S+)\.", shown).group(1)  # type: ignore[union-attr]
+    assert ApiKey.objects.get_from_key(secret) == key
+    listing = client.get("/admin/access/apikey/").content.decode()
+    assert "ingest, read" in listing and secret not in listing
