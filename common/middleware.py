@@ -1,4 +1,5 @@
-"""Page middleware: application errors as friendly pages, and the pages' language.
+"""Page middleware: application errors as friendly pages, the pages' language, and no copy of
+any answer kept in a browser's or a proxy's cache.
 
 Pages answer application errors (``common.errors``) with a friendly page and their status.
 The API answers the same errors in JSON through ``common.api.exception_handler`` (DRF handles
@@ -54,3 +55,25 @@ class PageLocaleMiddleware(LocaleMiddleware):
         if request.path_info.startswith(_UNTRANSLATED_PREFIXES):
             return response
         return super().process_response(request, response)
+
+
+class PrivateNoStore:
+    """``Cache-Control: private, no-store`` on every answer the application makes: the pages
+    (a seller's dashboard and evidence, staff pages, admin) and the API.
+
+    Without it, a browser may keep a seller's figures on disk and show them again from its
+    history on a shared computer after sign-out; a shared proxy may even serve them to someone
+    else. Every dynamic answer here is per user, so the rule has no exceptions to get wrong.
+    Static files are answered before this middleware (WhiteNoise, first in the list) and keep
+    their long-lived caching.
+    """
+
+    VALUE = "private, no-store"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        response["Cache-Control"] = self.VALUE
+        return response

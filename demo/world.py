@@ -668,6 +668,19 @@ def seed_world(*, world: World) -> None:
     )
 
 
+DEMO_GRACE_MONTHS = 1
+
+
+def _grace_for_the_demo() -> None:
+    """One month of demotion grace on the seeded policy (no run has used it yet), so the demo
+    shows sellers "at risk" as well as sellers moving each way (issue 21)."""
+    from metrics.models import GradePolicy
+
+    GradePolicy.objects.filter(is_active=True, runs__isnull=True).update(
+        demotion_grace_months=DEMO_GRACE_MONTHS
+    )
+
+
 def seed_demo(
     *,
     seed: int = DEFAULT_SEED,
@@ -688,6 +701,7 @@ def seed_demo(
             raise ValueError("the database is not empty")
         world = generate_world(seed=seed, sellers=sellers, months=months, now=now)
         seed_world(world=world)
+        _grace_for_the_demo()
         token = _create_logins()
     return SeedResult(
         True, len(world.sellers), len(world.orders), len(world.messages), len(world.reviews), token

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Every answer past the static files is per user: Cache-Control: private, no-store.
+    "common.middleware.PrivateNoStore",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Pages speak the visitor's language (Accept-Language, or the switch's cookie); the API and
     # /healthz always answer in LANGUAGE_CODE: integrations parse them (SPEC §8).
@@ -235,9 +237,17 @@ EVALUATION_REQUEUE_PENDING_SECONDS = env.int("EVALUATION_REQUEUE_PENDING_SECONDS
 # redelivered first) and EVALUATION_STALE_AFTER_SECONDS (a dead worker's run is taken over
 # first); manage.py check says so. A whole run takes seconds to minutes (README, Benchmarks).
 EVALUATION_STUCK_AFTER_SECONDS = env.int("EVALUATION_STUCK_AFTER_SECONDS", default=3600)
+# An accepted appeal's correction (metrics.appeals.corrections) not finished this long after it
+# was sent (its worker died, or the broker lost it) is sent again by the minute sweep.
+APPEAL_CORRECTION_LEASE_SECONDS = env.int("APPEAL_CORRECTION_LEASE_SECONDS", default=120)
 # Policy previews (POST /api/v1/policy/preview answered 202) are kept this long for their
 # clients to read, then deleted by the minute sweep.
 POLICY_PREVIEW_KEEP_DAYS = env.int("POLICY_PREVIEW_KEEP_DAYS", default=7)
+# A user's identical draft asked again within this many seconds gets the same preview job
+# (a reloaded page queues nothing new); a user may have this many jobs computing at once (429
+# past it): one job recomputes a whole period.
+POLICY_PREVIEW_FRESH_SECONDS = env.int("POLICY_PREVIEW_FRESH_SECONDS", default=600)
+POLICY_PREVIEW_MAX_OPEN_PER_USER = env.int("POLICY_PREVIEW_MAX_OPEN_PER_USER", default=2)
 # The month-to-date preview serves stored figures up to this old (the beat refreshes them every
 # 10 minutes); older or missing ones are computed for the one seller on demand.
 PREVIEW_MAX_AGE_SECONDS = env.int("PREVIEW_MAX_AGE_SECONDS", default=900)
@@ -306,6 +316,8 @@ SPECTACULAR_SETTINGS = {
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gradecraft@localhost")
+# Seconds an SMTP connection may block: an email's claim (notifications.sending) outlasts it.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=30.0)
 
 # The site's public address (https://grades.example.com): sign-in links are built on it, never
 # on the Host header of whoever asked for them. Unset: the requesting host (development).
@@ -363,11 +375,20 @@ NOTIFICATIONS_DEFAULT_LANGUAGE = env.str(
     "NOTIFICATIONS_DEFAULT_LANGUAGE", default="ko" if TIME_ZONE == "Asia/Seoul" else "en"
 )
 NOTIFICATIONS_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS", default=5)
+# A failed email waits base × 2^(n−1) seconds, capped, before the minute sweep sends it again.
+NOTIFICATIONS_EMAIL_RETRY_BASE_SECONDS = env.int(
+    "NOTIFICATIONS_EMAIL_RETRY_BASE_SECONDS", default=60
+)
+NOTIFICATIONS_EMAIL_RETRY_MAX_SECONDS = env.int(
+    "NOTIFICATIONS_EMAIL_RETRY_MAX_SECONDS", default=3600
+)
 # "At risk" warnings start on this day of the month: earlier, the month has too little data.
 NOTIFICATIONS_AT_RISK_FROM_DAY = env.int("NOTIFICATIONS_AT_RISK_FROM_DAY", default=15)
 # Webhook URLs resolving to loopback/private addresses are refused unless this is on (local
 # development and tests only: it lets a webhook reach the server's own network).
 WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+# The whole of one delivery attempt (resolving, connecting, sending, the answer's headers) is
+# cut at this many seconds, however slowly a receiver dribbles its answer.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 # Attempts of one delivery, waiting base × 2^(n−1) seconds (capped) between them: with the
 # defaults, 12 attempts over about 20 hours.

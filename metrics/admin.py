@@ -12,6 +12,8 @@ A policy an evaluation run used is frozen (every field and inline read-only, no 
 policy in the same transaction, so the one-active-policy constraint never trips in a form.
 """
 
+import csv
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -19,27 +21,37 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
+from metrics.engine.grading import (
+    CriterionSpec,
+    LevelSpec,
+    PolicySnapshot,
+    exact_from_json,
+    grade,
+    result_to_json,
+)
 from metrics.engine.periods import Period
 from metrics.models import (
     Criterion,
     EvaluationRun,
     GradeLevel,
     GradePolicy,
-    PolicyPreview,
     RunStatus,
     SellerEvaluation,
 )
 from metrics.policy.presets import PresetNotFound, all_presets, load_preset
 from metrics.policy.preview import (
     NoEvaluatedPeriod,
+    PreviewNotFound,
     PreviewResult,
     last_evaluated_run,
+    preview_job,
     preview_policy,
     queue_preview,
     same_windows,
@@ -55,6 +67,7 @@ from metrics.policy.services import (
     snapshot_of,
     validate_policy_data,
 )
+from metrics.web import selectors, sentences
 
 _POLICY_FIELDS = ("window_months", "window_days", "response_window_hours", "demotion_grace_months")
 
@@ -158,18 +171,13 @@ class GradeLevelInline(admin.TabularInline):
         criteria = list(obj.criteria.all())
         if not criteria:
             return "none (always passes)"
+        snapshot = LevelSpec(
+            name=obj.name,
+            rank=obj.rank,
+            criteria=tuple(CriterionSpec(c.metric, c.op, c.value, c.any_of) for c in criteria),
+        )
         return format_html_join(
-            "",
-            "{} {} {}{}<br>",
-            (
-                (
-                    c.metric,
-                    c.op,
-                    format(c.value.normalize(), "f"),
-                    f" (any of “{c.any_of}”)" if c.any_of else "",
-                )
-                for c in criteria
-            ),
+            "", "{}<br>", ((rule,) for rule in sentences.level_rules(snapshot, currency="KRW"))
         )
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -328,6 +336,11 @@ class GradePolicyAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.preview_view),
                 name="metrics_gradepolicy_preview",
             ),
+            path(
+                "<int:pk>/duplicate/",
+                self.admin_site.admin_view(self.duplicate_view),
+                name="metrics_gradepolicy_duplicate",
+            ),
             # One-page threshold tuning: levels, criteria, impact, activate (policy/tuning.py).
             path(
                 "<int:pk>/tune/",
@@ -336,6 +349,17 @@ class GradePolicyAdmin(admin.ModelAdmin):
             ),
         ]
         return own + super().get_urls()
+
+    def duplicate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The policy page's "Duplicate as draft" button: POST makes an inactive copy."""
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        if not self.has_add_permission(request):
+            return HttpResponse(status=403)
+        policy = get_object_or_404(GradePolicy, pk=pk)
+        copy = duplicate_policy(policy=policy, actor=request.user)
+        self.message_user(request, f"Created draft “{copy.name}” (#{copy.pk}).", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:metrics_gradepolicy_change", args=[copy.pk]))
 
     def tune_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         from metrics.policy.tuning import tune_view
@@ -352,8 +376,12 @@ class GradePolicyAdmin(admin.ModelAdmin):
         result, error, computing = None, "", False
         job_id = request.GET.get("job", "")
         if job_id:
-            # A recomputation for other windows, done by the preview task (the API's too).
-            job = get_object_or_404(PolicyPreview, pk=int(job_id) if job_id.isdigit() else 0)
+            # A recomputation for other windows, done by the preview task (the API's too); the
+            # user's own job only (another's is a 404, as in the API).
+            try:
+                job = preview_job(preview_id=job_id, actor=request.user)
+            except PreviewNotFound:
+                raise Http404("No such preview.") from None
             if job.status == RunStatus.SUCCEEDED and job.result:
                 result = PreviewResult.from_job(job.result)
             elif job.status == RunStatus.FAILED:
@@ -372,9 +400,13 @@ class GradePolicyAdmin(admin.ModelAdmin):
                     return redirect(f"{request.path}?job={job.pk}")
                 result = preview_policy(snapshot=snapshot, run=run)
         rows = []
+        movers: list[dict[str, Any]] = []
         if result is not None:
             levels = list(dict.fromkeys([*result.current, *result.draft]))
             rows = [(lv, result.current.get(lv, 0), result.draft.get(lv, 0)) for lv in levels]
+            movers = _movers_explained(result, snapshot)
+            if request.GET.get("format") == "csv":
+                return _movers_csv(policy, result, movers)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -382,6 +414,8 @@ class GradePolicyAdmin(admin.ModelAdmin):
             "policy": policy,
             "result": result,
             "rows": rows,
+            "movers": movers,
+            "csv_url": f"{request.path}?{'job=' + job_id + '&' if job_id else ''}format=csv",
             "error": error,
             "computing": computing,
         }
@@ -396,15 +430,10 @@ class GradePolicyAdmin(admin.ModelAdmin):
                 "source": p.source,
                 "notes": p.notes,
                 "levels": [
-                    (
-                        level["name"],
-                        [
-                            f"{c['metric']} {c['op']} {c['value']}"
-                            + (f" (any of “{c['any_of']}”)" if c.get("any_of") else "")
-                            for c in level.get("criteria") or []
-                        ],
+                    (level.name, sentences.level_rules(level, currency="KRW"))
+                    for level in sorted(
+                        PolicySnapshot.from_json(p.policy).levels, key=lambda lv: lv.rank
                     )
-                    for level in sorted(p.policy["levels"], key=lambda lv: lv["rank"])
                 ],
             }
             for p in all_presets()
@@ -511,11 +540,12 @@ class EvaluationRunAdmin(admin.ModelAdmin):
         "policy",
         "progress",
         "seller_count",
-        "level_counts",
-        "started_at",
-        "heartbeat_at",
+        "levels",
+        "duration",
         "finished_at",
     ]
+    readonly_fields = ["levels", "duration", "snapshot"]
+    exclude = ["policy_snapshot", "level_counts"]
     list_filter = ["status", "trigger", "period"]
     list_select_related = ["policy"]
     search_fields = ["period"]
@@ -535,6 +565,50 @@ class EvaluationRunAdmin(admin.ModelAdmin):
         if not done.chunks_total:
             return "–"
         return f"{done.chunks_done}/{done.chunks_total} chunks, {done.sellers_done} sellers"
+
+    @admin.display(description="sellers per level")
+    def levels(self, run: EvaluationRun) -> str:
+        """ "Level 2: 12 · Level 1: 30", best level first (from the run's snapshot ranks)."""
+        counts = run.level_counts or {}
+        ranks = PolicySnapshot.from_json(run.policy_snapshot or {}).ranks
+        names = sorted(counts, key=lambda name: -ranks.get(name, -1))
+        return (
+            " · ".join(f"{name or 'no level'}: {sentences.number(counts[name])}" for name in names)
+            or "–"
+        )
+
+    @admin.display(description="duration")
+    def duration(self, run: EvaluationRun) -> str:
+        if run.started_at is None or run.finished_at is None:
+            return "–"
+        seconds = max(0, int((run.finished_at - run.started_at).total_seconds()))
+        minutes, seconds = divmod(seconds, 60)
+        return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+    @admin.display(description="policy used (snapshot)")
+    def snapshot(self, run: EvaluationRun) -> str:
+        """The stored policy as a table: settings, then each level with its rules as sentences."""
+        policy = PolicySnapshot.from_json(run.policy_snapshot or {})
+        window = sentences.window_phrase(
+            window_months=policy.window_months, window_days=policy.window_days
+        )
+        head = format_html(
+            "<table class='gc-snapshot'><tr><th>window</th><td>{}</td></tr>"
+            "<tr><th>response window</th><td>{} h</td></tr>"
+            "<tr><th>demotion grace</th><td>{}</td></tr>",
+            window,
+            policy.response_window_hours,
+            policy.demotion_grace_months,
+        )
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td></tr>",
+            (
+                (level.name, "; ".join(sentences.level_rules(level, currency="KRW")) or "none")
+                for level in sorted(policy.levels, key=lambda lv: lv.rank)
+            ),
+        )
+        return mark_safe(head + rows + "</table>")  # noqa: S308 - parts escaped above
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -563,10 +637,74 @@ class EvaluationRunAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{text}: re-run #{run.pk} started.", messages.SUCCESS)
 
 
+# Movers explained on the preview page, at most this many (the CSV has every mover).
+PREVIEW_MOVERS_SHOWN = 500
+
+
+def _movers_explained(result: PreviewResult, snapshot: PolicySnapshot) -> list[dict[str, Any]]:
+    """Each mover with the seller's name, id and link, and the criteria that flipped between
+    the stored grade and the draft's (re-graded by ``grade`` from the stored metrics; with
+    other windows the stored metrics do not fit the draft, so no criterion is named). 1 query."""
+    by_id = {m.seller: m for m in result.movers}
+    stored = {
+        e.seller.external_id: e
+        for e in SellerEvaluation.objects.filter(
+            period=result.period, seller__external_id__in=list(by_id)
+        ).select_related("seller")
+    }
+    out = []
+    for mover in result.movers:
+        evaluation = stored.get(mover.seller)
+        flipped: list[str] = []
+        if evaluation is not None and not result.recomputed:
+            draft = grade({k: exact_from_json(v) for k, v in evaluation.metrics.items()}, snapshot)
+            flipped = [
+                sentences.rule_sentence(
+                    metric=c["metric"],
+                    op=c["op"],
+                    threshold=Decimal(str(c["value"])),
+                    currency="KRW",
+                )
+                + (" ✓" if c["passed"] else " ✗")
+                for c in selectors.flipped_criteria(
+                    evaluation.criteria, result_to_json(draft)["criteria"]
+                )
+            ]
+        seller = evaluation.seller if evaluation is not None else None
+        out.append(
+            {
+                "id": mover.seller,
+                "name": (seller.display_name or seller.username) if seller else "",
+                "url": reverse("staff-seller", args=[mover.seller]) if seller else "",
+                "from": mover.from_level,
+                "to": mover.to_level,
+                "flipped": flipped,
+            }
+        )
+    return out
+
+
+def _movers_csv(
+    policy: GradePolicy, result: PreviewResult, movers: list[dict[str, Any]]
+) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="preview-{policy.pk}-{result.period}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(["seller", "name", "from", "to", "flipped"])
+    for m in movers:
+        writer.writerow(
+            [m["id"], m["name"], m["from"] or "", m["to"] or "", "; ".join(m["flipped"])]
+        )
+    return response
+
+
 @admin.register(SellerEvaluation)
 class SellerEvaluationAdmin(admin.ModelAdmin):
     list_display = [
         "seller",
+        "seller_id_text",
         "period",
         "level",
         "previous_level",
@@ -580,6 +718,10 @@ class SellerEvaluationAdmin(admin.ModelAdmin):
     search_fields = ["seller__external_id", "seller__username", "seller__display_name"]
     raw_id_fields = ["seller", "run"]
 
+    @admin.display(description="seller id", ordering="seller__external_id")
+    def seller_id_text(self, obj: SellerEvaluation) -> str:
+        return obj.seller.external_id
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -588,3 +730,7 @@ class SellerEvaluationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Appeals and the audit trail (their own module; registered by importing it).
+from metrics.appeals import admin as appeals_admin  # noqa: E402,F401

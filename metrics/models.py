@@ -5,6 +5,8 @@ A policy is configuration, not code: ordered levels, each with criteria on any m
 result can be explained by the exact rules it was graded under (``EvaluationRun.policy_snapshot``).
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -153,6 +155,9 @@ class SellerEvaluation(models.Model):
     criteria = models.JSONField(default=list)
     next_level = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when an accepted appeal corrected this published result (EvaluationCorrection keeps
+    # what it was: SPEC §7 ``corrected_from``).
+    corrected_at = models.DateTimeField(null=True, blank=True)
     # When this grade was last written or corrected (a publication, a re-run, the previous level
     # relinked after a re-run of the period before): `GET /api/v1/grades?updated_since=` reads it.
     # The writers set it from the application's clock (as created_at); the database default
@@ -294,11 +299,18 @@ class MonthToDate(models.Model):
 class PolicyPreview(models.Model):
     """A what-if of a draft policy whose windows differ from the last run's (SPEC §7
     ``POST /api/v1/policy/preview`` → 202): the metrics are recomputed for the draft's windows
-    by a task, as a dry run; only this row (the draft, then the answer) is written."""
+    by a task, as a dry run; only this row (the draft, then the answer) is written.
 
+    The id is a random UUID (not a sequence: ids are not guessed). A job is read only by its
+    creator and superusers. ``draft_key`` identifies the draft for its creator and the run it
+    compares with: the same draft asked again while its job is fresh gets that job.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
     period = models.CharField(max_length=7, help_text="YYYY-MM: the last evaluated period")
     draft = models.JSONField(help_text="The draft policy (PolicySnapshot.to_json)")
+    draft_key = models.CharField(max_length=64, blank=True, db_index=True)
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -308,7 +320,143 @@ class PolicyPreview(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_by", "status"], name="preview_by_user_status")]
 
     def __str__(self) -> str:
-        return f"policy preview #{self.pk} of {self.period} ({self.status})"
+        return f"policy preview {self.pk} of {self.period} ({self.status})"
+
+
+# --- appeals and corrections (SPEC §2 Appeal, §7 appeals): a seller contests one order.
+
+
+class AppealStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class CorrectionState(models.TextChoices):
+    """The correction an accepted appeal owes: none (open or rejected), pending, done."""
+
+    NONE = "", "None"
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+
+
+MAX_APPEAL_REASON = 2000
+MAX_APPEAL_NOTE = 2000
+
+
+class Appeal(models.Model):
+    """A seller's request to leave one order out of its metrics. Never deleted (history)."""
+
+    seller = models.ForeignKey("orders.Seller", on_delete=models.PROTECT, related_name="appeals")
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="appeals")
+    reason = models.TextField(max_length=MAX_APPEAL_REASON)
+    status = models.CharField(
+        max_length=10, choices=AppealStatus.choices, default=AppealStatus.OPEN
+    )
+    opened_at = models.DateTimeField()
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True, max_length=MAX_APPEAL_NOTE)
+    # The correction an accepted appeal owes, and when it last finished (the sweep resumes a
+    # pending one whose worker died or that waited for a running evaluation of its period).
+    correction = models.CharField(
+        max_length=10, choices=CorrectionState.choices, blank=True, default=CorrectionState.NONE
+    )
+    correction_requested_at = models.DateTimeField(null=True, blank=True)
+    corrected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "opened_at"]),
+            models.Index(fields=["seller", "opened_at"]),
+            models.Index(fields=["correction", "correction_requested_at"]),
+        ]
+        constraints = [
+            # One open appeal per order (SPEC §7: a second one is a 409).
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status="open"), name="one_open_appeal_per_order"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="open") & Q(decided_at__isnull=True))
+                | (Q(status__in=["accepted", "rejected"]) & Q(decided_at__isnull=False)),
+                name="appeal_decided_at_once_decided",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"appeal #{self.pk} on {self.order_id} ({self.status})"
+
+
+class EvaluationCorrection(models.Model):
+    """A published evaluation corrected after an appeal: what it was (``superseded``, the
+    evaluation's stored fields) and what it became. The evaluation row itself is updated in
+    place, so a period keeps exactly one result per seller (SPEC §6)."""
+
+    seller = models.ForeignKey(
+        "orders.Seller", on_delete=models.CASCADE, related_name="corrections"
+    )
+    period = models.CharField(max_length=7)
+    appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="corrections")
+    run = models.ForeignKey(
+        EvaluationRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    corrected_at = models.DateTimeField()
+    from_level = models.CharField(max_length=MAX_LEVEL_NAME, null=True, blank=True)
+    to_level = models.CharField(max_length=MAX_LEVEL_NAME, null=True, blank=True)
+    superseded = models.JSONField(help_text="The evaluation as it was before the correction")
+
+    class Meta:
+        ordering = ["-corrected_at", "-id"]
+        indexes = [models.Index(fields=["seller", "period", "corrected_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.seller_id} {self.period}: {self.from_level} -> {self.to_level}"
+
+
+class AuditAction(models.TextChoices):
+    APPEAL_OPENED = "appeal.opened", "Appeal opened"
+    APPEAL_ACCEPTED = "appeal.accepted", "Appeal accepted"
+    APPEAL_REJECTED = "appeal.rejected", "Appeal rejected"
+    ORDER_EXCLUDED = "order.excluded", "Order excluded from metrics"
+    ORDER_INCLUDED = "order.included", "Order counted again"
+    GRADE_CORRECTED = "grade.corrected", "Grade corrected"
+
+
+class AuditEntry(models.Model):
+    """Who did what and when, for appeals, decisions, exclusions and corrections. Append-only:
+    read-only in admin, exportable as CSV."""
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True, help_text="Kept if the user goes")
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    seller = models.ForeignKey(
+        "orders.Seller", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.PROTECT, null=True, blank=True, related_name="audit"
+    )
+    period = models.CharField(max_length=7, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

@@ -13,3 +13,11 @@ run_published = Signal()
 # The beat refreshed every seller's month-to-date figures (metrics.tasks.refresh_month_to_date):
 # kwargs as_of (the aware instant the figures are computed to), period ("YYYY-MM").
 month_to_date_refreshed = Signal()
+
+# Staff decided an appeal (metrics.appeals.services.decide_appeal), after the commit:
+# kwargs appeal_id.
+appeal_decided = Signal()
+
+# An accepted appeal corrected a published grade (metrics.appeals.corrections), after the
+# commit: kwargs correction_id (an EvaluationCorrection whose level changed or not).
+grade_corrected = Signal()

@@ -18,6 +18,8 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from metrics import runs, signals
+from metrics.appeals.corrections import correct_appeal as run_correction
+from metrics.appeals.corrections import resume_pending_corrections
 from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, MonthToDate, RunTrigger
 from metrics.policy import preview as policy_preview
@@ -89,6 +91,7 @@ def sweep_stale_runs() -> list[int]:
     runs.fail_stuck_runs()
     runs.redispatch_stalled_chunks()
     policy_preview.tidy_previews()
+    resume_pending_corrections()
     return [run.pk for run in runs.stale_runs() if runs.take_over(run=run)]
 
 
@@ -125,6 +128,14 @@ def evaluate_previous_month() -> int | None:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def preview_policy(preview_id: int) -> str:
+def preview_policy(preview_id: str) -> str:
     """A draft policy's what-if with its own windows (POST /api/v1/policy/preview → 202)."""
     return policy_preview.run_preview_job(preview_id=preview_id)
+
+
+@shared_task(**_RETRY)
+def correct_appeal(self, appeal_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Carry out an accepted appeal's correction (idempotent: a redelivered or repeated task
+    finds the periods already corrected and goes on); ``pending`` when it waits for an open
+    run of a period (resumed after that run's publication, or by the sweep)."""
+    return run_correction(appeal_id=appeal_id)

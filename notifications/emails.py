@@ -4,27 +4,26 @@ project's catalogues translate them) and sent through Django's email framework, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from metrics.engine.registry import METRICS, Kind
+from notifications import sending
 from notifications.metric_names import METRIC_NAMES
 from notifications.models import EmailKind, EmailNotification, Language, SellerPreference
 from orders.models import Seller
 
-# A sender holds an email this long; past it, another attempt may take it (a dead worker).
-LEASE = timedelta(minutes=5)
-
 TEMPLATES = {
     EmailKind.LEVEL_CHANGED: "notifications/email/level_changed",
     EmailKind.AT_RISK: "notifications/email/at_risk",
+    EmailKind.APPEAL_DECIDED: "notifications/email/appeal_decided",
+    EmailKind.GRADE_CORRECTED: "notifications/email/grade_corrected",
 }
 
 
@@ -96,9 +95,14 @@ def render(notification: EmailNotification, *, language: str) -> Rendered:
             "to_level": _level(context.get("to")),
             "up": context.get("direction") == "up",
             "kept_by_grace": bool(context.get("kept_by_grace")),
-            "effective_from": timezone.localtime(
-                datetime.fromisoformat(context["effective_from"])
-            ).date(),
+            "effective_from": (
+                timezone.localtime(datetime.fromisoformat(context["effective_from"])).date()
+                if context.get("effective_from")
+                else None
+            ),
+            "accepted": context.get("status") == "accepted",
+            "order": context.get("order", ""),
+            "note": context.get("note", ""),
             "reasons": _reason_lines(context.get("reasons", [])),
         }
         template = TEMPLATES[EmailKind(notification.kind)]
@@ -113,29 +117,24 @@ class Sent:
     retry_in: int | None = None  # seconds, when the attempt failed and may be retried
 
 
-def _claim(notification_id: int, now: datetime) -> bool:
-    return bool(
-        EmailNotification.objects.filter(pk=notification_id, sent_at__isnull=True)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + LEASE, attempts=F("attempts") + 1)
-    )
-
-
 def send_notification(*, notification_id: int) -> Sent:
     """Send one recorded email unless it was sent already (or another sender holds it).
 
     The row is claimed by a lease (one UPDATE) rather than locked across the SMTP call; it is
-    marked sent once the backend accepted the message. A failure is recorded and retried with
-    backoff up to ``NOTIFICATIONS_EMAIL_MAX_ATTEMPTS``.
+    marked sent once the backend accepted the message. A failure is recorded and retried after
+    a backoff by the minute sweep (``notifications.sending``, the webhooks' too) up to
+    ``NOTIFICATIONS_EMAIL_MAX_ATTEMPTS`` attempts.
     """
-    now = timezone.now()
-    if not _claim(notification_id, now):
+    channel = sending.EMAILS
+    if not channel.claim(notification_id):
         return Sent(sent=False)
     notification = EmailNotification.objects.select_related(
         "seller__user", "seller__notification_preference"
     ).get(pk=notification_id)
     address, language = address_and_language(notification.seller)
     if not address:
+        # Nothing to retry until the seller has an address: a later publication of the run
+        # records it again (the row is still unsent), the sweep does not.
         EmailNotification.objects.filter(pk=notification_id).update(
             claimed_until=None, last_error="The seller has no email address.", language=language
         )
@@ -151,18 +150,12 @@ def send_notification(*, notification_id: int) -> Sent:
     try:
         message.send()
     except Exception as exc:  # an SMTP or connection error of any kind: recorded, retried
-        EmailNotification.objects.filter(pk=notification_id).update(
-            claimed_until=None, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        outcome = channel.failed(
+            notification_id,
+            attempts=notification.attempts,
+            error=f"{type(exc).__name__}: {exc}",
+            language=language,
         )
-        attempts = notification.attempts
-        if attempts >= settings.NOTIFICATIONS_EMAIL_MAX_ATTEMPTS:
-            return Sent(sent=False)
-        return Sent(sent=False, retry_in=min(60 * 2 ** (attempts - 1), 3600))
-    EmailNotification.objects.filter(pk=notification_id).update(
-        sent_at=timezone.now(),
-        claimed_until=None,
-        recipient=address,
-        language=language,
-        last_error="",
-    )
+        return Sent(sent=False, retry_in=outcome.retry_in)
+    channel.succeeded(notification_id, recipient=address, language=language)
     return Sent(sent=True)

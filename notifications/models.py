@@ -49,10 +49,13 @@ class SellerPreference(models.Model):
 class EmailKind(models.TextChoices):
     LEVEL_CHANGED = "level_changed", "Level changed"
     AT_RISK = "at_risk", "At risk"
+    APPEAL_DECIDED = "appeal_decided", "Appeal decided"
+    GRADE_CORRECTED = "grade_corrected", "Grade corrected"
 
 
 class EmailNotification(models.Model):
-    """One email to a seller (the outbox row); ``sent_at`` once the backend accepted it."""
+    """One email to a seller (the outbox row); ``sent_at`` once the backend accepted it.
+    Claimed, retried and given up like a webhook delivery (``notifications.sending``)."""
 
     key = models.CharField(max_length=255, unique=True)
     kind = models.CharField(max_length=20, choices=EmailKind.choices)
@@ -67,9 +70,13 @@ class EmailNotification(models.Model):
     language = models.CharField(max_length=8, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # After a failure: when the sweep sends it again (notifications.sending, the one outbox).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     # A sender holds the row until then (a lease, not a lock held across the SMTP call).
     claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    gave_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -82,7 +89,9 @@ class EmailNotification(models.Model):
 class WebhookEvent(models.Model):
     LEVEL_CHANGED = "level.changed"
     RUN_COMPLETED = "run.completed"
-    TYPES = (LEVEL_CHANGED, RUN_COMPLETED)
+    APPEAL_DECIDED = "appeal.decided"
+    GRADE_CORRECTED = "grade.corrected"
+    TYPES = (LEVEL_CHANGED, RUN_COMPLETED, APPEAL_DECIDED, GRADE_CORRECTED)
 
     # The id integrations see ("evt_…"), derived from ``key``: the same change, the same id.
     event_id = models.CharField(max_length=40, unique=True)

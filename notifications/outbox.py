@@ -147,9 +147,9 @@ def _events(rows: list[WebhookEvent]) -> list[WebhookEvent]:
 
 def _unsent_emails(keys: list[str]) -> list[int]:
     return list(
-        EmailNotification.objects.filter(key__in=keys, sent_at__isnull=True).values_list(
-            "pk", flat=True
-        )
+        EmailNotification.objects.filter(
+            key__in=keys, sent_at__isnull=True, gave_up_at__isnull=True
+        ).values_list("pk", flat=True)
     )
 
 

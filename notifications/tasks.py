@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from celery import shared_task
 from django.db import OperationalError
 
-from notifications import emails, outbox, webhooks
+from notifications import appeals, emails, outbox, sending, webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,22 @@ def notify_run_published(run_id: int) -> int:
 
 
 @shared_task(**_RECORD)
+def notify_appeal_decided(appeal_id: int) -> int:
+    """Record the ``appeal.decided`` event and the seller's email, then send them."""
+    recorded = appeals.record_appeal_decided(appeal_id=appeal_id)
+    _dispatch(recorded)
+    return len(recorded.emails) + len(recorded.deliveries)
+
+
+@shared_task(**_RECORD)
+def notify_grade_corrected(correction_id: int) -> int:
+    """Record the ``grade.corrected`` event and the seller's email (a level that changed)."""
+    recorded = appeals.record_grade_corrected(correction_id=correction_id)
+    _dispatch(recorded)
+    return len(recorded.emails) + len(recorded.deliveries)
+
+
+@shared_task(**_RECORD)
 def notify_at_risk(as_of: str) -> int:
     """Record the month's "at risk" emails after a month-to-date refresh, then send them."""
     recorded = outbox.record_at_risk(as_of=datetime.fromisoformat(as_of))
@@ -50,29 +67,44 @@ def notify_at_risk(as_of: str) -> int:
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def send_email(self, notification_id: int) -> bool:  # type: ignore[no-untyped-def]
-    """Send one recorded email; a backend error is retried with backoff (with a broker)."""
+    """Send one recorded email; a failed attempt is retried after its backoff (see
+    ``_retry_later``)."""
     sent = emails.send_notification(notification_id=notification_id)
-    if sent.retry_in is not None and not self.request.is_eager:
-        raise self.retry(countdown=sent.retry_in)
+    _retry_later(self, sent.retry_in)
     return sent.sent
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def deliver_webhook(self, delivery_id: int) -> bool:  # type: ignore[no-untyped-def]
-    """One attempt; a failed one is retried by Celery after the exponential backoff
-    (``webhooks.backoff_seconds``) until a 2xx or ``WEBHOOK_MAX_ATTEMPTS``."""
+    """One attempt; a failed one is retried after the exponential backoff
+    (``sending.Channel.backoff_seconds``) until a 2xx or ``WEBHOOK_MAX_ATTEMPTS``."""
     attempt = webhooks.deliver(delivery_id=delivery_id)
-    if attempt.retry_in is not None and not self.request.is_eager:
-        # Eager tasks (no broker) cannot wait: the delivery's next_attempt_at is recorded and
-        # retry_due_webhooks sends it when due.
-        raise self.retry(countdown=attempt.retry_in)
+    _retry_later(self, attempt.retry_in)
     return attempt.delivered
+
+
+def _retry_later(task: Any, retry_in: int | None) -> None:
+    """With a broker, Celery brings the task back when the backoff is over. Eager tasks (no
+    broker) cannot wait: the row's ``next_attempt_at`` is recorded and the minute sweep
+    (``retry_due_notifications``) sends it when due; it is also the net for a lost retry."""
+    if retry_in is not None and not task.request.is_eager:
+        raise task.retry(countdown=retry_in)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def retry_due_notifications() -> int:
+    """The beat, every minute: each email and webhook delivery whose backoff is over and that
+    no attempt holds, sent again (one sweep for the one outbox: ``notifications.sending``)."""
+    due_emails = sending.EMAILS.due()
+    due_deliveries = sending.WEBHOOKS.due()
+    for notification_id in due_emails:
+        send_email.apply_async(args=[notification_id])
+    for delivery_id in due_deliveries:
+        deliver_webhook.apply_async(args=[delivery_id])
+    return len(due_emails) + len(due_deliveries)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def retry_due_webhooks() -> int:
-    """The beat, every minute: each delivery whose backoff is over and that no attempt holds."""
-    due = webhooks.due_deliveries()
-    for delivery_id in due:
-        deliver_webhook.apply_async(args=[delivery_id])
-    return len(due)
+    """The name of the sweep before issue 20 (a message queued under it still runs)."""
+    return int(retry_due_notifications())

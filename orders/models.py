@@ -1,4 +1,4 @@
-"""Sellers, orders and buyer–seller messages (SPEC §2).
+"""Sellers, orders, cases, buyer–seller messages and conversations (SPEC §2).
 
 The database enforces what it can (unique external ids, amount ≥ 0, coherent order lifecycle),
 so that no path, not even a raw bulk write, can store an order the metrics would misread.
@@ -46,6 +46,13 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class Tracking(models.TextChoices):
+    """Whether the carrier accepted the order's tracking id (SPEC §2 dispatch fields)."""
+
+    VALID = "valid", "Valid"
+    INVALID = "invalid", "Invalid"
+
+
 class Order(models.Model):
     external_id = models.CharField(max_length=100, unique=True)
     seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="orders")
@@ -58,6 +65,12 @@ class Order(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
+    # Dispatch (optional, marketplaces that ship goods): the promised latest dispatch, the
+    # seller's dispatch confirmation and whether the carrier accepted the tracking id
+    # ("" = not known, which the metrics count as not valid, like "invalid").
+    ship_by = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    tracking = models.CharField(max_length=10, choices=Tracking.choices, blank=True)
     excluded_from_metrics = models.BooleanField(
         default=False,
         help_text="Staff only: leave this order out of every rate (e.g. a dispute resolved in "
@@ -75,6 +88,8 @@ class Order(models.Model):
             models.Index(fields=["seller", "completed_at"]),
             models.Index(fields=["seller", "cancelled_at"]),
             models.Index(fields=["seller", "buyer"]),
+            models.Index(fields=["seller", "ship_by"]),
+            models.Index(fields=["seller", "shipped_at"]),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_not_negative"),
@@ -98,8 +113,21 @@ class Order(models.Model):
                     | Q(**{f"{field}__gte": F("created_at")}),
                     name=f"order_{field}_not_before_created",
                 )
-                for field in ("due_at", "delivered_at", "completed_at", "cancelled_at")
+                for field in (
+                    "due_at",
+                    "delivered_at",
+                    "completed_at",
+                    "cancelled_at",
+                    "shipped_at",
+                )
             ],
+            models.CheckConstraint(
+                condition=Q(tracking="") | Q(shipped_at__isnull=False),
+                name="order_tracking_needs_shipped_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(tracking__in=["", *Tracking.values]), name="order_tracking_known"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -114,6 +142,54 @@ class Order(models.Model):
         if self.delivered_at:
             return OrderStatus.DELIVERED
         return OrderStatus.IN_PROGRESS
+
+
+class CaseKind(models.TextChoices):
+    DISPUTE = "dispute", "Dispute"
+    CLAIM = "claim", "Claim"
+    CHARGEBACK = "chargeback", "Chargeback"
+
+
+class CaseOutcome(models.TextChoices):
+    SELLER_RESOLVED = "seller_resolved", "Seller resolved"
+    BUYER_FAVOUR = "buyer_favour", "Decided for the buyer"
+    SELLER_FAVOUR = "seller_favour", "Decided for the seller"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Case(models.Model):
+    """A dispute, claim or chargeback on an order (SPEC §2). Its seller is its order's seller.
+
+    ``outcome`` is "" while the case is open (the API says null) and required once closed.
+    """
+
+    external_id = models.CharField(max_length=100, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="cases")
+    kind = models.CharField(max_length=12, choices=CaseKind.choices)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=CaseOutcome.choices, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["order", "opened_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=CaseKind.values), name="case_kind_known"),
+            models.CheckConstraint(
+                condition=(Q(closed_at__isnull=True) & Q(outcome=""))
+                | (Q(closed_at__isnull=False) & Q(outcome__in=CaseOutcome.values)),
+                name="case_outcome_once_closed",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=F("opened_at")),
+                name="case_closed_not_before_opened",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
 
 
 class Sender(models.TextChoices):
@@ -139,6 +215,26 @@ class Message(models.Model):
             models.Index(fields=["seller", "conversation", "sent_at", "id"]),
             models.Index(fields=["seller", "sent_at"]),
         ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class Conversation(models.Model):
+    """A buyer–seller thread's resolution (SPEC §2): ``external_id`` is the ``conversation``
+    string of its messages. Messages need no conversation row, and one may arrive before or
+    after them: the two are joined on (seller, external_id = Message.conversation)."""
+
+    external_id = models.CharField(max_length=100, unique=True)
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="conversations")
+    buyer = models.CharField(max_length=100)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-resolved_at", "-id"]
+        indexes = [models.Index(fields=["seller", "resolved_at"])]
 
     def __str__(self) -> str:
         return self.external_id

@@ -132,16 +132,54 @@ class CriterionResult:
 
 @dataclass(frozen=True)
 class Missing:
+    """A criterion of the next level that holds the seller back, with its any_of label: the
+    members of one failing any_of group are consecutive and share the label ("" = alone)."""
+
     metric: str
     op: str
     value: Decimal
     actual: ExactValue
+    any_of: str = ""
 
 
 @dataclass(frozen=True)
 class NextLevel:
     level: str
     missing: tuple[Missing, ...]
+
+    def requirements(self) -> list[tuple[str, tuple[Missing, ...]]]:
+        """What must change, as grading groups it: each ungrouped criterion alone, each
+        failing any_of group as one entry (any one of its members passing would do)."""
+        groups: list[tuple[str, list[Missing]]] = []
+        by_label: dict[str, list[Missing]] = {}
+        for item in self.missing:
+            if item.any_of and item.any_of in by_label:
+                by_label[item.any_of].append(item)
+                continue
+            members = [item]
+            if item.any_of:
+                by_label[item.any_of] = members
+            groups.append((item.any_of, members))
+        return [(label, tuple(members)) for label, members in groups]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> NextLevel | None:
+        """Inverse of ``result_to_json``'s ``next_level`` (a stored evaluation's)."""
+        if not data:
+            return None
+        return cls(
+            level=str(data["level"]),
+            missing=tuple(
+                Missing(
+                    metric=str(m["metric"]),
+                    op=str(m["op"]),
+                    value=_to_decimal(m["value"]),
+                    actual=exact_from_json(m.get("actual")),
+                    any_of=str(m.get("any_of") or ""),
+                )
+                for m in data.get("missing") or ()
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -264,9 +302,14 @@ def _top_percent_passes(spec: CriterionSpec, metrics: Metrics) -> bool:
     if rank is None or not ranked:
         return False
     if spec.op == LTE:
-        allowed = math.ceil(Fraction(spec.value) / 100 * Fraction(ranked))
-        return Fraction(rank) <= allowed
+        return Fraction(rank) <= top_percent_allowed_rank(spec.value, int(ranked))
     return _compare(_top_percent(metrics), spec.op, spec.value)
+
+
+def top_percent_allowed_rank(top_percent: Decimal, ranked_sellers: int) -> int:
+    """The worst revenue rank that is still in the top ``top_percent`` % (SPEC §5): the one
+    rule both grading and the dashboard's sentence use."""
+    return math.ceil(Fraction(top_percent) / 100 * Fraction(ranked_sellers))
 
 
 def _groups(results: tuple[CriterionResult, ...]) -> list[tuple[str, list[CriterionResult]]]:
@@ -304,7 +347,7 @@ def _next_level(
             return None
         target = levels[index + 1]
     missing = tuple(
-        Missing(metric=r.metric, op=r.op, value=r.value, actual=r.actual)
+        Missing(metric=r.metric, op=r.op, value=r.value, actual=r.actual, any_of=r.any_of)
         for _, members in _groups(level_results[target.name])
         if not any(r.passed for r in members)
         for r in members
@@ -365,6 +408,7 @@ def result_to_json(result: GradeResult) -> dict[str, Any]:
                     "op": m.op,
                     "value": _decimal_to_str(m.value),
                     "actual": exact_to_json(m.actual),
+                    "any_of": m.any_of,
                 }
                 for m in result.next_level.missing
             ],

@@ -9,6 +9,7 @@ A 400 names each place that is wrong, flat, e.g.
 ``{"levels[1].criteria[0].value": ["response_rate is a rate: the threshold must be 0–100 …"]}``.
 """
 
+import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -465,7 +466,7 @@ class PreviewSerializer(serializers.Serializer):
 
 
 class PreviewJobSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField(help_text="A random id; the job is readable by its creator only.")
     status = serializers.CharField(help_text="pending, running, succeeded or failed.")
 
 
@@ -485,6 +486,9 @@ _PREVIEW_EXAMPLE = {
 }
 
 
+_JOB_ID = "0b6f3c1e-4a52-4c4e-9d7e-2f1a8e5b7c90"
+
+
 class PolicyPreviewView(DocumentedQueryOnly, APIView):
     permission_classes = [IsStaff]
 
@@ -496,7 +500,15 @@ class PolicyPreviewView(DocumentedQueryOnly, APIView):
             200: PreviewSerializer,
             202: PreviewJobSerializer,
             **error_responses(
-                400, 409, descriptions={400: POLICY_400, 409: "No period has been evaluated yet."}
+                400,
+                409,
+                429,
+                descriptions={
+                    400: POLICY_400,
+                    409: "No period has been evaluated yet.",
+                    429: "The user already has POLICY_PREVIEW_MAX_OPEN_PER_USER previews "
+                    "computing.",
+                },
             ),
         },
         summary="What a draft policy would do to the last evaluated period (staff)",
@@ -505,13 +517,16 @@ class PolicyPreviewView(DocumentedQueryOnly, APIView):
         "(window_months / window_days, response_window_hours) are the last run's, the run's "
         "stored metrics are re-graded at once (200). When they differ, the metrics are "
         "recomputed for the draft's windows as a dry run in a task: 202 `{id, status}`, the "
-        "answer at `GET /api/v1/policy/preview/{id}`.",
+        "answer at `GET /api/v1/policy/preview/{id}`, readable by its creator (and superusers) "
+        "only. The same draft posted again by the same user while its job is fresh "
+        "(POLICY_PREVIEW_FRESH_SECONDS) answers that job; past "
+        "POLICY_PREVIEW_MAX_OPEN_PER_USER jobs computing, 429.",
         examples=[
             OpenApiExample("Draft policy", value=EXAMPLE_POLICY, request_only=True),
             OpenApiExample("Re-graded", value=_PREVIEW_EXAMPLE, response_only=True),
             OpenApiExample(
                 "Queued (other windows)",
-                value={"id": 3, "status": "pending"},
+                value={"id": _JOB_ID, "status": "pending"},
                 response_only=True,
                 status_codes=["202"],
             ),
@@ -539,7 +554,8 @@ class PolicyPreviewView(DocumentedQueryOnly, APIView):
         assert answer.job is not None
         answer.job.refresh_from_db(fields=["status"])
         return Response(
-            {"id": answer.job.pk, "status": answer.job.status}, status=status.HTTP_202_ACCEPTED
+            {"id": str(answer.job.pk), "status": answer.job.status},
+            status=status.HTTP_202_ACCEPTED,
         )
 
 
@@ -551,15 +567,19 @@ class PolicyPreviewResultView(DocumentedQueryOnly, APIView):
         tags=["policy"],
         responses={
             200: PreviewJobResultSerializer,
-            **error_responses(404, descriptions={404: "No such preview."}),
+            **error_responses(
+                404, descriptions={404: "No such preview, or another user's preview."}
+            ),
         },
         summary="A queued policy preview (staff)",
         description="`{id, status}`; once `succeeded`, also the answer of "
         "`POST /api/v1/policy/preview` (`period`, `current`, `draft`, `movers`).",
         examples=[
-            OpenApiExample("Succeeded", value={"id": 3, "status": "succeeded", **_PREVIEW_EXAMPLE}),
-            OpenApiExample("Running", value={"id": 3, "status": "running"}),
+            OpenApiExample(
+                "Succeeded", value={"id": _JOB_ID, "status": "succeeded", **_PREVIEW_EXAMPLE}
+            ),
+            OpenApiExample("Running", value={"id": _JOB_ID, "status": "running"}),
         ],
     )
-    def get(self, request: Request, preview_id: int) -> Response:
-        return Response(job_data(preview_job(preview_id=preview_id)))
+    def get(self, request: Request, preview_id: uuid.UUID) -> Response:
+        return Response(job_data(preview_job(preview_id=preview_id, actor=request.user)))

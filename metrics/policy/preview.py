@@ -18,7 +18,10 @@ re-run could count them too.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,12 +29,13 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
-from common.errors import Conflict, NotFound
+from common.errors import AppError, Conflict, NotFound
 from metrics.engine.grading import PolicySnapshot, exact_from_json, grade
 from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, PolicyPreview, RunStatus, SellerEvaluation
@@ -63,6 +67,16 @@ class PreviewNotFound(NotFound, LookupError):
     default_message = "No such policy preview."
 
 
+class TooManyPreviews(AppError):
+    """429: the user already has ``POLICY_PREVIEW_MAX_OPEN_PER_USER`` previews computing."""
+
+    status = 429
+    default_message = (
+        "You already have previews being computed: wait for one to finish "
+        "(GET /api/v1/policy/preview/{id}), then post again."
+    )
+
+
 @dataclass(frozen=True)
 class Mover:
     seller: str  # external_id
@@ -92,15 +106,21 @@ class PreviewResult:
     def from_job(cls, data: Mapping[str, Any]) -> PreviewResult:
         """The answer a preview job stored (``to_data`` plus its ``summary``)."""
         summary = data.get("summary") or {}
+        movers = [Mover(m["seller"], m["from"], m["to"]) for m in data["movers"]]
+        moves: dict[tuple[str | None, str | None], int] = {}
+        for mover in movers:
+            move = (mover.from_level, mover.to_level)
+            moves[move] = moves.get(move, 0) + 1
         return cls(
             period=data["period"],
             current=dict(data["current"]["level_counts"]),
             draft=dict(data["draft"]["level_counts"]),
-            movers=[Mover(m["seller"], m["from"], m["to"]) for m in data["movers"]],
+            movers=movers,
             sellers=int(summary.get("sellers", 0)),
             up=int(summary.get("up", 0)),
             down=int(summary.get("down", 0)),
             recomputed=True,
+            moves=moves,
         )
 
     def to_data(self) -> dict[str, Any]:
@@ -261,24 +281,65 @@ def request_preview(
     return PreviewRequest(job=queue_preview(snapshot=clean.snapshot, run=run, actor=actor))
 
 
+def draft_key(*, snapshot: PolicySnapshot, run: EvaluationRun, user_id: int | None) -> str:
+    """What makes two preview jobs the same: the draft, the run it is compared with, and who
+    asked (a job is only ever shown to its creator)."""
+    text = json.dumps([run.pk, user_id, snapshot.to_json()], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _user_of(actor: AbstractBaseUser | AnonymousUser | None) -> AbstractBaseUser | None:
+    if actor is None or not actor.is_authenticated:
+        return None
+    return actor  # type: ignore[return-value]
+
+
 def queue_preview(
     *,
     snapshot: PolicySnapshot,
     run: EvaluationRun,
     actor: AbstractBaseUser | AnonymousUser | None,
 ) -> PolicyPreview:
-    """A ``PolicyPreview`` job of ``snapshot`` for ``run``'s period, handed to the task once
-    committed (API and admin alike)."""
-    job = PolicyPreview.objects.create(
-        period=run.period,
-        draft=snapshot.to_json(),
-        created_by=actor if actor is not None and actor.is_authenticated else None,  # type: ignore[misc]
-    )
+    """The ``PolicyPreview`` job of ``snapshot`` for ``run``'s period (API and admin alike).
+
+    The same draft asked again by the same user while its job is fresh (not failed, younger
+    than ``POLICY_PREVIEW_FRESH_SECONDS``) gets that job: a page reloaded while it computes
+    queues nothing new. Otherwise a new job, handed to the task once committed, unless the
+    user already has ``POLICY_PREVIEW_MAX_OPEN_PER_USER`` jobs pending or running
+    (``TooManyPreviews``, 429). A user's requests are taken one at a time (its row locked), so
+    two at once cannot both pass the limit.
+    """
+    user = _user_of(actor)
+    user_id = user.pk if user is not None else None
+    key = draft_key(snapshot=snapshot, run=run, user_id=user_id)
+    fresh_since = timezone.now() - timedelta(seconds=settings.POLICY_PREVIEW_FRESH_SECONDS)
+    with transaction.atomic():
+        if user is not None:
+            get_user_model()._default_manager.select_for_update().filter(pk=user.pk).first()
+        shared = (
+            PolicyPreview.objects.filter(draft_key=key, created_at__gte=fresh_since)
+            .exclude(status=RunStatus.FAILED)
+            .order_by("-created_at")
+            .first()
+        )
+        if shared is not None:
+            return shared
+        open_jobs = PolicyPreview.objects.filter(
+            created_by_id=user_id, status__in=[RunStatus.PENDING, RunStatus.RUNNING]
+        ).count()
+        if open_jobs >= settings.POLICY_PREVIEW_MAX_OPEN_PER_USER:
+            raise TooManyPreviews()
+        job = PolicyPreview.objects.create(
+            period=run.period,
+            draft=snapshot.to_json(),
+            draft_key=key,
+            created_by_id=user_id,
+        )
     task = current_app.tasks[PREVIEW_TASK]
 
     def enqueue() -> None:
         try:
-            task.apply_async(args=[job.pk])
+            task.apply_async(args=[str(job.pk)])
         except Exception:
             # Eager mode propagates the task's exception; the job is already marked failed.
             logger.exception("Policy preview %s failed", job.pk)
@@ -287,7 +348,7 @@ def queue_preview(
     return job
 
 
-def run_preview_job(*, preview_id: int) -> str:
+def run_preview_job(*, preview_id: uuid.UUID | str) -> str:
     """The task's work: recompute the draft's preview for the job's period; idempotent (a
     finished job is left as it is)."""
     job = PolicyPreview.objects.filter(pk=preview_id).first()
@@ -322,8 +383,22 @@ def run_preview_job(*, preview_id: int) -> str:
     return RunStatus.SUCCEEDED
 
 
-def preview_job(*, preview_id: int) -> PolicyPreview:
-    job = PolicyPreview.objects.filter(pk=preview_id).first()
+def preview_job(
+    *, preview_id: uuid.UUID | str, actor: AbstractBaseUser | AnonymousUser | None
+) -> PolicyPreview:
+    """The job, for its creator or a superuser; ``PreviewNotFound`` (404) for anyone else, as
+    for an id that does not exist (ids are not confirmed)."""
+    try:
+        pk = preview_id if isinstance(preview_id, uuid.UUID) else uuid.UUID(str(preview_id))
+    except ValueError:
+        raise PreviewNotFound() from None
+    user = _user_of(actor)
+    jobs = PolicyPreview.objects.filter(pk=pk)
+    if user is None:
+        raise PreviewNotFound()
+    if not getattr(user, "is_superuser", False):
+        jobs = jobs.filter(created_by_id=user.pk)
+    job = jobs.first()
     if job is None:
         raise PreviewNotFound()
     return job
@@ -331,7 +406,7 @@ def preview_job(*, preview_id: int) -> PolicyPreview:
 
 def job_data(job: PolicyPreview) -> dict[str, Any]:
     """``{"id", "status"}``, plus the answer once it succeeded (or ``error`` if it failed)."""
-    data: dict[str, Any] = {"id": job.pk, "status": job.status}
+    data: dict[str, Any] = {"id": str(job.pk), "status": job.status}
     if job.status == RunStatus.SUCCEEDED and job.result:
         data.update({k: v for k, v in job.result.items() if k != "summary"})  # admin's
     elif job.status == RunStatus.FAILED:

@@ -9,11 +9,13 @@ out: duplicate it as a draft.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
+from django.core.exceptions import PermissionDenied
 from django.forms import formset_factory
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -21,9 +23,17 @@ from django.urls import reverse
 
 from metrics.engine.grading import OPS
 from metrics.engine.registry import METRICS
-from metrics.models import GradePolicy
-from metrics.policy.limits import MAX_ANY_OF, MAX_LEVEL_NAME
-from metrics.policy.preview import NoEvaluatedPeriod, PreviewResult, preview_policy
+from metrics.models import GradePolicy, PolicyPreview, RunStatus
+from metrics.policy.limits import MAX_ANY_OF, MAX_LEVEL_NAME, SMALLINT_MAX
+from metrics.policy.preview import (
+    NoEvaluatedPeriod,
+    PreviewResult,
+    TooManyPreviews,
+    last_evaluated_run,
+    preview_policy,
+    queue_preview,
+    same_windows,
+)
 from metrics.policy.services import (
     PolicyConflict,
     PolicyInvalid,
@@ -42,16 +52,24 @@ EXTRA_CRITERIA = 3
 
 class LevelRow(forms.Form):
     name = forms.CharField(max_length=MAX_LEVEL_NAME)
-    rank = forms.IntegerField(min_value=0, max_value=32767)
+    rank = forms.IntegerField(min_value=0, max_value=SMALLINT_MAX)
 
 
 class CriterionRow(forms.Form):
     level = forms.CharField(max_length=MAX_LEVEL_NAME, help_text="The level's name.")
     # A blank first choice, so an untouched extra row posts nothing and is left out.
-    metric = forms.ChoiceField(choices=[("", "---------"), *((key, key) for key in METRICS)])
+    metric = forms.ChoiceField(choices=lambda: [("", "---------"), *metric_choices()])
     op = forms.ChoiceField(choices=[("", "--"), *((op, op) for op in OPS)])
     value = forms.DecimalField(max_digits=20, decimal_places=4)
     any_of = forms.CharField(max_length=MAX_ANY_OF, required=False)
+
+
+def metric_choices() -> list[tuple[str, str]]:
+    """Each metric by its name and unit in the admin's language ("Response rate (%)"),
+    read when the form is built so the active language applies."""
+    from metrics.web.sentences import metric_choice_label
+
+    return [(key, metric_choice_label(key)) for key in METRICS]
 
 
 LevelRows = formset_factory(LevelRow, extra=EXTRA_LEVELS, can_delete=True)
@@ -103,12 +121,37 @@ def _levels_data(
     return sorted(by_name.values(), key=lambda lvl: lvl["rank"]), unknown
 
 
-def _impact(policy: GradePolicy) -> PreviewResult | None:
-    """The draft on the last evaluated period (issue 12's ``preview_policy``), None before any."""
+@dataclass(frozen=True)
+class Impact:
+    """The draft's impact as the page shows it: the result, or the job still computing it
+    (other windows), or why there is none."""
+
+    result: PreviewResult | None = None
+    job: PolicyPreview | None = None
+    error: str = ""
+
+
+def _impact(policy: GradePolicy, request: HttpRequest) -> Impact:
+    """The draft on the last evaluated period, as the preview page computes it: the run's
+    stored metrics re-graded at once when the windows are the run's; otherwise the queued
+    preview job (``queue_preview``: the user's identical draft shares its fresh job), never a
+    recomputation inside the request."""
     try:
-        return preview_policy(snapshot=snapshot_of(policy))
+        run = last_evaluated_run()
     except NoEvaluatedPeriod:
-        return None
+        return Impact()
+    snapshot = snapshot_of(policy)
+    if same_windows(run=run, snapshot=snapshot):
+        return Impact(result=preview_policy(snapshot=snapshot, run=run))
+    try:
+        job = queue_preview(snapshot=snapshot, run=run, actor=request.user)
+    except TooManyPreviews as exc:
+        return Impact(error=exc.message)
+    if job.status == RunStatus.SUCCEEDED and job.result:
+        return Impact(result=PreviewResult.from_job(job.result), job=job)
+    if job.status == RunStatus.FAILED:
+        return Impact(job=job, error=job.error)
+    return Impact(job=job)
 
 
 def tune_view(model_admin: ModelAdmin, request: HttpRequest, pk: int) -> HttpResponse:
@@ -116,8 +159,14 @@ def tune_view(model_admin: ModelAdmin, request: HttpRequest, pk: int) -> HttpRes
     policy = GradePolicy.objects.filter(pk=pk).first()
     if policy is None:
         raise Http404("No such policy.")
+    # The policy's view permission to see it and its impact; change permission to save.
+    if not model_admin.has_view_permission(request, policy):
+        raise PermissionDenied
+    may_change = model_admin.has_change_permission(request, None)  # the permission alone
+    if request.method == "POST" and not may_change:
+        raise PermissionDenied
     frozen = policy_is_used(policy)
-    can_change = model_admin.has_change_permission(request, None) and not frozen
+    can_change = may_change and not frozen
     initial_levels, initial_criteria = _initial(policy)
     errors: list[str] = []
     if request.method == "POST" and can_change:
@@ -143,7 +192,10 @@ def tune_view(model_admin: ModelAdmin, request: HttpRequest, pk: int) -> HttpRes
     else:
         level_rows = LevelRows(prefix="level", initial=initial_levels)
         criterion_rows = CriterionRows(prefix="criterion", initial=initial_criteria)
-    impact = _impact(policy)
+    # After an error the shown impact would be the saved policy's, not the one on the form:
+    # leave it out until the form saves (and queue no preview job for it).
+    found = Impact() if errors else _impact(policy, request)
+    impact = found.result
     moves = (
         sorted(
             ((old, new, n) for (old, new), n in impact.moves.items() if old != new),
@@ -171,7 +223,10 @@ def tune_view(model_admin: ModelAdmin, request: HttpRequest, pk: int) -> HttpRes
         "level_rows": level_rows,
         "criterion_rows": criterion_rows,
         "errors": errors,
+        "impact_cleared": bool(errors),
         "impact": impact,
+        "impact_job": found.job if impact is None else None,
+        "impact_error": found.error,
         "moves": moves,
         "level_counts": level_counts,
         "change_url": reverse("admin:metrics_gradepolicy_change", args=[policy.pk]),

@@ -302,7 +302,7 @@ def finalize_run(*, run_id: int) -> EvaluationRun:
     run = EvaluationRun.objects.get(pk=run_id)
     period = Period.parse(run.period)
     with transaction.atomic():
-        _lock_period(period)
+        lock_period(period)
         run = EvaluationRun.objects.select_for_update().get(pk=run_id)
         if run.status != RunStatus.RUNNING:
             return run
@@ -434,8 +434,9 @@ def heartbeat(*, run_id: int, chunk_id: int | None = None) -> None:
         RunChunk.objects.filter(pk=chunk_id).update(started_at=now)
 
 
-def _lock_period(period: Period) -> None:
-    """Serialise writers of one period (PostgreSQL; SQLite has a single writer anyway)."""
+def lock_period(period: Period) -> None:
+    """Serialise writers of one period (PostgreSQL; SQLite has a single writer anyway): a run's
+    publication and an appeal's correction of the period."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(

@@ -10,7 +10,6 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -128,21 +127,6 @@ class SellerGradePreviewView(DocumentedQueryOnly, APIView):
 CSV_PIECE_CHARS = 64 * 1024
 
 
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    # Spreadsheet formula injection: ids come from the marketplace, so neutralise a leading
-    # =, +, -, @ (OWASP "CSV injection").
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def evidence_csv(items: EvidenceItems) -> Iterator[str]:
     """A header row, then one row per item, produced while the items are read (no list)."""
     columns = ITEM_COLUMNS[items.kind]
@@ -150,7 +134,7 @@ def evidence_csv(items: EvidenceItems) -> Iterator[str]:
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for item in items:
-        writer.writerow([_csv_cell(item[column]) for column in columns])
+        writer.writerow([safe_cell(item[column]) for column in columns])
         if buffer.tell() >= CSV_PIECE_CHARS:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -217,8 +201,9 @@ PAGE_PARAMETER = OpenApiParameter(
 EVIDENCE_200_DESCRIPTION = (
     "JSON: one page of the items (`?page=`, `?page_size=`). CSV: every item (not a page), "
     "streamed: a header row (also when there are no items), then one row per item, failing "
-    "ones first; booleans are true/false, null is an empty cell, and a cell starting with "
-    "= + - @ is prefixed with ' (spreadsheet formula guard)."
+    "ones first; booleans are true/false, null is an empty cell, and a text cell whose first "
+    "non-blank character (after NFKC normalisation) is = + - @, a tab or a carriage return is "
+    "prefixed with ' (spreadsheet formula guard, common/csv.py)."
 )
 
 

@@ -27,8 +27,8 @@ from django.db.models.functions import Coalesce
 from common.ingest import usable_lookup
 from metrics.engine.evidence import EvidenceItems, evidence_items
 from metrics.engine.grading import PolicySnapshot
-from metrics.engine.periods import Period, window_for_period
-from metrics.models import EvaluationRun, RunStatus, SellerEvaluation
+from metrics.engine.periods import Period, Window, window_for_period
+from metrics.models import EvaluationCorrection, EvaluationRun, RunStatus, SellerEvaluation
 from metrics.policy.services import active_policy, snapshot_of
 from orders.models import Seller
 from orders.selectors import sellers_for
@@ -55,7 +55,31 @@ def latest_evaluation(*, seller_id: int) -> SellerEvaluation | None:
 def seller_evaluations(*, seller_id: int, limit: int | None = None) -> list[SellerEvaluation]:
     """The seller's evaluations (the newest ``limit`` of them), newest period first (1 query)."""
     evaluations = SellerEvaluation.objects.filter(seller_id=seller_id).order_by("-period")
-    return list(evaluations[:limit] if limit is not None else evaluations)
+    found = list(evaluations[:limit] if limit is not None else evaluations)
+    attach_corrections(found)
+    return found
+
+
+def attach_corrections(evaluations: list[SellerEvaluation]) -> None:
+    """Give each corrected evaluation its latest correction as ``latest_correction`` (one query,
+    none when nothing was corrected): what ``corrected_from`` shows."""
+    corrected = {e.period: e for e in evaluations if e.corrected_at is not None}
+    for evaluation in evaluations:
+        evaluation.latest_correction = None  # type: ignore[attr-defined]
+    if not corrected:
+        return
+    seller_ids = {e.seller_id for e in corrected.values()}
+    rows = EvaluationCorrection.objects.filter(
+        seller_id__in=seller_ids, period__in=list(corrected)
+    ).order_by("period", "-corrected_at", "-id")
+    for correction in rows:
+        found = corrected.get(correction.period)
+        if (
+            found is not None
+            and found.seller_id == correction.seller_id
+            and found.latest_correction is None  # type: ignore[attr-defined]
+        ):
+            found.latest_correction = correction  # type: ignore[attr-defined]
 
 
 def period_policy(*, period: Period) -> PolicySnapshot:
@@ -123,6 +147,7 @@ class StaffOverview:
     movers_down: list[SellerEvaluation]  # the biggest falls first
     at_risk: list[SellerEvaluation]
     at_risk_count: int
+    ranks: dict[str, int]  # the period's policy: level name → rank
 
 
 def staff_overview(*, movers: int, at_risk: int) -> StaffOverview:
@@ -138,7 +163,7 @@ def staff_overview(*, movers: int, at_risk: int) -> StaffOverview:
         .first()
     )
     if published is None:
-        return StaffOverview(last_run, None, None, [], [], [], [], 0)
+        return StaffOverview(last_run, None, None, [], [], [], [], 0, {})
     period, stored_policy = published
     previous = str(Period.parse(period).previous())
     ranks = PolicySnapshot.from_json(stored_policy or {}).ranks
@@ -189,6 +214,7 @@ def staff_overview(*, movers: int, at_risk: int) -> StaffOverview:
         movers_down=movers_down,
         at_risk=list(risky.select_related("seller").order_by("seller__external_id")[:at_risk]),
         at_risk_count=risky.count(),
+        ranks=ranks,
     )
 
 
@@ -266,3 +292,176 @@ def sellers_with_grade(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Se
         )
         .order_by("external_id")
     )
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """The misses of the evaluated window that are older than the next evaluation's window:
+    they drop out at its cutoff (SPEC §8 "what leaves the window")."""
+
+    start: datetime  # the evaluated window's start
+    until: datetime  # the next evaluation's window start (the slice is [start, until))
+    drops_on: datetime  # the next evaluation's cutoff
+    late_replies: int
+    late_deliveries: int
+    cancelled_orders: int
+    negative_reviews: int
+
+    @property
+    def any(self) -> bool:
+        return bool(
+            self.late_replies + self.late_deliveries + self.cancelled_orders + self.negative_reviews
+        )
+
+
+def leaving_window(
+    *, seller_id: int, period: Period, next_period: Period, policy: PolicySnapshot
+) -> Leaving | None:
+    """What leaves ``period``'s window by ``next_period``'s evaluation, counted from the stored
+    items with the filters the metrics count with (``engine.compute``): 3 queries. None for an
+    all-time window (nothing ever leaves it) or when the next window starts no later."""
+    from django.db.models import F, Q
+
+    from metrics.engine.compute import delivered_q, finished_q, window_inquiries, window_reviews_q
+    from orders.models import Order
+    from reviews.models import Review
+
+    def window(p: Period) -> Window:
+        return window_for_period(
+            period=p,
+            window_months=policy.window_months,
+            window_days=policy.window_days,
+            response_window_hours=policy.response_window_hours,
+        )
+
+    now, then = window(period), window(next_period)
+    if now.start is None or then.start is None or then.start <= now.start:
+        return None
+    # The slice [start, next start) as a window of its own: an inquiry's deadline, a delivery,
+    # a completion or cancellation, a review in it, judged as of the slice's end. A reply after
+    # the slice's end is after the deadline anyway, so "in time" is the same as in the window.
+    part = Window(
+        cutoff=min(then.start, now.cutoff),
+        start=now.start,
+        response_window_hours=now.response_window_hours,
+    )
+    late_replies = sum(
+        1 for i in window_inquiries(seller_ids=[seller_id], window=part) if not i.in_time
+    )
+    orders = Order.objects.filter(seller_id=seller_id).aggregate(
+        late=Count(
+            "id", filter=delivered_q(part) & Q(due_at__isnull=False, delivered_at__gt=F("due_at"))
+        ),
+        cancelled=Count(
+            "id",
+            filter=finished_q(part)
+            & Q(
+                cancelled_at__isnull=False,
+                cancelled_at__gte=part.start,
+                cancelled_at__lt=part.cutoff,
+            ),
+        ),
+    )
+    negative = Review.objects.filter(
+        window_reviews_q(part), order__seller_id=seller_id, rating__lte=2
+    ).count()
+    return Leaving(
+        start=now.start,
+        until=part.cutoff,
+        drops_on=then.cutoff,
+        late_replies=late_replies,
+        late_deliveries=orders["late"],
+        cancelled_orders=orders["cancelled"],
+        negative_reviews=negative,
+    )
+
+
+# --- staff: find any seller, and one seller's history ----------------------------------------
+
+STAFF_SORTS = ("seller", "-seller", "level", "-level", "move", "-move", "name")
+MOVEMENTS = ("up", "down", "same")
+
+
+def staff_sellers(
+    *,
+    period: str,
+    ranks: dict[str, int],
+    query: str = "",
+    level: str = "",
+    movement: str = "",
+    at_risk: bool = False,
+    sort: str = "seller",
+) -> Any:
+    """The period's evaluations, with their sellers, filtered and sorted for the staff overview:
+    ``query`` matches the external id (exactly or as a prefix) or the name (contains); ``level``
+    ("none" for no level); ``movement`` up / down / same against the previous level's rank under
+    the period's policy. A lazy queryset (the page reads one slice of it)."""
+    from django.db.models import Q
+
+    previous_rank = Case(
+        *[When(previous_level=name, then=Value(rank)) for name, rank in ranks.items()],
+        default=None,
+        output_field=IntegerField(),
+    )
+    rows = (
+        SellerEvaluation.objects.filter(period=period)
+        .select_related("seller")
+        .annotate(move=Coalesce(F("level_rank"), Value(-1)) - Coalesce(previous_rank, Value(-1)))
+    )
+    text = query.strip()
+    if text:
+        rows = rows.filter(
+            Q(seller__external_id__istartswith=text)
+            | Q(seller__display_name__icontains=text)
+            | Q(seller__username__icontains=text)
+        )
+    if level == "none":
+        rows = rows.filter(level__isnull=True)
+    elif level:
+        rows = rows.filter(level=level)
+    if movement == "up":
+        rows = rows.filter(previous_level__isnull=False, move__gt=0)
+    elif movement == "down":
+        rows = rows.filter(previous_level__isnull=False, move__lt=0)
+    elif movement == "same":
+        rows = rows.filter(move=0)
+    if at_risk:
+        rows = rows.filter(at_risk=True)
+    orders: dict[str, list[Any]] = {
+        "seller": ["seller__external_id"],
+        "-seller": ["-seller__external_id"],
+        "name": ["seller__display_name", "seller__external_id"],
+        "level": [F("level_rank").asc(nulls_first=True), "seller__external_id"],
+        "-level": [F("level_rank").desc(nulls_last=True), "seller__external_id"],
+        "move": ["move", "seller__external_id"],
+        "-move": ["-move", "seller__external_id"],
+    }
+    return rows.order_by(*orders.get(sort, orders["seller"]))
+
+
+def seller_by_external_id(*, external_id: str) -> Seller | None:
+    if not usable_lookup(external_id):
+        return None
+    return Seller.objects.filter(external_id=external_id).first()
+
+
+def flipped_criteria(
+    before: list[dict[str, Any]] | None, after: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The reason of a move: the criteria (as stored by grading) whose result differs from the
+    previous evaluation's, matched on level, metric, op, threshold and any_of; a criterion the
+    previous policy did not have counts as flipped when it fails now (it is new and holds)."""
+    from decimal import Decimal
+
+    def key(c: dict[str, Any]) -> tuple[str, str, str, Decimal, str]:
+        return (c["level"], c["metric"], c["op"], Decimal(str(c["value"])), c.get("any_of") or "")
+
+    earlier = {key(c): bool(c["passed"]) for c in before or []}
+    flipped = []
+    for c in after:
+        was = earlier.get(key(c))
+        if (was is None and not c["passed"] and before is not None) or (
+            was is not None and was != bool(c["passed"])
+        ):
+            flipped.append(c)
+    return flipped

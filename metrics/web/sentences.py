@@ -13,7 +13,7 @@ The API never goes through here: metric and level names are translated in the pa
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
@@ -24,9 +24,10 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from metrics.engine.grading import GTE, LTE, TOP_PERCENT
+from metrics.engine.grading import GTE, LTE, TOP_PERCENT, NextLevel, top_percent_allowed_rank
 from metrics.engine.periods import Period
 from metrics.engine.registry import METRICS, ExactValue, Kind
+from metrics.web import next_steps
 
 # Exact metric values by key (stored fractions, Decimal money, int counts), read only here.
 Metrics = Mapping[str, ExactValue]
@@ -78,11 +79,16 @@ def _decimal(value: Number) -> Decimal:
     return Decimal(value)
 
 
-def number(value: Number, *, places: int = 2) -> str:
-    """A number in the active language's format, at most ``places`` decimals, no trailing 0s."""
+def number(value: Number, *, places: int = 2, fixed: bool = False) -> str:
+    """A number in the active language's format (the one number formatter of pages, admin and
+    emails): at most ``places`` decimals without trailing 0s, or exactly ``places`` when
+    ``fixed`` (ratings: "5.00" beside "4.88")."""
     exact = _decimal(value).quantize(Decimal(1).scaleb(-places))
-    text = format(exact.normalize(), "f") if exact != exact.to_integral_value() else None
-    decimals = len(text.split(".")[1]) if text and "." in text else 0
+    if fixed:
+        decimals = places
+    else:
+        text = format(exact.normalize(), "f") if exact != exact.to_integral_value() else None
+        decimals = len(text.split(".")[1]) if text and "." in text else 0
     return formats.number_format(exact, decimal_pos=decimals, use_l10n=True, force_grouping=True)
 
 
@@ -127,11 +133,12 @@ def date(moment: datetime) -> str:
 
 
 def moment(when: datetime) -> str:
-    """A day and time in the active language, local time (``Nov. 15, 2026 12:00``)."""
+    """A day and time in the active language, local time, with its zone
+    (``Nov. 15, 2026 12:00 KST`` / ``2026년 11월 15일 12:00 KST``): the one format of times."""
     from django.utils import timezone
 
     local = timezone.localtime(when)
-    return f"{formats.date_format(local, 'DATE_FORMAT')} {local:%H:%M}"
+    return f"{formats.date_format(local, 'DATE_FORMAT')} {local:%H:%M} {local.tzname()}"
 
 
 def month(period: str | Period) -> str:
@@ -157,6 +164,8 @@ def value(key: str, actual: Number | None, *, currency: str) -> str:
         }
     if kind is Kind.RANK:
         return _("#%(rank)s") % {"rank": number(actual, places=0)}
+    if kind is Kind.RATING:
+        return number(actual, fixed=True)
     return number(actual)
 
 
@@ -376,7 +385,7 @@ def _top_percent_sentence(*, threshold: Decimal, exact: Metrics) -> str:
         return _("A place in the top %(top)s %% of sellers by revenue (no ranking yet)") % {
             "top": top
         }
-    allowed = math.ceil(Fraction(threshold) / 100 * Fraction(ranked))  # as grading decides
+    allowed = top_percent_allowed_rank(threshold, int(ranked))
     if rank is None:
         return _(
             "A place in the top %(top)s %% of sellers by revenue: rank %(allowed)s or better "
@@ -386,6 +395,119 @@ def _top_percent_sentence(*, threshold: Decimal, exact: Metrics) -> str:
         "A place in the top %(top)s %% of sellers by revenue: rank %(allowed)s or better "
         "of %(ranked)s (you are #%(rank)s)"
     ) % {"top": top, "allowed": number(allowed), "ranked": number(ranked), "rank": number(rank)}
+
+
+# Each rate's action said in the seller's units, for the criterion's natural direction
+# (``next_steps.RATE_TOTALS``): the next ``count`` items of its total must all go this way.
+_ITEMS: dict[tuple[str, str], Callable[[int], str]] = {
+    ("response_rate", GTE): lambda n: ngettext(
+        "Answer your next %(count)s inquiry within %(hours)s hours",
+        "Answer your next %(count)s inquiries within %(hours)s hours",
+        n,
+    ),
+    ("success_rate", GTE): lambda n: ngettext(
+        "Complete your next %(count)s order without a cancellation",
+        "Complete your next %(count)s orders without a cancellation",
+        n,
+    ),
+    ("cancellation_rate", LTE): lambda n: ngettext(
+        "Complete your next %(count)s order without a cancellation",
+        "Complete your next %(count)s orders without a cancellation",
+        n,
+    ),
+    ("seller_cancellation_rate", LTE): lambda n: ngettext(
+        "Finish your next %(count)s order without cancelling it yourself",
+        "Finish your next %(count)s orders without cancelling any yourself",
+        n,
+    ),
+    ("on_time_rate", GTE): lambda n: ngettext(
+        "%(count)s more order delivered on time",
+        "%(count)s more orders delivered on time",
+        n,
+    ),
+    ("negative_review_rate", LTE): lambda n: ngettext(
+        "%(count)s more review rated 3 stars or better",
+        "%(count)s more reviews rated 3 stars or better",
+        n,
+    ),
+    ("order_defect_rate", LTE): lambda n: ngettext(
+        "%(count)s more order without a defect",
+        "%(count)s more orders without a defect",
+        n,
+    ),
+    ("case_rate", LTE): lambda n: ngettext(
+        "%(count)s more order without a case",
+        "%(count)s more orders without a case",
+        n,
+    ),
+    ("unresolved_case_rate", LTE): lambda n: ngettext(
+        "%(count)s more order without a case decided against you",
+        "%(count)s more orders without a case decided against you",
+        n,
+    ),
+    ("late_shipment_rate", LTE): lambda n: ngettext(
+        "Ship your next %(count)s order by its ship-by date",
+        "Ship your next %(count)s orders by their ship-by date",
+        n,
+    ),
+    ("valid_tracking_rate", GTE): lambda n: ngettext(
+        "Give valid tracking for your next %(count)s shipment",
+        "Give valid tracking for your next %(count)s shipments",
+        n,
+    ),
+    ("csat_percent", GTE): lambda n: ngettext(
+        "%(count)s more satisfied customer (4 or 5 stars)",
+        "%(count)s more satisfied customers (4 or 5 stars)",
+        n,
+    ),
+}
+
+
+def action_sentence(
+    *,
+    metric: str,
+    op: str,
+    threshold: Decimal,
+    exact: Metrics,
+    currency: str,
+    response_hours: int,
+) -> str | None:
+    """The failing criterion as the smallest action in the seller's units (``next_steps``),
+    or None when there is no action for it (the gap sentence then says it)."""
+    step = next_steps.action(metric=metric, op=op, threshold=threshold, exact=exact)
+    if step is None:
+        return None
+    label = metric_label(metric)
+    needed = value(metric, threshold, currency=currency)
+    have = value(metric, exact.get(metric), currency=currency)
+    if step.kind == "impossible":
+        return _(
+            "%(label)s cannot reach %(needed)s with new items alone (you have %(have)s): "
+            "earlier misses must leave the window first"
+        ) % {"label": label, "needed": needed, "have": have}
+    if step.kind == "items":
+        say = _ITEMS.get((metric, op))
+        if say is None:
+            return None
+        done = say(step.count) % {"count": number(step.count), "hours": response_hours}
+    elif step.kind == "five_stars":
+        done = ngettext(
+            "%(count)s more 5-star review", "%(count)s more 5-star reviews", step.count
+        ) % {"count": number(step.count)}
+    else:
+        return None  # counts and money: the gap sentence is already the action
+    template = (
+        _("%(action)s (%(label)s: not enough data yet, %(needed)s needed)")
+        if exact.get(metric) is None
+        else _("%(action)s (%(label)s: %(have)s now, %(needed)s needed)")
+    )
+    return template % {
+        "action": done,
+        "label": label,
+        "have": have,
+        "needed": (_("at least %(value)s") if op == GTE else _("at most %(value)s"))
+        % {"value": needed},
+    }
 
 
 @dataclass(frozen=True)
@@ -400,41 +522,32 @@ class Requirement:
 
 def missing_requirements(
     *,
-    next_level: Mapping[str, Any] | None,
-    criteria: Sequence[Mapping[str, Any]],
+    next_level: NextLevel | None,
     exact: Metrics,
     currency: str,
+    response_hours: int = 24,
 ) -> list[Requirement]:
-    """The next level's missing criteria (as graded) as sentences; an any_of group as one
-    "…, or … (either one)" sentence. ``criteria`` (every criterion with its any_of label)
-    only tells which missing criteria belong together."""
-    if not next_level:
+    """The next level's missing criteria, grouped as grading grouped them
+    (``NextLevel.requirements``), each said as an action when there is one, else as the gap
+    in the seller's units; an any_of group as one "…, or … (either one)" sentence."""
+    if next_level is None:
         return []
-    target = next_level["level"]
-    group_of: dict[tuple[str, str, Decimal], str] = {
-        (c["metric"], c["op"], Decimal(str(c["value"]))): c.get("any_of") or ""
-        for c in criteria
-        if c["level"] == target
-    }
-    groups: list[tuple[str, list[Mapping[str, Any]]]] = []
-    by_label: dict[str, list[Mapping[str, Any]]] = {}
-    for item in next_level.get("missing") or []:
-        label = group_of.get((item["metric"], item["op"], Decimal(str(item["value"]))), "")
-        if label and label in by_label:
-            by_label[label].append(item)
-            continue
-        members = [item]
-        if label:
-            by_label[label] = members
-        groups.append((label, members))
     requirements = []
-    for label, members in groups:
+    for label, members in next_level.requirements():
         parts = tuple(
-            criterion_sentence(
-                metric=m["metric"],
-                op=m["op"],
-                threshold=Decimal(str(m["value"])),
-                actual=exact.get(m["metric"]) if m["metric"] in exact else m.get("actual"),
+            action_sentence(
+                metric=m.metric,
+                op=m.op,
+                threshold=m.value,
+                exact=exact,
+                currency=currency,
+                response_hours=response_hours,
+            )
+            or criterion_sentence(
+                metric=m.metric,
+                op=m.op,
+                threshold=m.value,
+                actual=exact.get(m.metric) if m.metric in exact else m.actual,
                 currency=currency,
                 exact=exact,
             )
@@ -450,7 +563,7 @@ def missing_requirements(
         requirements.append(
             Requirement(
                 sentence=sentence,
-                metrics=tuple(m["metric"] for m in members),
+                metrics=tuple(m.metric for m in members),
                 any_of=label,
                 parts=parts,
             )
@@ -508,3 +621,111 @@ def progress(op: str, threshold: Number, actual: Number | None) -> int:
     if a <= t:
         return 100
     return int(t * 100 / a) if a else 100
+
+
+def leaving_sentences(leaving: Any) -> list[str]:
+    """ "3 late replies from August 2026 drop out on December 1, 2026": the misses that leave
+    the window at the next evaluation (``selectors.Leaving``), one sentence each kind."""
+    if leaving is None or not leaving.any:
+        return []
+    first = Period.containing(leaving.start)
+    if first.start == leaving.start and first.cutoff == leaving.until:
+        when = _("from %(month)s") % {"month": month(first)}
+    else:
+        when = _("from before %(date)s") % {"date": date(leaving.until)}
+    on = date(leaving.drops_on)
+    said = []
+    kinds: list[tuple[int, Callable[[int], str]]] = [
+        (
+            leaving.late_replies,
+            lambda n: ngettext(
+                "%(count)s late or missed reply %(when)s drops out on %(date)s",
+                "%(count)s late or missed replies %(when)s drop out on %(date)s",
+                n,
+            ),
+        ),
+        (
+            leaving.late_deliveries,
+            lambda n: ngettext(
+                "%(count)s late delivery %(when)s drops out on %(date)s",
+                "%(count)s late deliveries %(when)s drop out on %(date)s",
+                n,
+            ),
+        ),
+        (
+            leaving.cancelled_orders,
+            lambda n: ngettext(
+                "%(count)s cancelled order %(when)s drops out on %(date)s",
+                "%(count)s cancelled orders %(when)s drop out on %(date)s",
+                n,
+            ),
+        ),
+        (
+            leaving.negative_reviews,
+            lambda n: ngettext(
+                "%(count)s review rated 1 or 2 %(when)s drops out on %(date)s",
+                "%(count)s reviews rated 1 or 2 %(when)s drop out on %(date)s",
+                n,
+            ),
+        ),
+    ]
+    for count, say in kinds:
+        if count:
+            said.append(say(count) % {"count": number(count), "when": when, "date": on})
+    return said
+
+
+def rule_sentence(*, metric: str, op: str, threshold: Decimal, currency: str) -> str:
+    """A criterion as a rule ("Average rating at least 4.7"), never ``average_rating >= 4.7``."""
+    if metric == TOP_PERCENT and op == LTE:
+        return _("In the top %(top)s %% of sellers by revenue") % {"top": number(threshold)}
+    needed = value(metric, threshold, currency=currency)
+    template = _("%(label)s at least %(value)s") if op == GTE else _("%(label)s at most %(value)s")
+    return template % {"label": metric_label(metric), "value": needed}
+
+
+def level_rules(level: Any, *, currency: str) -> list[str]:
+    """Every requirement of a ``LevelSpec`` as a sentence; an any_of group as one "…, or …"."""
+    groups: list[tuple[str, list[str]]] = []
+    by_label: dict[str, list[str]] = {}
+    for c in level.criteria:
+        said = rule_sentence(metric=c.metric, op=c.op, threshold=c.value, currency=currency)
+        if c.any_of and c.any_of in by_label:
+            by_label[c.any_of].append(said)
+            continue
+        members = [said]
+        if c.any_of:
+            by_label[c.any_of] = members
+        groups.append((c.any_of, members))
+    out = []
+    for _label, members in groups:
+        if len(members) == 1:
+            out.append(members[0])
+        else:
+            out.append(
+                ngettext(
+                    "%(choices)s (either one)", "%(choices)s (any one of them)", len(members) - 1
+                )
+                % {"choices": _(", or ").join(members)}
+            )
+    return out
+
+
+# The unit a threshold of each kind is written in, for the admin's metric choices.
+UNITS: dict[Kind, str] = {
+    Kind.COUNT: gettext_noop("count"),
+    Kind.MONEY: gettext_noop("amount"),
+    Kind.RANK: gettext_noop("rank, 1 = best"),
+    Kind.DAYS: gettext_noop("days"),
+    Kind.RATE: gettext_noop("%"),
+    Kind.RATING: gettext_noop("stars, 1–5"),
+    Kind.PERCENT: gettext_noop("top %"),
+    Kind.MINUTES: gettext_noop("minutes"),
+}
+
+
+def metric_choice_label(key: str) -> str:
+    """ "Response rate (%)": a metric's name and its threshold's unit in the active language."""
+    info = METRICS[key]
+    unit = UNITS.get(info.kind)
+    return f"{metric_label(key)} ({_(unit)})" if unit else metric_label(key)

@@ -397,6 +397,16 @@ class GradePreviewSerializer(serializers.Serializer):
     },
     response=True,
 )
+class CorrectedFromSerializer(serializers.Serializer):
+    level = serializers.CharField(allow_null=True)
+    previous_level = serializers.CharField(allow_null=True)
+    at_risk = serializers.BooleanField()
+    metrics = METRICS_FIELD
+    criteria = CriterionResultSerializer(many=True)
+    corrected_at = serializers.CharField(help_text="ISO 8601: when it was replaced.")
+    appeal = serializers.IntegerField(help_text="The accepted appeal that corrected it.")
+
+
 class EvaluationSerializer(serializers.Serializer):
     # Renders a SellerEvaluation: one item of GET …/evaluations.
 
@@ -409,6 +419,12 @@ class EvaluationSerializer(serializers.Serializer):
     at_risk = serializers.BooleanField()
     metrics = serializers.SerializerMethodField()
     criteria = serializers.SerializerMethodField()
+    corrected_at = IsoDateTimeField(
+        allow_null=True, help_text="When an accepted appeal last corrected this result."
+    )
+    corrected_from = serializers.SerializerMethodField(
+        help_text="The result this one replaced when an appeal corrected it (null if never)."
+    )
 
     @extend_schema_field(METRICS_FIELD)
     def get_metrics(self, evaluation: SellerEvaluation) -> dict[str, int | float | None]:
@@ -417,6 +433,22 @@ class EvaluationSerializer(serializers.Serializer):
     @extend_schema_field(CriterionResultSerializer(many=True))
     def get_criteria(self, evaluation: SellerEvaluation) -> list[dict[str, Any]]:
         return _criteria(evaluation.criteria)
+
+    @extend_schema_field(CorrectedFromSerializer(allow_null=True))
+    def get_corrected_from(self, evaluation: SellerEvaluation) -> dict[str, Any] | None:
+        correction = getattr(evaluation, "latest_correction", None)
+        if correction is None:
+            return None
+        old = correction.superseded
+        return {
+            "level": old.get("level"),
+            "previous_level": old.get("previous_level"),
+            "at_risk": bool(old.get("at_risk")),
+            "metrics": _metrics(old.get("metrics") or {}),
+            "criteria": _criteria(old.get("criteria") or []),
+            "corrected_at": rfc3339(correction.corrected_at),
+            "appeal": correction.appeal_id,
+        }
 
 
 class InquiryEvidenceSerializer(serializers.Serializer):

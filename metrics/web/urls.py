@@ -7,6 +7,7 @@ left out of the OpenAPI schema (``schema=None``), as in ``orders.urls``.
 from django.urls import URLPattern, path
 from rest_framework.views import APIView
 
+from metrics.appeals.api import AppealDecisionView, SellerAppealsView
 from metrics.policy.api import (
     PolicyPreviewResultView,
     PolicyPreviewView,
@@ -34,10 +35,12 @@ urlpatterns: list = [
     *both(f"{SELLER}/evaluations", api.SellerEvaluationsView, "seller-evaluations"),
     *both("grades", api.GradesView, "grades"),
     *both("sellers", api.SellerListView, "sellers-list"),
+    *both(f"{SELLER}/appeals", SellerAppealsView, "seller-appeals"),
+    *both("appeals/<int:appeal_id>/decision", AppealDecisionView, "appeal-decision"),
     *both("evaluations", api.EvaluationRunsView, "evaluation-runs"),
     *both("evaluations/<int:run_id>", api.EvaluationRunView, "evaluation-run"),
     *both("policy/presets", PresetListView, "policy-presets"),
     *both("policy/presets/<str:name>", PresetView, "policy-preset"),
     *both("policy/preview", PolicyPreviewView, "policy-preview"),
-    *both("policy/preview/<int:preview_id>", PolicyPreviewResultView, "policy-preview-result"),
+    *both("policy/preview/<uuid:preview_id>", PolicyPreviewResultView, "policy-preview-result"),
 ]

@@ -6,24 +6,38 @@ integrations never disagree; no threshold is re-checked here: pass/fail comes fr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, cast
 from urllib.parse import quote, urlencode
 
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import InvalidPage, Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
+from django.views.decorators.http import require_POST
 
+from common.errors import AppError
+from metrics.appeals import services as appeal_services
 from metrics.engine.evidence import evidence_kind
-from metrics.engine.grading import PolicySnapshot, exact_from_json
+from metrics.engine.grading import NextLevel, PolicySnapshot, exact_from_json
 from metrics.engine.periods import Period
 from metrics.engine.registry import METRICS, Metrics
-from metrics.models import EvaluationRun, SellerEvaluation
+from metrics.models import (
+    MAX_APPEAL_REASON,
+    Appeal,
+    AppealStatus,
+    EvaluationRun,
+    SellerEvaluation,
+)
 from metrics.runs.preview import preview_grade
 from metrics.web import selectors, sentences
 from metrics.web.serializers import (
@@ -34,7 +48,7 @@ from metrics.web.serializers import (
     Preview,
     RunSerializer,
 )
-from orders.models import Seller
+from orders.models import Order, Seller
 from orders.selectors import seller_currency
 
 # The rates a seller watches first, in the order the dashboard lists them.
@@ -133,6 +147,7 @@ def _metric_rows(
             {
                 "key": key,
                 "label": sentences.metric_label(key),
+                "window": METRICS[key].window if key in METRICS else True,
                 "actual": actual,
                 "shown": sentences.value(key, actual, currency=currency),
                 "counts": sentences.rate_counts(key, exact, response_hours=response_hours),
@@ -144,41 +159,93 @@ def _metric_rows(
 
 
 def _chart(history: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Points of the last periods' levels and main rates for an inline SVG (no JS, no CDN).
+    """The last periods' levels and main rates as an inline SVG drawn here (no JS, no CDN):
+    a left axis 0–100 % for the rates, a right axis 1–5 for the average rating, a bar per
+    period for the level (its name written on it), each point's value in its tooltip and on
+    the last point, and month labels with the year under the first month and each January.
 
     None with fewer than two periods: one point is no trend; the table says it all.
     """
     periods = list(reversed(history[:HISTORY_LENGTH]))
     if len(periods) < 2:
         return None
-    width, height, pad = 600, 200, 30
-    step = (width - 2 * pad) / (len(periods) - 1)
+    width, height = 640, 240
+    left, right, top, bottom = 44, 40, 12, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    step = plot_w / (len(periods) - 1)
+    base = top + plot_h
     max_rank = max([p["rank"] or 0 for p in periods] + [1])
+
+    def x(i: int) -> float:
+        return left + i * step
+
+    def y_rate(value: float) -> float:
+        return base - (value / 100) * plot_h
+
+    def y_rating(value: float) -> float:
+        return base - ((value - 1) / 4) * plot_h
+
     series = []
-    for key in CHART_RATES:
+    for number, key in enumerate((*CHART_RATES, "average_rating"), start=1):
+        scale = y_rating if key == "average_rating" else y_rate
         points = []
         for i, p in enumerate(periods):
-            value = p["metrics"].get(key)
-            if value is not None:
-                y = height - pad - (value / 100) * (height - 2 * pad)
-                points.append(f"{pad + i * step:.1f},{y:.1f}")
+            raw = p["metrics"].get(key)
+            if raw is None:
+                continue
+            points.append(
+                {
+                    "x": round(x(i), 1),
+                    "y": round(scale(max(0.0, raw)), 1),
+                    "text": sentences.value(key, raw, currency=""),
+                    "month": sentences.month(p["period"]),
+                }
+            )
         series.append(
-            {"key": key, "label": sentences.metric_label(key), "points": " ".join(points)}
+            {
+                "key": key,
+                "n": number,
+                "label": sentences.metric_label(key),
+                "points": points,
+                "line": " ".join(f"{pt['x']},{pt['y']}" for pt in points),
+                "last": points[-1] if points else None,
+            }
         )
-    bars = [
+    bars = []
+    for i, p in enumerate(periods):
+        h = ((p["rank"] or 0) / max_rank) * plot_h * 0.5
+        period = Period.parse(p["period"])
+        bars.append(
+            {
+                "x": round(x(i) - 8, 1),
+                "y": round(base - h, 1),
+                "h": round(h, 1),
+                "cx": round(x(i), 1),
+                "period": sentences.month(p["period"]),
+                "level": sentences.level_name(p["level"]),
+                "short": f"{period.month:02d}",
+                "year": str(period.year) if i == 0 or period.month == 1 else "",
+            }
+        )
+    y_ticks = [
         {
-            "x": pad + i * step - 8,
-            "h": ((p["rank"] or 0) / max_rank) * (height - 2 * pad) * 0.5,
-            "period": sentences.month(p["period"]),
-            "level": sentences.level_name(p["level"]),
-            "label_x": pad + i * step,
-            "short": p["period"][5:],
+            "y": round(y_rate(v), 1),
+            "label": sentences.percent(v),
+            "rating": sentences.number(1 + v / 25),
         }
-        for i, p in enumerate(periods)
+        for v in (0, 25, 50, 75, 100)
     ]
-    for bar in bars:
-        bar["y"] = height - pad - bar["h"]
-    return {"width": width, "height": height, "series": series, "bars": bars, "base": height - pad}
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right_x": width - right,
+        "top": top,
+        "base": base,
+        "series": series,
+        "bars": bars,
+        "y_ticks": y_ticks,
+    }
 
 
 def _history_rows(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -188,6 +255,14 @@ def _history_rows(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "month": sentences.month(e["period"]),
             "level": sentences.level_name(e["level"]) or "—",
             "at_risk": e["at_risk"],
+            "corrected_on": (
+                sentences.date(datetime.fromisoformat(e["corrected_at"]))
+                if e.get("corrected_at")
+                else ""
+            ),
+            "corrected_from": sentences.level_name((e.get("corrected_from") or {}).get("level"))
+            if e.get("corrected_from")
+            else "",
             "rates": [
                 sentences.value(key, e["metrics"].get(key), currency="")
                 for key in (*CHART_RATES, "average_rating")
@@ -223,6 +298,39 @@ def _grace(
     )
 
 
+def _ladder(
+    policy: PolicySnapshot | None, *, level: str | None, currency: str
+) -> list[dict[str, Any]]:
+    """Every level of the policy, lowest first, with its requirements as sentences."""
+    if policy is None:
+        return []
+    return [
+        {
+            "name": sentences.level_name(spec.name),
+            "current": spec.name == level,
+            "rules": sentences.level_rules(spec, currency=currency),
+        }
+        for spec in sorted(policy.levels, key=lambda lvl: lvl.rank)
+    ]
+
+
+def _leaving(
+    *,
+    seller: Seller,
+    current: SellerEvaluation | None,
+    policy: PolicySnapshot | None,
+) -> list[str]:
+    """What drops out of the evaluated window at the next evaluation (3 queries)."""
+    if current is None or policy is None:
+        return []
+    period = Period.parse(current.period)
+    following = period.next()  # the next evaluation (a missed month is caught up first)
+    leaving = selectors.leaving_window(
+        seller_id=seller.pk, period=period, next_period=following, policy=policy
+    )
+    return sentences.leaving_sentences(leaving)
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     if request.user.is_staff:
@@ -230,6 +338,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     seller = _seller_for(request)
     if seller is None:
         return render(request, "dashboard/no_seller.html", status=403)
+    return _seller_dashboard(request, seller)
+
+
+@staff_member_required
+def staff_seller_dashboard(request: HttpRequest, external_id: str) -> HttpResponse:
+    """What the seller sees at ``/``, for staff (SPEC §8 "a link to what the seller sees")."""
+    seller = selectors.seller_by_external_id(external_id=external_id)
+    if seller is None:
+        raise Http404("No such seller.")
+    return _seller_dashboard(request, seller, as_staff=True)
+
+
+def _seller_dashboard(
+    request: HttpRequest, seller: Seller, *, as_staff: bool = False
+) -> HttpResponse:
     # The last HISTORY_LENGTH evaluations, newest first: the newest is the current grade.
     evaluations = selectors.seller_evaluations(seller_id=seller.pk, limit=HISTORY_LENGTH)
     current = evaluations[0] if evaluations else None
@@ -247,6 +370,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     current_period = Period.containing(projection.as_of)
     context = {
         "seller": seller,
+        "as_staff": as_staff,
         "grade": grade,
         "level": sentences.level_name(grade["level"]),
         "next_level": sentences.level_name((grade["next_level"] or {}).get("level")),
@@ -259,11 +383,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             window_days=rules.window_days if rules else None,
         ),
         "requirements": sentences.missing_requirements(
-            next_level=grade["next_level"],
-            criteria=grade["criteria"],
+            next_level=NextLevel.from_json(current.next_level if current else None),
             exact=exact,
             currency=currency,
+            response_hours=hours,
         ),
+        "leaving": _leaving(seller=seller, current=current, policy=policy),
         "grace": _grace(current, policy),
         "rows": _metric_rows(
             seller=seller, grade=grade, exact=exact, currency=currency, response_hours=hours
@@ -272,10 +397,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "preview_level": sentences.level_name(preview["level"]),
         "preview_next_level": sentences.level_name((preview["next_level"] or {}).get("level")),
         "preview_requirements": sentences.missing_requirements(
-            next_level=preview["next_level"],
-            criteria=preview["criteria"],
+            next_level=projection.result.next_level,
             exact=projection.metrics,
             currency=currency,
+            response_hours=preview_hours,
         ),
         "preview_rows": _metric_rows(
             seller=seller,
@@ -291,6 +416,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "month": sentences.month(current_period),
             "date": sentences.date(current_period.cutoff),
         },
+        "ladder": _ladder(rules, level=grade["level"], currency=currency),
         "history": _history_rows(history),
         "chart": _chart(history),
     }
@@ -312,7 +438,9 @@ def staff_overview(request: HttpRequest) -> HttpResponse:
             "duration": _duration(run.started_at, end),
             "created_text": sentences.moment(run.created_at),
         }
+    search = _staff_search(request, period=overview.period, ranks=overview.ranks)
     context = {
+        "search": search,
         "run": run_data,
         "period_month": sentences.month(overview.period) if overview.period else "",
         "previous_month": (
@@ -337,6 +465,134 @@ def staff_overview(request: HttpRequest) -> HttpResponse:
         "period": overview.period,
     }
     return render(request, "dashboard/staff_overview.html", context)
+
+
+STAFF_PAGE_SIZE = 50
+
+
+def _staff_search(
+    request: HttpRequest, *, period: str | None, ranks: dict[str, int]
+) -> dict[str, Any] | None:
+    """The overview's "find a seller": by id or name, filters by level, movement and at-risk,
+    a sort; one page of the latest period's evaluations (2 queries)."""
+    if period is None:
+        return None
+    params = {
+        "q": request.GET.get("q", "")[:100],
+        "level": request.GET.get("level", ""),
+        "movement": request.GET.get("movement", ""),
+        "at_risk": request.GET.get("at_risk", "") == "1",
+        "sort": request.GET.get("sort", "seller"),
+    }
+    if params["sort"] not in selectors.STAFF_SORTS:
+        params["sort"] = "seller"
+    if params["movement"] not in selectors.MOVEMENTS:
+        params["movement"] = ""
+    searched = any(request.GET.get(k) for k in ("q", "level", "movement", "at_risk", "sort"))
+    choices = {
+        "searched": searched,
+        "levels": [
+            (name, sentences.level_name(name))
+            for name, _rank in sorted(ranks.items(), key=lambda item: -item[1])
+        ],
+        "movements": [("up", _("Moved up")), ("down", _("Moved down")), ("same", _("Same level"))],
+        "sorts": [
+            ("seller", _("Seller id")),
+            ("name", _("Name")),
+            ("-level", _("Level, best first")),
+            ("level", _("Level, lowest first")),
+            ("-move", _("Biggest rise first")),
+            ("move", _("Biggest fall first")),
+        ],
+    }
+    if not searched:
+        return {**params, **choices}
+    rows = selectors.staff_sellers(
+        period=period,
+        ranks=ranks,
+        query=str(params["q"]),
+        level=str(params["level"]),
+        movement=str(params["movement"]),
+        at_risk=bool(params["at_risk"]),
+        sort=str(params["sort"]),
+    )
+    try:
+        page = Paginator(rows, STAFF_PAGE_SIZE).page(request.GET.get("page") or 1)
+    except InvalidPage:
+        page = Paginator(rows, STAFF_PAGE_SIZE).page(1)
+    query = {k: v for k, v in request.GET.items() if k != "page"}
+    return {
+        **params,
+        **choices,
+        "page": page,
+        "rows": [
+            {
+                "seller": e.seller,
+                "level": sentences.level_name(e.level) or _("No level"),
+                "previous": sentences.level_name(e.previous_level) or _("No level"),
+                "move": e.move if e.previous_level is not None else None,
+                "at_risk": e.at_risk,
+            }
+            for e in page.object_list
+        ],
+        "query": urlencode(query),
+    }
+
+
+@staff_member_required
+def staff_seller(request: HttpRequest, external_id: str) -> HttpResponse:
+    """A staff page per seller (SPEC §8): level history, the reason of each move (the criteria
+    that flipped), appeals, a link to what the seller sees."""
+    seller = selectors.seller_by_external_id(external_id=external_id)
+    if seller is None:
+        raise Http404("No such seller.")
+    evaluations = selectors.seller_evaluations(seller_id=seller.pk)
+    currency = seller_currency(seller_id=seller.pk)
+    history = []
+    for i, e in enumerate(evaluations):
+        before = evaluations[i + 1] if i + 1 < len(evaluations) else None
+        moved = e.previous_level != e.level and before is not None
+        flipped = (
+            selectors.flipped_criteria(before.criteria if before else None, e.criteria)
+            if moved
+            else []
+        )
+        history.append(
+            {
+                "period": e.period,
+                "month": sentences.month(e.period),
+                "level": sentences.level_name(e.level) or _("No level"),
+                "previous": sentences.level_name(e.previous_level) or _("No level"),
+                "moved": moved,
+                "at_risk": e.at_risk,
+                "grace_used": e.grace_used,
+                "reasons": [
+                    {
+                        "level": sentences.level_name(c["level"]),
+                        "rule": sentences.rule_sentence(
+                            metric=c["metric"],
+                            op=c["op"],
+                            threshold=Decimal(str(c["value"])),
+                            currency=currency,
+                        ),
+                        "passed": c["passed"],
+                        "actual": sentences.value(
+                            c["metric"], exact_from_json(c.get("actual")), currency=currency
+                        )
+                        if c["metric"] in METRICS
+                        else "",
+                    }
+                    for c in flipped
+                ],
+            }
+        )
+    context = {
+        "seller": seller,
+        "history": history,
+        "current": history[0] if history else None,
+        "appeals": appeal_services.seller_appeals(seller_id=seller.pk),
+    }
+    return render(request, "dashboard/staff_seller.html", context)
 
 
 def _movers(evaluations: list[SellerEvaluation]) -> list[dict[str, Any]]:
@@ -379,7 +635,10 @@ def evidence(request: HttpRequest, metric: str) -> HttpResponse:
         page = Paginator(items, EVIDENCE_PAGE_SIZE).page(request.GET.get("page") or 1)
     except InvalidPage as exc:
         raise Http404(str(exc)) from exc
+    rows = _with_appeals(seller=seller, kind=items.kind, items=list(page.object_list))
     context = {
+        "rows": rows,
+        "appeal_reason_limit": MAX_APPEAL_REASON,
         "seller": seller,
         "metric": metric,
         "label": sentences.metric_label(metric),
@@ -391,3 +650,77 @@ def evidence(request: HttpRequest, metric: str) -> HttpResponse:
         "items": page.object_list,
     }
     return render(request, "dashboard/evidence.html", context)
+
+
+@dataclass(frozen=True)
+class AppealState:
+    """What an evidence row offers about its order: the latest appeal's status, or a form."""
+
+    order: str
+    status: str | None  # open | accepted | rejected (the latest appeal), None if none
+    can_appeal: bool
+
+
+def _with_appeals(*, seller: Seller, kind: str, items: list[Any]) -> list[tuple[Any, Any]]:
+    """Each evidence item with the appeal state of its order (orders and reviews only: an
+    inquiry is no order; 2 queries for the page)."""
+    key = {"orders": "external_id", "reviews": "order"}.get(kind)
+    if key is None:
+        return [(item, None) for item in items]
+    ids = {_field(item, key) for item in items}
+    latest = dict(
+        Appeal.objects.filter(seller=seller, order__external_id__in=ids)
+        .order_by("order__external_id", "opened_at", "id")
+        .values_list("order__external_id", "status")
+    )  # the latest per order wins (ordered by opened_at)
+    recent = set(
+        Order.objects.filter(
+            seller=seller,
+            external_id__in=ids,
+            excluded_from_metrics=False,
+            created_at__gte=appeal_services.appealable_since(timezone.now()),
+        ).values_list("external_id", flat=True)
+    )
+    rows = []
+    for item in items:
+        order = _field(item, key)
+        status = latest.get(order)
+        can = order in recent and status not in (AppealStatus.OPEN, AppealStatus.ACCEPTED)
+        rows.append((item, AppealState(order=order, status=status, can_appeal=can)))
+    return rows
+
+
+def _field(item: Any, name: str) -> Any:
+    return item[name] if isinstance(item, dict) else getattr(item, name)
+
+
+@login_required
+@require_POST
+def file_appeal(request: HttpRequest) -> HttpResponse:
+    """The evidence row's "appeal" button: the seller appeals one of its orders with a reason,
+    then sees the appeal's status on the row (SPEC §8)."""
+    seller = _seller_for(request)
+    if seller is None:
+        raise Http404("No seller.")
+    back = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "/"
+    try:
+        appeal_services.file_appeal(
+            seller=seller,
+            order_external_id=request.POST.get("order", ""),
+            reason=request.POST.get("reason", ""),
+            actor=request.user,
+        )
+    except AppError as exc:
+        detail = exc.message
+        if exc.errors:
+            detail = " ".join(" ".join(messages_) for messages_ in exc.errors.values())
+        messages.error(request, _("The appeal was not sent: %(detail)s") % {"detail": detail})
+    else:
+        messages.success(
+            request, _("Your appeal was sent. Staff will decide it; its status shows on the row.")
+        )
+    return HttpResponseRedirect(back)

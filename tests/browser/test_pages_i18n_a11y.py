@@ -129,15 +129,17 @@ def test_a_seller_signed_in_by_link_reads_what_the_next_level_takes(
         assert level == "레벨 2"
         assert "레벨 3 달성에 필요한 것" in missing
         assert "완료 주문 80건 더 또는 매출 ₩18,000,000 더 (둘 중 하나)" in missing
-        assert "주문 성공률 1.67%p 더 높이기 (85% 이상 필요, 현재 83.33%)" in missing
+        assert (
+            "다음 주문 3건을 취소 없이 완료하세요 (주문 성공률: 현재 83.33%, 85% 이상 필요)"
+        ) in missing
         assert "문의 50건 중 46건에 24시간 이내 응답" in metrics
     else:
         assert level == "Level 2"
         assert "80 more completed orders, or ₩18,000,000 more revenue (either one)" in missing
         assert (
-            "Order success rate 1.67 percentage points higher (85 % or more; you have 83.33 %)"
-            in missing
-        )
+            "Complete your next 3 orders without a cancellation "
+            "(Order success rate: 83.33 % now, at least 85 % needed)"
+        ) in missing
         assert "answered 46 of 50 inquiries within 24 h" in metrics
     assert violations == []
     assert fits, "the page scrolls sideways"

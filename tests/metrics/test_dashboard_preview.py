@@ -37,7 +37,7 @@ def test_the_preview_says_as_of_when_its_figures_were_computed(django_assert_max
 
     assert response.status_code == 200
     assert b'Figures as of <time datetime="2026-11-15T12:00:00+09:00">' in response.content
-    assert b"Nov. 15, 2026 12:00</time>" in response.content
+    assert b"Nov. 15, 2026 12:00 KST</time>" in response.content
 
 
 def test_without_a_refresh_the_figures_are_as_of_now():
@@ -45,7 +45,7 @@ def test_without_a_refresh_the_figures_are_as_of_now():
         _, client = given_signed_in_seller()
         response = client.get("/")
 
-    assert b'<time datetime="2026-11-15T12:07:00+09:00">Nov. 15, 2026 12:07</time>' in (
+    assert b'<time datetime="2026-11-15T12:07:00+09:00">Nov. 15, 2026 12:07 KST</time>' in (
         response.content
     )
 

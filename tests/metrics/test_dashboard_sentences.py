@@ -10,6 +10,7 @@ from fractions import Fraction
 import pytest
 from django.utils import translation
 
+from metrics.engine.grading import Missing, NextLevel
 from metrics.web import sentences
 from metrics.web.sentences import Metrics
 
@@ -29,15 +30,16 @@ def korean():
 
 
 def missing(*items, criteria=(), level="Level 3"):
+    """grading's NextLevel for these missing items (each with its any_of label from
+    ``criteria``, as grade() gives it)."""
+    label = {m: g for m, _op, _v, g in criteria}
     return {
-        "next_level": {
-            "level": level,
-            "missing": [{"metric": m, "op": op, "value": v, "actual": a} for m, op, v, a in items],
-        },
-        "criteria": [
-            {"level": level, "metric": m, "op": op, "value": v, "any_of": g}
-            for m, op, v, g in criteria
-        ],
+        "next_level": NextLevel(
+            level=level,
+            missing=tuple(
+                Missing(m, op, Decimal(str(v)), a, any_of=label.get(m, "")) for m, op, v, a in items
+            ),
+        )
     }
 
 
@@ -132,8 +134,8 @@ def test_a_null_metric_reads_not_enough_data_yet(korean):
         currency="KRW",
         exact={},
     )
-    assert english_said == "Average rating: not enough data yet (at least 4.7 needed)"
-    assert korean_said == "평균 평점: 아직 데이터가 충분하지 않음 (4.7 이상 필요)"
+    assert english_said == "Average rating: not enough data yet (at least 4.70 needed)"
+    assert korean_said == "평균 평점: 아직 데이터가 충분하지 않음 (4.70 이상 필요)"
 
 
 def test_a_slow_median_response_says_minutes_faster(english):

@@ -397,8 +397,8 @@ def test_failing_any_of_group_shows_all_its_members_as_missing():
     assert result.next_level == NextLevel(
         level="Level 2",
         missing=(
-            Missing("completed_orders", ">=", D("15"), 3),
-            Missing("revenue", ">=", D("5000000"), D("100000")),
+            Missing("completed_orders", ">=", D("15"), 3, any_of="volume"),
+            Missing("revenue", ">=", D("5000000"), D("100000"), any_of="volume"),
         ),
     )
 
@@ -507,7 +507,15 @@ def test_result_to_json_keeps_actuals_exact_and_is_json_safe():
         ],
         "next_level": {
             "level": "Level 2",
-            "missing": [{"metric": "response_rate", "op": ">=", "value": "90", "actual": "200/3"}],
+            "missing": [
+                {
+                    "metric": "response_rate",
+                    "op": ">=",
+                    "value": "90",
+                    "actual": "200/3",
+                    "any_of": "",
+                }
+            ],
         },
     }
 

@@ -5,6 +5,7 @@ equal what a real run under the draft then stores."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -150,7 +151,7 @@ def test_no_evaluated_period_is_a_conflict(staff_client):
 def test_preview_is_staff_only(api_client, seller_client, staff_client):
     assert api_client.post(URL, preset_policy("kmong"), format="json").status_code == 401
     assert seller_client.post(URL, preset_policy("kmong"), format="json").status_code == 403
-    assert seller_client.get(f"{URL}/1").status_code == 403
+    assert seller_client.get(f"{URL}/{uuid.uuid4()}").status_code == 403
     assert staff_client.get(f"{URL}/424242").status_code == 404
 
 

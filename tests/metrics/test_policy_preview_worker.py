@@ -22,7 +22,7 @@ pytestmark = [
 __all__ = ["broker"]  # the fixture, imported for this module's tests
 
 
-def wait_for_preview(preview_id: int, timeout: float = 60) -> PolicyPreview:
+def wait_for_preview(preview_id: str, timeout: float = 60) -> PolicyPreview:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = PolicyPreview.objects.get(pk=preview_id)

@@ -111,7 +111,13 @@ def test_run_stores_one_evaluation_per_seller_with_every_metric():
     assert idle_row.next_level == {
         "level": "Silver",
         "missing": [
-            {"metric": "window_completed_orders", "op": ">=", "value": "1.0000", "actual": 0}
+            {
+                "metric": "window_completed_orders",
+                "op": ">=",
+                "value": "1.0000",
+                "actual": 0,
+                "any_of": "",
+            }
         ],
     }
     assert run.policy_snapshot["levels"][0]["name"] == "Bronze"

@@ -17,7 +17,7 @@ from metrics import runs
 from metrics.engine.periods import Period
 from metrics.models import EvaluationRun
 from notifications.models import WebhookDelivery, WebhookEndpoint
-from notifications.tasks import deliver_webhook, notify_run_published, retry_due_webhooks
+from notifications.tasks import deliver_webhook, notify_run_published, retry_due_notifications
 from notifications.webhooks import backoff_seconds
 from tests.api_helpers import JAN_15_2027
 from tests.metrics.test_runs import a_seller, given_completed_orders, given_policy
@@ -141,7 +141,7 @@ def test_a_failing_endpoint_is_retried_with_backoff_until_a_2xx_then_never_again
 
     def sweep_after(seconds: int) -> int:
         clock.shift(timedelta(seconds=seconds))
-        retry_due_webhooks.delay().get()
+        retry_due_notifications.delay().get()
         return len(hook_server.of_type("level.changed"))
 
     assert sweep_after(59) == 1  # the first wait is 60 s
@@ -191,7 +191,7 @@ def test_a_delivery_failing_every_time_is_given_up_and_logged(
     publish("2026-11")
     for _ in range(5):
         clock.shift(timedelta(hours=7))
-        retry_due_webhooks.delay().get()
+        retry_due_notifications.delay().get()
 
     assert len(hook_server.of_type("level.changed")) == 3
     delivery = WebhookDelivery.objects.get()

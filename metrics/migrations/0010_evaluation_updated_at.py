@@ -6,12 +6,12 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("metrics", "0007_chunk_started_at"),
+        ("metrics", "0009_appeals"),
         ("orders", "0002_login_link"),
     ]
 
     operations = [
-        # Numbered 0009 to leave 0008 to another branch (issue 19's brief); it follows 0007.
+        # Follows the appeals (0009) on main.
         migrations.AddField(
             model_name="sellerevaluation",
             name="updated_at",
