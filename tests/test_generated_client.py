@@ -180,7 +180,7 @@ def test_an_integration_does_its_job_with_the_generated_client_only(
         ),
     )
     assert isinstance(placed, models.Order)
-    assert (placed.status, placed.amount) == (models.StatusEnum.COMPLETED, "15000.00")
+    assert (placed.status, placed.amount) == (models.OrderStatusEnum.COMPLETED, "15000.00")
     bulk = op("orders.v1_orders_bulk_create").sync(
         client=api,
         body=[

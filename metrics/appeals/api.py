@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import DocumentedQueryOnly, IsAuthenticated, IsStaff, acting_user
-from common.api_schema import error_responses
+from common.api_schema import error_responses, example
 from common.errors import InvalidInput
 from common.ingest import unknown_field_errors
 from metrics.appeals import services
@@ -40,6 +40,7 @@ def _body(request: Request, allowed: frozenset[str]) -> dict[str, Any]:
     return data
 
 
+@example({"order": "o-1", "reason": "The buyer asked to cancel after delivery."}, request=True)
 class AppealInSerializer(serializers.Serializer):
     """Documentation of the request body (parsed by ``services.file_appeal``)."""
 
@@ -47,6 +48,7 @@ class AppealInSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=MAX_APPEAL_REASON)
 
 
+@example({"status": "accepted", "note": "The buyer withdrew the claim."}, request=True)
 class DecisionInSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[AppealStatus.ACCEPTED, AppealStatus.REJECTED])
     note = serializers.CharField(max_length=MAX_APPEAL_NOTE, required=False, allow_blank=True)

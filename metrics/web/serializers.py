@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,7 @@ from rest_framework import serializers
 
 from common.api import ApiDateTimeField, StrictSerializer, rfc3339
 from common.api_schema import example
-from common.ingest import ItemReader
+from common.ingest import EARLIEST_MOMENT, LATEST_MOMENT
 from metrics.engine.grading import exact_from_json, result_to_json
 from metrics.engine.periods import Period
 from metrics.engine.registry import METRIC_KEYS, METRICS, Kind, display_value
@@ -31,7 +31,6 @@ from metrics.policy.limits import MAX_LEVEL_NAME
 from metrics.runs import progress
 from metrics.runs.preview import GradePreview
 from orders.models import CancelledBy
-from orders.serializers import SellerSerializer
 
 # --- the schema's examples ----------------------------------------------------------------
 # A Level 1 seller of 2026-10 on the default policy, short of Level 2 on rating and responses.
@@ -662,42 +661,24 @@ class GradesQuerySerializer(serializers.Serializer):
         return Period.parse(value)
 
     def validate_updated_since(self, value: str) -> datetime:
-        # The ingestion's reading of a moment: ISO 8601 with an offset, naive refused.
-        reader = ItemReader({"updated_since": value})
-        moment = reader.moment("updated_since")
-        if moment is None:
-            raise serializers.ValidationError(reader.errors["updated_since"])
-        return moment
-
-
-@example(
-    {
-        "external_id": "s-1",
-        "username": "pixel_lab",
-        "display_name": "Pixel Lab",
-        "joined_at": "2025-01-01T00:00:00+09:00",
-        "level": "Level 2",
-        "period": "2026-10",
-    },
-    response=True,
-)
-class SellerWithGradeSerializer(SellerSerializer):
-    # Renders a seller of selectors.sellers_with_grade: GET /api/v1/sellers.
-
-    level = serializers.CharField(
-        source="grade_level",
-        allow_null=True,
-        read_only=True,
-        help_text="The level of the seller's latest evaluation (its current grade); null before "
-        "the first evaluation or when it reached no level.",
-    )
-    period = serializers.CharField(
-        source="grade_period",
-        allow_null=True,
-        read_only=True,
-        help_text="YYYY-MM of that evaluation; null before the first.",
-    )
-
-    class Meta(SellerSerializer.Meta):
-        fields = [*SellerSerializer.Meta.fields, "level", "period"]
-        read_only_fields = fields
+        # Any RFC 3339 date-time (the schema's format): an offset is required; one before the
+        # years grades exist means "all", one after them "none" (it is a bound, not a moment
+        # to store); a leap second reads as the second before it.
+        text = value.replace("t", "T").replace("z", "Z")
+        if ":60" in text[17:20]:
+            text = text[:17] + "59" + text[19:]
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise serializers.ValidationError(
+                "Expected an ISO 8601 date-time with an offset, e.g. 2026-11-01T00:00:00+09:00."
+            ) from exc
+        if moment.utcoffset() is None:
+            raise serializers.ValidationError(
+                "Timezone required: send e.g. 2026-11-01T00:00:00+09:00 or ...Z."
+            )
+        try:
+            in_utc = moment.astimezone(UTC)
+        except OverflowError:
+            in_utc = EARLIEST_MOMENT if moment.year < 2000 else LATEST_MOMENT
+        return min(max(in_utc, EARLIEST_MOMENT), LATEST_MOMENT)

@@ -270,3 +270,12 @@ def test_the_schema_documents_the_grades_operation(staff_client):
 
 def test_the_clock_is_where_the_scenarios_are_written_for():
     assert timezone.now().isoformat()[:10] == JAN_15_2027[:10]
+
+
+@pytest.mark.parametrize(
+    ("since", "expected"),
+    [("0351-06-28T13:21:14Z", set(WORLD)), ("9999-12-31T23:59:60Z", set())],
+)
+def test_updated_since_takes_any_rfc3339_moment_as_a_bound(staff_client, world, since, expected):
+    body = staff_client.get(URL, {"period": "2026-10", "updated_since": since}).json()
+    assert {item["seller"] for item in body["results"]} == expected
