@@ -31,6 +31,7 @@ from metrics.policy.limits import MAX_LEVEL_NAME
 from metrics.runs import progress
 from metrics.runs.preview import GradePreview
 from orders.models import CancelledBy
+from orders.serializers import SellerSerializer
 
 # --- the schema's examples ----------------------------------------------------------------
 # A Level 1 seller of 2026-10 on the default policy, short of Level 2 on rating and responses.
@@ -665,7 +666,7 @@ class GradesQuerySerializer(serializers.Serializer):
         # years grades exist means "all", one after them "none" (it is a bound, not a moment
         # to store); a leap second reads as the second before it.
         text = value.replace("t", "T").replace("z", "Z")
-        if ":60" in text[17:20]:
+        if text[16:19] == ":60":  # YYYY-MM-DDThh:mm:60
             text = text[:17] + "59" + text[19:]
         try:
             moment = datetime.fromisoformat(text)
@@ -682,3 +683,36 @@ class GradesQuerySerializer(serializers.Serializer):
         except OverflowError:
             in_utc = EARLIEST_MOMENT if moment.year < 2000 else LATEST_MOMENT
         return min(max(in_utc, EARLIEST_MOMENT), LATEST_MOMENT)
+
+
+@example(
+    {
+        "external_id": "s-1",
+        "username": "pixel_lab",
+        "display_name": "Pixel Lab",
+        "joined_at": "2025-01-01T00:00:00+09:00",
+        "level": "Level 2",
+        "period": "2026-10",
+    },
+    response=True,
+)
+class SellerWithGradeSerializer(SellerSerializer):
+    # Renders a seller of selectors.sellers_with_grade: GET /api/v1/sellers.
+
+    level = serializers.CharField(
+        source="grade_level",
+        allow_null=True,
+        read_only=True,
+        help_text="The level of the seller's latest evaluation (its current grade); null before "
+        "the first evaluation or when it reached no level.",
+    )
+    period = serializers.CharField(
+        source="grade_period",
+        allow_null=True,
+        read_only=True,
+        help_text="YYYY-MM of that evaluation; null before the first.",
+    )
+
+    class Meta(SellerSerializer.Meta):
+        fields = [*SellerSerializer.Meta.fields, "level", "period"]
+        read_only_fields = fields
