@@ -61,6 +61,29 @@ class CorrectionOutSerializer(serializers.Serializer):
     corrected_at = IsoDateTimeField()
 
 
+_APPEAL_OUT = {
+    "id": 3,
+    "seller": "s-1",
+    "order": "ord-1042",
+    "reason": "The buyer cancelled after the marketplace's outage.",
+    "status": "accepted",
+    "opened_at": "2026-11-03T10:00:00+09:00",
+    "decided_at": "2026-11-04T09:30:00+09:00",
+    "decided_by": "ops",
+    "note": "Outage confirmed.",
+    "correction": "done",
+    "corrections": [
+        {
+            "period": "2026-10",
+            "from_level": "Level 1",
+            "to_level": "Level 2",
+            "corrected_at": "2026-11-04T09:30:01+09:00",
+        }
+    ],
+}
+
+
+@example(_APPEAL_OUT, response=True)
 class AppealSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     seller = serializers.CharField(source="seller.external_id")
@@ -87,6 +110,20 @@ _EXAMPLE = OpenApiExample(
     "An appeal",
     value={"order": "ord-1042", "reason": "The buyer cancelled after the marketplace's outage."},
     request_only=True,
+)
+_FILED_EXAMPLE = OpenApiExample(
+    "Filed",
+    value={
+        **_APPEAL_OUT,
+        "status": "open",
+        "decided_at": None,
+        "decided_by": None,
+        "note": "",
+        "correction": None,
+        "corrections": [],
+    },
+    response_only=True,
+    status_codes=["201"],
 )
 
 
@@ -133,7 +170,7 @@ class SellerAppealsView(DocumentedQueryOnly, APIView):
                 },
             ),
         },
-        examples=[_EXAMPLE],
+        examples=[_EXAMPLE, _FILED_EXAMPLE],
         summary="Appeal one order (the seller itself, or staff on its behalf)",
     )
     def post(self, request: Request, external_id: str) -> Response:

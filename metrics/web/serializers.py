@@ -385,18 +385,6 @@ class GradePreviewSerializer(serializers.Serializer):
         return rfc3339(timezone.localtime(shown.preview.as_of))
 
 
-@example(
-    {
-        "period": "2026-10",
-        "level": "Level 1",
-        "previous_level": "Level 2",
-        "rank": 1,
-        "at_risk": False,
-        "metrics": EXAMPLE_METRICS,
-        "criteria": EXAMPLE_CRITERIA,
-    },
-    response=True,
-)
 class CorrectedFromSerializer(serializers.Serializer):
     level = serializers.CharField(allow_null=True)
     previous_level = serializers.CharField(allow_null=True)
@@ -407,6 +395,28 @@ class CorrectedFromSerializer(serializers.Serializer):
     appeal = serializers.IntegerField(help_text="The accepted appeal that corrected it.")
 
 
+@example(
+    {
+        "period": "2026-10",
+        "level": "Level 1",
+        "previous_level": "Level 2",
+        "rank": 1,
+        "at_risk": False,
+        "metrics": EXAMPLE_METRICS,
+        "criteria": EXAMPLE_CRITERIA,
+        "corrected_at": "2026-11-04T09:30:01+09:00",
+        "corrected_from": {
+            "level": None,
+            "previous_level": "Level 2",
+            "at_risk": False,
+            "metrics": EXAMPLE_METRICS,
+            "criteria": EXAMPLE_CRITERIA,
+            "corrected_at": "2026-11-04T09:30:01+09:00",
+            "appeal": 3,
+        },
+    },
+    response=True,
+)
 class EvaluationSerializer(serializers.Serializer):
     # Renders a SellerEvaluation: one item of GET …/evaluations.
 
