@@ -276,10 +276,13 @@ class ItemReader:
             return None
         return number.quantize(quantum)
 
-    def integer(self, name: str, *, minimum: int, maximum: int) -> int | None:
+    def integer(
+        self, name: str, *, minimum: int, maximum: int, required: bool = True
+    ) -> int | None:
         value = self._get(name)
         if value is _MISSING or value is None:
-            self.error(name, "This field is required.")
+            if required:
+                self.error(name, "This field is required.")
             return None
         if isinstance(value, float) and value.is_integer():
             value = int(value)

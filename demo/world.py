@@ -39,6 +39,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from demo import programs
 from orders.models import CancelledBy, Message, Order, Seller, Sender
 from reviews.models import Review
 
@@ -669,6 +670,41 @@ def seed_world(*, world: World) -> None:
 
 
 DEMO_GRACE_MONTHS = 1
+# Sellers whose latest late order carries an open appeal (issue 21: the demo shows the queue).
+DEMO_APPEALS = 3
+
+
+def _open_appeals(*, now: datetime) -> None:
+    """Open appeals for the demo seller and two others: each on its latest late delivery of the
+    last months, filed as the seller itself would (with the audit entry), so the seller's
+    evidence shows "under review" and staff find them in the admin queue."""
+    from django.db.models import F
+
+    from metrics.appeals.services import appealable_since, file_appeal
+
+    reasons = (
+        "The buyer asked for changes after the due date and agreed to wait.",
+        "The marketplace's payment outage delayed the start by two days.",
+        "The courier lost the parcel for four days.",
+    )
+    sellers = [Seller.objects.get(username=DEMO_USERNAME)] + list(
+        Seller.objects.exclude(username=DEMO_USERNAME).order_by("external_id")[: DEMO_APPEALS - 1]
+    )
+    for seller, reason in zip(sellers, reasons, strict=False):
+        late = (
+            Order.objects.filter(
+                seller=seller,
+                delivered_at__gt=F("due_at"),
+                created_at__gte=appealable_since(now),
+                created_at__lt=now,
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if late is not None:
+            file_appeal(
+                seller=seller, order_external_id=late.external_id, reason=reason, actor=seller.user
+            )
 
 
 def _grace_for_the_demo() -> None:
@@ -701,8 +737,10 @@ def seed_demo(
             raise ValueError("the database is not empty")
         world = generate_world(seed=seed, sellers=sellers, months=months, now=now)
         seed_world(world=world)
+        programs.seed_programs(world=world, seed=seed)  # dispatch, cases, surveys, conversations
         _grace_for_the_demo()
         token = _create_logins()
+        _open_appeals(now=now)
     return SeedResult(
         True, len(world.sellers), len(world.orders), len(world.messages), len(world.reviews), token
     )

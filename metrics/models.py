@@ -235,6 +235,26 @@ class RunSellerFigures(models.Model):
     window_review_count = models.BigIntegerField()
     rating_sum = models.BigIntegerField()
     negative_reviews = models.BigIntegerField()
+    # Program and customer-success figures (SPEC §4).
+    window_orders = models.BigIntegerField(default=0)
+    defective_orders = models.BigIntegerField(default=0)
+    case_orders = models.BigIntegerField(default=0)
+    unresolved_case_orders = models.BigIntegerField(default=0)
+    cases_opened = models.BigIntegerField(default=0)
+    dispatch_orders = models.BigIntegerField(default=0)
+    late_shipments = models.BigIntegerField(default=0)
+    shipped_orders = models.BigIntegerField(default=0)
+    valid_tracking = models.BigIntegerField(default=0)
+    csat_responses = models.BigIntegerField(default=0)
+    csat_satisfied = models.BigIntegerField(default=0)
+    nps_responses = models.BigIntegerField(default=0)
+    nps_promoters = models.BigIntegerField(default=0)
+    nps_detractors = models.BigIntegerField(default=0)
+    resolved_conversations = models.BigIntegerField(default=0)
+    resolution_middle_micros = models.BigIntegerField(default=0)
+    resolution_middle_count = models.BigIntegerField(default=0)
+    previous_buyers = models.BigIntegerField(default=0)
+    retained_buyers = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name_plural = "run seller figures"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Message, Order, Seller
+from .models import Case, Conversation, Message, Order, Seller
 
 
 @admin.register(Seller)
@@ -26,6 +26,9 @@ class OrderAdmin(admin.ModelAdmin):
         "delivered_at",
         "completed_at",
         "cancelled_at",
+        "ship_by",
+        "shipped_at",
+        "tracking",
         "excluded_from_metrics",
     ]
     list_select_related = ["seller"]
@@ -36,11 +39,64 @@ class OrderAdmin(admin.ModelAdmin):
         "currency",
         ("completed_at", admin.EmptyFieldListFilter),
         ("cancelled_at", admin.EmptyFieldListFilter),
+        ("shipped_at", admin.EmptyFieldListFilter),
+        "tracking",
         ("created_at", admin.DateFieldListFilter),
     ]
     date_hierarchy = "created_at"
     raw_id_fields = ["seller"]
     list_editable = ["excluded_from_metrics"]
+    fieldsets = [
+        (None, {"fields": ["external_id", "seller", "buyer", ("amount", "currency")]}),
+        (
+            "Lifecycle",
+            {
+                "fields": [
+                    "created_at",
+                    "due_at",
+                    "delivered_at",
+                    "completed_at",
+                    ("cancelled_at", "cancelled_by"),
+                ]
+            },
+        ),
+        (
+            "Dispatch (marketplaces that ship goods)",
+            {"fields": ["ship_by", "shipped_at", "tracking"]},
+        ),
+        ("Metrics", {"fields": ["excluded_from_metrics"]}),
+    ]
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "order", "seller", "kind", "opened_at", "closed_at", "outcome"]
+    list_select_related = ["order__seller"]
+    search_fields = ["external_id", "order__external_id", "order__seller__external_id"]
+    list_filter = [
+        "kind",
+        "outcome",
+        ("closed_at", admin.EmptyFieldListFilter),
+        ("opened_at", admin.DateFieldListFilter),
+    ]
+    date_hierarchy = "opened_at"
+    raw_id_fields = ["order"]
+
+    @admin.display(ordering="order__seller__external_id")
+    def seller(self, obj: Case) -> str:
+        return str(obj.order.seller)
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "seller", "buyer", "resolved_at"]
+    list_select_related = ["seller"]
+    search_fields = ["external_id", "buyer", "seller__external_id"]
+    list_filter = [
+        ("resolved_at", admin.EmptyFieldListFilter),
+        ("resolved_at", admin.DateFieldListFilter),
+    ]
+    raw_id_fields = ["seller"]
 
 
 @admin.register(Message)

@@ -1,4 +1,5 @@
-"""REST endpoints for sellers, orders and messages (SPEC §7). Thin: parse, call, shape.
+"""REST endpoints for sellers, orders, cases, messages and conversations (SPEC §7). Thin:
+parse, call, shape.
 
 On the shared view bases of ``common.ingest_api``; plus the seller sign-in link.
 """
@@ -28,6 +29,12 @@ from common.ingest_api import (
 )
 from orders import login_links, selectors, services
 from orders.serializers import (
+    CaseBulkSerializer,
+    CaseSerializer,
+    CaseWriteSerializer,
+    ConversationBulkSerializer,
+    ConversationSerializer,
+    ConversationWriteSerializer,
     MessageBulkSerializer,
     MessageSerializer,
     MessageWriteSerializer,
@@ -47,8 +54,19 @@ ORDER_RULES = (
     "Beyond the body's schema (400 with field messages): the seller must exist; due_at, "
     "delivered_at, completed_at and cancelled_at are not before created_at; completed_at "
     "needs delivered_at and is not before it; an order is not both completed and cancelled; "
-    "cancelled_by is set exactly when cancelled_at is; an order with a review stays "
-    "completed; timestamps lie in the years 1900 to 2999 (UTC)."
+    "cancelled_by is set exactly when cancelled_at is; ship_by and shipped_at are not before "
+    "created_at; tracking needs shipped_at; an order with a review stays completed; "
+    "timestamps lie in the years 1900 to 2999 (UTC)."
+)
+CASE_RULES = (
+    "Beyond the body's schema (400 with field messages): the order must exist; closed_at is "
+    "not before opened_at; outcome is null while the case is open and required once closed_at "
+    "is set; timestamps lie in the years 1900 to 2999 (UTC). An order may have several cases."
+)
+CONVERSATION_RULES = (
+    "Beyond the body's schema (400 with field messages): the seller must exist; resolved_at "
+    "lies in the years 1900 to 2999 (UTC). The external_id is the `conversation` of the "
+    "thread's messages, which may be sent before or after this row."
 )
 MESSAGE_RULES = (
     "Beyond the body's schema (400 with field messages): the seller must exist; sent_at lies "
@@ -92,6 +110,60 @@ class OrderDetailView(ScopedDetailView):
 )
 class OrderBulkView(BulkUpsertView):
     upsert_many = services.upsert_orders
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["cases"], summary="Cases, newest opened first", parameters=[SELLER_FILTER]
+    )
+)
+class CaseListView(ScopedListView):
+    serializer_class = CaseSerializer
+    select = selectors.cases_for
+
+
+@detail_schema("case", CaseSerializer, CaseWriteSerializer, rules=CASE_RULES)
+class CaseDetailView(ScopedDetailView):
+    serializer_class = CaseSerializer
+    select = selectors.cases_for
+    upsert = services.upsert_case
+
+
+@bulk_schema(
+    "cases", CaseBulkSerializer, rules=CASE_RULES + " Each external_id appears once a batch."
+)
+class CaseBulkView(BulkUpsertView):
+    upsert_many = services.upsert_cases
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["conversations"],
+        summary="Conversations, newest resolved first",
+        parameters=[SELLER_FILTER],
+    )
+)
+class ConversationListView(ScopedListView):
+    serializer_class = ConversationSerializer
+    select = selectors.conversations_for
+
+
+@detail_schema(
+    "conversation", ConversationSerializer, ConversationWriteSerializer, rules=CONVERSATION_RULES
+)
+class ConversationDetailView(ScopedDetailView):
+    serializer_class = ConversationSerializer
+    select = selectors.conversations_for
+    upsert = services.upsert_conversation
+
+
+@bulk_schema(
+    "conversations",
+    ConversationBulkSerializer,
+    rules=CONVERSATION_RULES + " Each external_id appears once a batch.",
+)
+class ConversationBulkView(BulkUpsertView):
+    upsert_many = services.upsert_conversations
 
 
 @extend_schema_view(

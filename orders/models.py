@@ -118,6 +118,7 @@ class Order(models.Model):
                     "delivered_at",
                     "completed_at",
                     "cancelled_at",
+                    "ship_by",
                     "shipped_at",
                 )
             ],

@@ -1,4 +1,5 @@
-"""Reads of sellers, orders and messages, scoped to what the user may see (SPEC §7).
+"""Reads of sellers, orders, cases, messages and conversations, scoped to what the user may
+see (SPEC §7).
 
 Staff see everything; a seller's login sees only its own seller and that seller's data; any
 other login sees nothing. Scoping lives here, in the queryset, so another seller's object is
@@ -13,7 +14,7 @@ from django.db.models import QuerySet
 
 from common.api import AnyUser
 from common.ingest import usable_lookup
-from orders.models import Message, Order, Seller
+from orders.models import Case, Conversation, Message, Order, Seller
 
 QS = TypeVar("QS", bound=QuerySet)
 
@@ -41,6 +42,28 @@ def messages_for(*, user: AnyUser, seller: str | None = None) -> QuerySet[Messag
             messages.filter(seller__user_id=user.pk) if user.is_authenticated else messages.none()
         )
     return _of_seller(messages, "seller__external_id", seller)
+
+
+def cases_for(*, user: AnyUser, seller: str | None = None) -> QuerySet[Case]:
+    """Cases the user may see (a case is its order's seller's), newest opened first."""
+    cases = Case.objects.select_related("order", "order__seller")
+    if not getattr(user, "is_staff", False):
+        cases = (
+            cases.filter(order__seller__user_id=user.pk) if user.is_authenticated else cases.none()
+        )
+    return _of_seller(cases, "order__seller__external_id", seller)
+
+
+def conversations_for(*, user: AnyUser, seller: str | None = None) -> QuerySet[Conversation]:
+    """Conversations the user may see, by resolved_at, newest first, optionally of one seller."""
+    conversations = Conversation.objects.select_related("seller")
+    if not getattr(user, "is_staff", False):
+        conversations = (
+            conversations.filter(seller__user_id=user.pk)
+            if user.is_authenticated
+            else conversations.none()
+        )
+    return _of_seller(conversations, "seller__external_id", seller)
 
 
 def _of_seller(queryset: QS, lookup: str, seller: str | None) -> QS:

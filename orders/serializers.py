@@ -1,4 +1,4 @@
-"""API shapes of sellers, orders and messages.
+"""API shapes of sellers, orders, cases, messages and conversations.
 
 Output serializers render stored rows. The ``*Write`` serializers only *document* the request
 bodies in the OpenAPI schema: validation runs through ``orders.services`` (plain Python, one
@@ -19,7 +19,19 @@ from common.ingest_schema import (
     AmountField,
     bulk_of,
 )
-from orders.models import CancelledBy, Message, Order, OrderStatus, Seller, Sender
+from orders.models import (
+    CancelledBy,
+    Case,
+    CaseKind,
+    CaseOutcome,
+    Conversation,
+    Message,
+    Order,
+    OrderStatus,
+    Seller,
+    Sender,
+    Tracking,
+)
 
 # The examples of the schema (one seller, one completed order, one buyer inquiry): what a
 # marketplace sends, and what the API answers for it.
@@ -39,6 +51,9 @@ ORDER_BODY = {
     "completed_at": "2026-10-05T10:00:00+09:00",
     "cancelled_at": None,
     "cancelled_by": None,
+    "ship_by": "2026-10-02T18:00:00+09:00",
+    "shipped_at": "2026-10-02T15:30:00+09:00",
+    "tracking": "valid",
 }
 MESSAGE_BODY = {
     "conversation": "c-1",
@@ -46,6 +61,20 @@ MESSAGE_BODY = {
     "buyer": "b-1",
     "sender": "buyer",
     "sent_at": "2026-10-10T09:00:00+09:00",
+}
+
+# A chargeback on order o-1, closed for the buyer; a thread resolved a day after it opened.
+CASE_BODY = {
+    "order": "o-1",
+    "kind": "chargeback",
+    "opened_at": "2026-10-08T09:00:00+09:00",
+    "closed_at": "2026-10-20T17:00:00+09:00",
+    "outcome": "buyer_favour",
+}
+CONVERSATION_BODY = {
+    "seller": "s-1",
+    "buyer": "b-1",
+    "resolved_at": "2026-10-11T09:00:00+09:00",
 }
 
 # --- output --------------------------------------------------------------------------------
@@ -73,6 +102,12 @@ class OrderSerializer(ApiModelSerializer):
     cancelled_by = serializers.ChoiceField(
         choices=CancelledBy.choices, allow_null=True, read_only=True
     )
+    tracking = serializers.ChoiceField(
+        choices=Tracking.choices,
+        allow_null=True,
+        read_only=True,
+        help_text="Whether the carrier accepted the tracking id; null: not known.",
+    )
     status = serializers.ChoiceField(choices=OrderStatus.choices, read_only=True)
 
     class Meta:
@@ -89,6 +124,9 @@ class OrderSerializer(ApiModelSerializer):
             "completed_at",
             "cancelled_at",
             "cancelled_by",
+            "ship_by",
+            "shipped_at",
+            "tracking",
             "excluded_from_metrics",
             "status",
         ]
@@ -97,6 +135,7 @@ class OrderSerializer(ApiModelSerializer):
     def to_representation(self, instance: Order) -> dict[str, Any]:
         data = super().to_representation(instance)
         data["cancelled_by"] = instance.cancelled_by or None
+        data["tracking"] = instance.tracking or None
         return data
 
 
@@ -107,6 +146,42 @@ class MessageSerializer(ApiModelSerializer):
     class Meta:
         model = Message
         fields = ["external_id", "conversation", "seller", "buyer", "sender", "sent_at"]
+        read_only_fields = fields
+
+
+@example({"external_id": "k-1", **CASE_BODY, "seller": "s-1"}, response=True)
+class CaseSerializer(ApiModelSerializer):
+    order = serializers.CharField(source="order.external_id", read_only=True)
+    seller = serializers.CharField(
+        source="order.seller.external_id",
+        read_only=True,
+        help_text="The order's seller (a case's seller is its order's seller).",
+    )
+    outcome = serializers.ChoiceField(
+        choices=CaseOutcome.choices,
+        allow_null=True,
+        read_only=True,
+        help_text="Null while the case is open.",
+    )
+
+    class Meta:
+        model = Case
+        fields = ["external_id", "order", "seller", "kind", "opened_at", "closed_at", "outcome"]
+        read_only_fields = fields
+
+    def to_representation(self, instance: Case) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["outcome"] = instance.outcome or None
+        return data
+
+
+@example({"external_id": "c-1", **CONVERSATION_BODY}, response=True)
+class ConversationSerializer(ApiModelSerializer):
+    seller = serializers.CharField(source="seller.external_id", read_only=True)
+
+    class Meta:
+        model = Conversation
+        fields = ["external_id", "seller", "buyer", "resolved_at"]
         read_only_fields = fields
 
 
@@ -170,6 +245,24 @@ class OrderWriteSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Who cancelled; required with cancelled_at and only with it.",
     )
+    ship_by = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Dispatch fields (marketplaces that ship goods): the latest dispatch promised "
+        "to the buyer; not before created_at.",
+    )
+    shipped_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the seller confirmed dispatch; not before created_at.",
+    )
+    tracking = serializers.ChoiceField(
+        choices=Tracking.choices,
+        required=False,
+        allow_null=True,
+        help_text="Whether the carrier accepted the tracking id (valid or invalid); null: not "
+        "known. Requires shipped_at.",
+    )
     excluded_from_metrics = serializers.BooleanField(
         required=False,
         allow_null=True,
@@ -187,6 +280,37 @@ class MessageWriteSerializer(serializers.Serializer):
     sent_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
 
 
+@example(CASE_BODY, request=True)
+class CaseWriteSerializer(serializers.Serializer):
+    order = serializers.CharField(max_length=100, help_text="The order's external_id.")
+    kind = serializers.ChoiceField(choices=CaseKind.choices)
+    opened_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
+    closed_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Null or left out while the case is open; not before opened_at.",
+    )
+    outcome = serializers.ChoiceField(
+        choices=CaseOutcome.choices,
+        required=False,
+        allow_null=True,
+        help_text="How the case closed: seller_resolved (the seller settled it with the buyer), "
+        "buyer_favour / seller_favour (the marketplace decided for the buyer / the seller), "
+        "withdrawn. Null while open; required once closed_at is set.",
+    )
+
+
+@example(CONVERSATION_BODY, request=True)
+class ConversationWriteSerializer(serializers.Serializer):
+    seller = serializers.CharField(max_length=100, help_text="The seller's external_id.")
+    buyer = serializers.CharField(max_length=100)
+    resolved_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the marketplace marked the thread resolved; null or left out while open.",
+    )
+
+
 SellerBulkSerializer = bulk_of(
     SellerWriteSerializer, "SellerBulkItemSerializer", example={"external_id": "s-1", **SELLER_BODY}
 )
@@ -197,4 +321,12 @@ MessageBulkSerializer = bulk_of(
     MessageWriteSerializer,
     "MessageBulkItemSerializer",
     example={"external_id": "m-1", **MESSAGE_BODY},
+)
+CaseBulkSerializer = bulk_of(
+    CaseWriteSerializer, "CaseBulkItemSerializer", example={"external_id": "k-1", **CASE_BODY}
+)
+ConversationBulkSerializer = bulk_of(
+    ConversationWriteSerializer,
+    "ConversationBulkItemSerializer",
+    example={"external_id": "c-1", **CONVERSATION_BODY},
 )

@@ -1,4 +1,5 @@
-"""``/api/v1/sellers``, ``/orders``, ``/messages``, with or without a trailing slash.
+"""``/api/v1/sellers``, ``/orders``, ``/cases``, ``/messages``, ``/conversations``, with or
+without a trailing slash.
 
 An external id is one path segment (the ``str`` converter stops at ``/``), so
 ``sellers/<id>/grade`` and the other per-seller routes of ``metrics.web.urls`` are never swallowed
@@ -51,6 +52,18 @@ urlpatterns = [
         list_view=api.OrderListView,
         bulk_view=api.OrderBulkView,
         detail_view=api.OrderDetailView,
+    ),
+    *ingest_routes(
+        "cases",
+        list_view=api.CaseListView,
+        bulk_view=api.CaseBulkView,
+        detail_view=api.CaseDetailView,
+    ),
+    *ingest_routes(
+        "conversations",
+        list_view=api.ConversationListView,
+        bulk_view=api.ConversationBulkView,
+        detail_view=api.ConversationDetailView,
     ),
     *ingest_routes(
         "messages",

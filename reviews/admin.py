@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Review
+from .models import Review, Survey
 
 
 @admin.register(Review)
@@ -14,4 +14,18 @@ class ReviewAdmin(admin.ModelAdmin):
 
     @admin.display(ordering="order__seller__external_id")
     def seller(self, obj: Review) -> str:
+        return str(obj.order.seller)
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "order", "seller", "csat", "nps", "answered_at"]
+    list_select_related = ["order__seller"]
+    search_fields = ["external_id", "order__external_id", "order__seller__external_id"]
+    list_filter = ["csat", "nps", ("answered_at", admin.DateFieldListFilter)]
+    date_hierarchy = "answered_at"
+    raw_id_fields = ["order"]
+
+    @admin.display(ordering="order__seller__external_id")
+    def seller(self, obj: Survey) -> str:
         return str(obj.order.seller)

@@ -1,4 +1,5 @@
-"""REST endpoints for reviews (SPEC §7), on the shared view bases of ``common.ingest_api``."""
+"""REST endpoints for reviews and surveys (SPEC §7), on the shared view bases of
+``common.ingest_api``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from common.ingest_api import (
     detail_schema,
 )
 from reviews import selectors, services
-from reviews.serializers import ReviewBulkSerializer, ReviewSerializer, ReviewWriteSerializer
+from reviews.serializers import (
+    ReviewBulkSerializer,
+    ReviewSerializer,
+    ReviewWriteSerializer,
+    SurveyBulkSerializer,
+    SurveySerializer,
+    SurveyWriteSerializer,
+)
 
 
 @extend_schema_view(
@@ -45,3 +53,36 @@ class ReviewDetailView(ScopedDetailView):
 )
 class ReviewBulkView(BulkUpsertView):
     upsert_many = services.upsert_reviews
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["surveys"], summary="Surveys, newest answered first", parameters=[SELLER_FILTER]
+    )
+)
+class SurveyListView(ScopedListView):
+    serializer_class = SurveySerializer
+    select = selectors.surveys_for
+
+
+SURVEY_RULES = (
+    "Beyond the body's schema (400 with field messages): the order must exist and have no "
+    "other survey (one survey per order); csat, nps or both are set; answered_at lies in the "
+    "years 1900 to 2999 (UTC)."
+)
+
+
+@detail_schema("survey", SurveySerializer, SurveyWriteSerializer, rules=SURVEY_RULES)
+class SurveyDetailView(ScopedDetailView):
+    serializer_class = SurveySerializer
+    select = selectors.surveys_for
+    upsert = services.upsert_survey
+
+
+@bulk_schema(
+    "surveys",
+    SurveyBulkSerializer,
+    rules=SURVEY_RULES + " Each external_id, and each order, appears once a batch.",
+)
+class SurveyBulkView(BulkUpsertView):
+    upsert_many = services.upsert_surveys

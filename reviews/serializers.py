@@ -1,5 +1,5 @@
-"""API shapes of reviews. ``ReviewWriteSerializer`` only documents the body: validation runs
-through ``reviews.services`` (shared by PUT and bulk)."""
+"""API shapes of reviews and surveys. The ``*WriteSerializer`` only document the bodies:
+validation runs through ``reviews.services`` (shared by PUT and bulk)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rest_framework import serializers
 from common.api import ApiModelSerializer
 from common.api_schema import example
 from common.ingest_schema import TIMESTAMP_HELP, bulk_of
-from reviews.models import Review
+from reviews.models import Review, Survey
 from reviews.services import COMMENT_MAX_LENGTH
 
 REVIEW_BODY = {
@@ -16,6 +16,14 @@ REVIEW_BODY = {
     "rating": 5,
     "comment": "Fast and professional.",
     "created_at": "2026-10-06T10:00:00+09:00",
+}
+
+
+SURVEY_BODY = {
+    "order": "o-1",
+    "csat": 5,
+    "nps": 9,
+    "answered_at": "2026-10-06T12:00:00+09:00",
 }
 
 
@@ -58,6 +66,50 @@ class ReviewWriteSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
 
 
+@example({"external_id": "v-1", "order": "o-1", "seller": "s-1", **SURVEY_BODY}, response=True)
+class SurveySerializer(ApiModelSerializer):
+    order = serializers.CharField(source="order.external_id", read_only=True)
+    seller = serializers.CharField(
+        source="order.seller.external_id",
+        read_only=True,
+        help_text="The order's seller (a survey's seller is its order's seller).",
+    )
+    csat = serializers.IntegerField(allow_null=True, read_only=True, min_value=1, max_value=5)
+    nps = serializers.IntegerField(allow_null=True, read_only=True, min_value=0, max_value=10)
+
+    class Meta:
+        model = Survey
+        fields = ["external_id", "order", "seller", "csat", "nps", "answered_at"]
+        read_only_fields = fields
+
+
+@example(SURVEY_BODY, request=True)
+class SurveyWriteSerializer(serializers.Serializer):
+    order = serializers.CharField(
+        max_length=100, help_text="The order's external_id; one survey per order."
+    )
+    csat = serializers.IntegerField(
+        min_value=1,
+        max_value=5,
+        required=False,
+        allow_null=True,
+        help_text="Customer satisfaction, a JSON integer from 1 to 5; null or left out: not "
+        "asked. At least one of csat and nps.",
+    )
+    nps = serializers.IntegerField(
+        min_value=0,
+        max_value=10,
+        required=False,
+        allow_null=True,
+        help_text="Likelihood to recommend, a JSON integer from 0 to 10; null or left out: not "
+        "asked. At least one of csat and nps.",
+    )
+    answered_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
+
+
 ReviewBulkSerializer = bulk_of(
     ReviewWriteSerializer, "ReviewBulkItemSerializer", example={"external_id": "r-1", **REVIEW_BODY}
+)
+SurveyBulkSerializer = bulk_of(
+    SurveyWriteSerializer, "SurveyBulkItemSerializer", example={"external_id": "v-1", **SURVEY_BODY}
 )

@@ -1,6 +1,7 @@
-"""Writes of reviews (SPEC §2, §7): create or replace by external id, one review per order.
+"""Writes of reviews and surveys (SPEC §2, §7): create or replace by external id, one review
+and one survey per order.
 
-Same shape as ``orders.services``: one ``upsert_reviews`` for a batch of up to 1,000 items, all
+Same shape as ``orders.services``: one ``upsert_*`` for a batch of up to 1,000 items, all
 or nothing, in a fixed number of queries; PUT is a batch of one.
 """
 
@@ -11,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from common.ingest import (
+    NON_FIELD,
     Batch,
     ItemReader,
     UpsertResult,
@@ -20,9 +22,8 @@ from common.ingest import (
     upsert_one,
     write_rows,
 )
-from orders.models import Order
-from orders.services import lock_orders
-from reviews.models import Review
+from orders.services import lock_orders, resolve_orders
+from reviews.models import Review, Survey
 
 COMMENT_MAX_LENGTH = 5000
 
@@ -53,36 +54,15 @@ def upsert_reviews(*, items: Any) -> UpsertResult:
     A review needs a completed order that no other review covers.
     """
     batch = Batch(items, parse_review)
-    orders = {
-        external_id: (pk, completed_at, review_id)
-        for external_id, pk, completed_at, review_id in Order.objects.filter(
-            external_id__in={r.order for _, r in batch.parsed() if r.order}
-        ).values_list("external_id", "id", "completed_at", "review__external_id")
-    }
-    first_at: dict[str, int] = {}
-    for entry, review in batch.parsed():
-        if not review.order:
-            continue
-        order = orders.get(review.order)
-        if order is None:
-            entry.error("order", f"Unknown order {review.order!r}.")
-        elif order[1] is None:
-            entry.error("order", "Only a completed order can be reviewed; this one is not.")
-        elif order[2] is not None and order[2] != review.external_id:
-            entry.error("order", f"This order already has a review ({order[2]!r}).")
-        elif review.order in first_at:
-            entry.error(
-                "order",
-                f"Another review of this order is in this batch (index {first_at[review.order]}).",
-            )
-        else:
-            first_at[review.order] = entry.index
+    orders = resolve_orders(
+        batch, order_of=lambda review: review.order, one_per_order="review", require_completed=True
+    )
     batch.raise_if_invalid()
 
     rows = [
         Review(
             external_id=r.external_id,
-            order_id=orders[r.order][0],
+            order_id=orders[r.order].pk,
             rating=known(r.rating),
             comment=r.comment,
             created_at=known(r.created_at),
@@ -109,3 +89,64 @@ def upsert_review(*, external_id: str, data: Any) -> tuple[Review, bool]:
     """PUT one review: (the stored review, whether it was created)."""
     created = upsert_one(upsert=upsert_reviews, item=put_item(external_id=external_id, data=data))
     return Review.objects.select_related("order").get(external_id=external_id), created
+
+
+# --- surveys -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SurveyIn:
+    external_id: str
+    order: str
+    csat: int | None
+    nps: int | None
+    answered_at: datetime | None
+
+
+def parse_survey(r: ItemReader, external_id: str) -> SurveyIn:
+    """One survey item: CSAT 1–5 and/or NPS 0–10 as JSON integers, at least one (no database)."""
+    survey = SurveyIn(
+        external_id=external_id,
+        order=r.string("order", max_length=100),
+        csat=r.integer("csat", minimum=1, maximum=5, required=False),
+        nps=r.integer("nps", minimum=0, maximum=10, required=False),
+        answered_at=r.moment("answered_at"),
+    )
+    if survey.csat is None and survey.nps is None and r.ok("csat", "nps"):
+        r.error(NON_FIELD, "A survey answers csat, nps or both: send at least one of them.")
+    return survey
+
+
+def upsert_surveys(*, items: Any) -> UpsertResult:
+    """Create or replace surveys by external id, all or nothing (2 queries for any size).
+
+    One survey per order, of any status: SPEC §2 asks a completed order of a review only, and
+    a marketplace may survey a buyer whose order was cancelled.
+    """
+    batch = Batch(items, parse_survey)
+    orders = resolve_orders(batch, order_of=lambda survey: survey.order, one_per_order="survey")
+    batch.raise_if_invalid()
+
+    rows = [
+        Survey(
+            external_id=s.external_id,
+            order_id=orders[s.order].pk,
+            csat=s.csat,
+            nps=s.nps,
+            answered_at=known(s.answered_at),
+        )
+        for s in batch.values()
+    ]
+    created = write_rows(
+        model=Survey,
+        rows=rows,
+        update_fields=["order", "csat", "nps", "answered_at", "modified"],
+        before=None,
+    )
+    return UpsertResult(created=created, updated=len(rows) - created)
+
+
+def upsert_survey(*, external_id: str, data: Any) -> tuple[Survey, bool]:
+    """PUT one survey: (the stored survey, whether it was created)."""
+    created = upsert_one(upsert=upsert_surveys, item=put_item(external_id=external_id, data=data))
+    return Survey.objects.select_related("order__seller").get(external_id=external_id), created

@@ -26,6 +26,17 @@ from orders.models import Seller
 # tests/conftest.py): 2026-09 … 2026-12 have ended, 2027-01 has not.
 JAN_15_2027 = "2027-01-15T12:00:00+09:00"
 
+# Every ingestion resource (SPEC §7): PUT /api/v1/<entity>/{external_id}, bulk, list.
+INGEST_ENTITIES = [
+    "sellers",
+    "orders",
+    "cases",
+    "messages",
+    "conversations",
+    "reviews",
+    "surveys",
+]
+
 # --- request bodies -------------------------------------------------------------------------
 
 
@@ -82,6 +93,40 @@ def review_body(external_id: str = "r-1", *, order: str, **overrides: Any) -> di
         "rating": 5,
         "comment": "Great work",
         "created_at": "2026-10-06T10:00:00+09:00",
+    }
+    return {**body, **overrides}
+
+
+def case_body(external_id: str = "k-1", *, order: str, **overrides: Any) -> dict[str, Any]:
+    """A claim opened 10-08 09:00 and closed 10-20 17:00, settled by the seller."""
+    body = {
+        "external_id": external_id,
+        "order": order,
+        "kind": "claim",
+        "opened_at": "2026-10-08T09:00:00+09:00",
+        "closed_at": "2026-10-20T17:00:00+09:00",
+        "outcome": "seller_resolved",
+    }
+    return {**body, **overrides}
+
+
+def survey_body(external_id: str = "v-1", *, order: str, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "external_id": external_id,
+        "order": order,
+        "csat": 5,
+        "nps": 9,
+        "answered_at": "2026-10-06T12:00:00+09:00",
+    }
+    return {**body, **overrides}
+
+
+def conversation_body(external_id: str = "c-1", *, seller: str, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "external_id": external_id,
+        "seller": seller,
+        "buyer": "b-1",
+        "resolved_at": "2026-10-11T09:00:00+09:00",
     }
     return {**body, **overrides}
 
@@ -156,6 +201,21 @@ def put_review(client: APIClient, body: Any, external_id: str | None = None) -> 
     return _put(client, "reviews", body, external_id)
 
 
+def put_case(client: APIClient, body: Any, external_id: str | None = None) -> Any:
+    """PUT /api/v1/cases/{external_id} (by default the body's own external id)."""
+    return _put(client, "cases", body, external_id)
+
+
+def put_survey(client: APIClient, body: Any, external_id: str | None = None) -> Any:
+    """PUT /api/v1/surveys/{external_id} (by default the body's own external id)."""
+    return _put(client, "surveys", body, external_id)
+
+
+def put_conversation(client: APIClient, body: Any, external_id: str | None = None) -> Any:
+    """PUT /api/v1/conversations/{external_id} (by default the body's own external id)."""
+    return _put(client, "conversations", body, external_id)
+
+
 def assert_refused(response: Any, field: str, fragment: str = "", *, model: type[Model]) -> None:
     """A 400 naming ``field`` (with a message containing ``fragment``) and no ``model`` row."""
     assert response.status_code == 400, response.content
@@ -198,6 +258,9 @@ def push_order(
     cancelled: str | None = None,
     cancelled_by: str | None = None,
     excluded: bool = False,
+    ship_by: str | None = None,
+    shipped: str | None = None,
+    tracking: str | None = None,
 ) -> str:
     body: dict[str, Any] = {
         "seller": seller,
@@ -210,6 +273,9 @@ def push_order(
         "cancelled_at": iso_kst(cancelled) if cancelled else None,
         "cancelled_by": cancelled_by,
         "excluded_from_metrics": excluded,
+        "ship_by": iso_kst(ship_by) if ship_by else None,
+        "shipped_at": iso_kst(shipped) if shipped else None,
+        "tracking": tracking,
     }
     put_ok(staff, f"orders/{external_id}", body)
     return external_id
@@ -250,6 +316,44 @@ def push_review(staff: APIClient, external_id: str, *, order: str, rating: int, 
         f"reviews/{external_id}",
         {"order": order, "rating": rating, "created_at": iso_kst(at)},
     )
+
+
+def push_case(
+    staff: APIClient,
+    external_id: str,
+    *,
+    order: str,
+    kind: str = "claim",
+    opened: str,
+    closed: str | None = None,
+    outcome: str | None = None,
+) -> None:
+    body = {
+        "order": order,
+        "kind": kind,
+        "opened_at": iso_kst(opened),
+        "closed_at": iso_kst(closed) if closed else None,
+        "outcome": outcome,
+    }
+    put_ok(staff, f"cases/{external_id}", body)
+
+
+def push_survey(
+    staff: APIClient, external_id: str, *, order: str, at: str, csat: int | None, nps: int | None
+) -> None:
+    body = {"order": order, "csat": csat, "nps": nps, "answered_at": iso_kst(at)}
+    put_ok(staff, f"surveys/{external_id}", body)
+
+
+def push_conversation(
+    staff: APIClient, external_id: str, *, seller: str, resolved: str | None, buyer: str = "buyer-1"
+) -> None:
+    body = {
+        "seller": seller,
+        "buyer": buyer,
+        "resolved_at": iso_kst(resolved) if resolved else None,
+    }
+    put_ok(staff, f"conversations/{external_id}", body)
 
 
 def push_policy(staff: APIClient, body: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ import factory
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from orders.models import Message, Order, Seller
-from reviews.models import Review
+from orders.models import Case, Conversation, Message, Order, Seller
+from reviews.models import Review, Survey
 
 
 def aware(text: str, tz: str | None = None) -> datetime:
@@ -74,3 +74,41 @@ class ReviewFactory(factory.django.DjangoModelFactory):
     )
     rating = 5
     created_at = factory.LazyAttribute(lambda o: o.order.completed_at + timedelta(hours=1))
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """An open claim on a fresh order, opened a day after the order (outcome "" while open)."""
+
+    class Meta:
+        model = Case
+
+    external_id = factory.Sequence(lambda n: f"case-{n}")
+    order = factory.SubFactory(OrderFactory)
+    kind = "claim"
+    opened_at = factory.LazyAttribute(lambda o: o.order.created_at + timedelta(days=1))
+    closed_at = None
+    outcome = ""
+
+
+class SurveyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Survey
+
+    external_id = factory.Sequence(lambda n: f"v-{n}")
+    order = factory.SubFactory(OrderFactory)
+    csat = 5
+    nps = 10
+    answered_at = factory.LazyAttribute(lambda o: o.order.created_at + timedelta(days=3))
+
+
+class ConversationFactory(factory.django.DjangoModelFactory):
+    """A conversation row; its messages are MessageFactory rows with ``conversation`` set to
+    its ``external_id`` and the same seller."""
+
+    class Meta:
+        model = Conversation
+
+    external_id = factory.Sequence(lambda n: f"c-{n}")
+    seller = factory.SubFactory(SellerFactory)
+    buyer = factory.Sequence(lambda n: f"b-{n}")
+    resolved_at = None

@@ -57,6 +57,25 @@ WINDOW_KEYS: tuple[str, ...] = (
     "negative_review_rate",
     "median_first_response_minutes",
     "repeat_buyer_rate",
+    # Program metrics
+    "window_orders",
+    "order_defect_rate",
+    "dispatch_orders",
+    "late_shipment_rate",
+    "shipped_orders",
+    "valid_tracking_rate",
+    "cases_opened",
+    "case_rate",
+    "unresolved_case_rate",
+    # Customer-success metrics
+    "csat_responses",
+    "csat_percent",
+    "nps_responses",
+    "nps",
+    "resolved_conversations",
+    "median_resolution_hours",
+    "buyer_retention_rate",
+    "buyer_churn_rate",
 )
 METRIC_KEYS: tuple[str, ...] = CUMULATIVE_KEYS + WINDOW_KEYS
 
@@ -83,6 +102,9 @@ class OrderRow:
     cancelled_at: datetime | None = None
     cancelled_by: str = ""  # "" | "buyer" | "seller" | "admin"
     excluded_from_metrics: bool = False
+    ship_by: datetime | None = None
+    shipped_at: datetime | None = None
+    tracking: str | None = None  # "valid" | "invalid" | None
 
 
 @dataclass(frozen=True)
@@ -103,12 +125,42 @@ class ReviewRow:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class CaseRow:
+    external_id: str
+    order: str  # OrderRow.external_id
+    kind: str  # "dispute" | "claim" | "chargeback"
+    opened_at: datetime
+    closed_at: datetime | None = None
+    outcome: str | None = None  # None while open
+
+
+@dataclass(frozen=True)
+class SurveyRow:
+    external_id: str
+    order: str  # OrderRow.external_id
+    answered_at: datetime
+    csat: int | None = None
+    nps: int | None = None
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    external_id: str  # = MessageRow.conversation
+    seller: int
+    buyer: str
+    resolved_at: datetime | None = None
+
+
 @dataclass
 class Market:
     sellers: list[SellerRow] = field(default_factory=list)
     orders: list[OrderRow] = field(default_factory=list)
     messages: list[MessageRow] = field(default_factory=list)
     reviews: list[ReviewRow] = field(default_factory=list)
+    cases: list[CaseRow] = field(default_factory=list)
+    surveys: list[SurveyRow] = field(default_factory=list)
+    conversations: list[ConversationRow] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- the policy
@@ -191,6 +243,22 @@ def window_bounds(
     return _month_start(year, month - (window_months - 1), tz), cutoff
 
 
+def previous_window_start(
+    *, period: str, tz: str, window_months: int | None, window_days: int | None
+) -> datetime | None:
+    """Start of the window just before the rolling window, of the same length: as many
+    calendar months, or days, ending at the window's start. None for an all-time window."""
+    year, month = _parse_period(period)
+    if window_days:
+        _, cutoff = period_bounds(period=period, tz=tz)
+        local_cutoff = cutoff.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+        local_start = local_cutoff - timedelta(days=2 * window_days)
+        return local_start.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    if not window_months:
+        return None
+    return _month_start(year, month - (2 * window_months - 1), tz)
+
+
 # --------------------------------------------------------------------------- metrics (§4)
 
 
@@ -203,6 +271,11 @@ def _rate(part: int, whole: int) -> Fraction | None:
 def _minutes(delta: timedelta) -> Fraction:
     micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
     return Fraction(micros, 60_000_000)
+
+
+def _hours(delta: timedelta) -> Fraction:
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return Fraction(micros, 3_600_000_000)
 
 
 def _median(values: list[Fraction]) -> Fraction | None:
@@ -221,6 +294,12 @@ def seller_metrics(
     """Every metric of SPEC §4 for every seller of the market, for one period."""
     _, cutoff = period_bounds(period=period, tz=tz)
     start, _ = window_bounds(
+        period=period,
+        tz=tz,
+        window_months=policy.window_months,
+        window_days=policy.window_days,
+    )
+    previous_start = previous_window_start(
         period=period,
         tz=tz,
         window_months=policy.window_months,
@@ -365,6 +444,110 @@ def seller_metrics(
             ):
                 repeat += 1
         values["repeat_buyer_rate"] = _rate(repeat, len(window_buyers))
+
+        # ---- program metrics: excluded orders and their cases, surveys, reviews count nowhere
+        def review_of(order: OrderRow) -> ReviewRow | None:
+            found = [r for r in market.reviews if r.order == order.external_id]
+            return found[0] if found else None
+
+        def cases_of(order: OrderRow) -> list[CaseRow]:
+            # A case counts from its opened_at; at or after the cutoff it counts in nothing.
+            return [
+                c
+                for c in market.cases
+                if c.order == order.external_id and before_cutoff(c.opened_at)
+            ]
+
+        def outcome_at_cutoff(case: CaseRow) -> str | None:
+            # The outcome counts once closed before the cutoff; until then the case is open.
+            return case.outcome if before_cutoff(case.closed_at) else None
+
+        window_orders = [o for o in counted_orders if in_window(o.created_at)]
+        defective = 0
+        with_case = 0
+        unresolved = 0
+        for order in window_orders:
+            review = review_of(order)
+            low_review = (
+                review is not None and before_cutoff(review.created_at) and review.rating <= 2
+            )
+            claims = [
+                c
+                for c in cases_of(order)
+                if c.kind in ("claim", "chargeback")
+                and outcome_at_cutoff(c) not in ("seller_favour", "withdrawn")
+            ]
+            if low_review or claims:
+                defective += 1
+            if cases_of(order):
+                with_case += 1
+            if any(outcome_at_cutoff(c) == "buyer_favour" for c in cases_of(order)):
+                unresolved += 1
+        values["window_orders"] = len(window_orders)
+        values["order_defect_rate"] = _rate(defective, len(window_orders))
+
+        dispatch = [
+            o
+            for o in counted_orders
+            if in_window(o.ship_by)
+            and not (o.cancelled_at is not None and _utc(o.cancelled_at) < _utc(o.ship_by))  # type: ignore[arg-type]
+        ]
+        late = [
+            o
+            for o in dispatch
+            if o.shipped_at is None or _utc(o.shipped_at) > _utc(o.ship_by)  # type: ignore[arg-type]
+        ]
+        values["dispatch_orders"] = len(dispatch)
+        values["late_shipment_rate"] = _rate(len(late), len(dispatch))
+        shipped = [o for o in counted_orders if in_window(o.shipped_at)]
+        values["shipped_orders"] = len(shipped)
+        values["valid_tracking_rate"] = _rate(
+            len([o for o in shipped if o.tracking == "valid"]), len(shipped)
+        )
+        values["cases_opened"] = len(
+            [c for o in counted_orders for c in market.cases
+             if c.order == o.external_id and in_window(c.opened_at)]
+        )  # fmt: skip
+        values["case_rate"] = _rate(with_case, len(window_orders))
+        values["unresolved_case_rate"] = _rate(unresolved, len(window_orders))
+
+        # ---- customer success
+        counted_ids = {o.external_id for o in counted_orders}
+        surveys = [v for v in market.surveys if v.order in counted_ids and in_window(v.answered_at)]
+        csat = [v.csat for v in surveys if v.csat is not None]
+        nps = [v.nps for v in surveys if v.nps is not None]
+        values["csat_responses"] = len(csat)
+        values["csat_percent"] = _rate(len([c for c in csat if c >= 4]), len(csat))
+        values["nps_responses"] = len(nps)
+        values["nps"] = _rate(
+            len([n for n in nps if n >= 9]) - len([n for n in nps if n <= 6]), len(nps)
+        )
+        resolution_hours: list[Fraction] = []
+        for row in market.conversations:
+            if row.seller != sid or not in_window(row.resolved_at):
+                continue
+            resolved = _utc(row.resolved_at)  # type: ignore[arg-type]
+            sent = [_utc(m.sent_at) for m in own_messages if m.conversation == row.external_id]
+            if not sent or min(sent) >= resolved:
+                continue  # no message before resolved_at
+            resolution_hours.append(_hours(resolved - min(sent)))
+        values["resolved_conversations"] = len(resolution_hours)
+        values["median_resolution_hours"] = _median(resolution_hours)
+
+        if previous_start is None:
+            values["buyer_retention_rate"] = None
+            values["buyer_churn_rate"] = None
+        else:
+            assert start is not None
+            earlier = {
+                o.buyer
+                for o in counted_orders
+                if o.completed_at is not None and previous_start <= _utc(o.completed_at) < start
+            }
+            came_back = {o.buyer for o in window_orders} & earlier
+            retention = _rate(len(came_back), len(earlier))
+            values["buyer_retention_rate"] = retention
+            values["buyer_churn_rate"] = None if retention is None else 100 - retention
 
         assert tuple(values) == METRIC_KEYS
         result[sid] = values

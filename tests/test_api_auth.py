@@ -7,8 +7,17 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
 
 from orders.models import Order
-from tests.api_helpers import order_body, put_order
-from tests.factories import MessageFactory, OrderFactory, ReviewFactory, SellerFactory, aware
+from tests.api_helpers import INGEST_ENTITIES, order_body, put_order
+from tests.factories import (
+    CaseFactory,
+    ConversationFactory,
+    MessageFactory,
+    OrderFactory,
+    ReviewFactory,
+    SellerFactory,
+    SurveyFactory,
+    aware,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,16 +30,28 @@ READS = [
     "/api/v1/messages/m-x",
     "/api/v1/reviews",
     "/api/v1/reviews/r-x",
+    "/api/v1/cases",
+    "/api/v1/cases/k-x",
+    "/api/v1/surveys",
+    "/api/v1/surveys/v-x",
+    "/api/v1/conversations",
+    "/api/v1/conversations/c-x",
 ]
 WRITES = [
     ("put", "/api/v1/sellers/s-x"),
     ("put", "/api/v1/orders/o-x"),
     ("put", "/api/v1/messages/m-x"),
     ("put", "/api/v1/reviews/r-x"),
+    ("put", "/api/v1/cases/k-x"),
+    ("put", "/api/v1/surveys/v-x"),
+    ("put", "/api/v1/conversations/c-x"),
     ("post", "/api/v1/sellers/bulk"),
     ("post", "/api/v1/orders/bulk"),
     ("post", "/api/v1/messages/bulk"),
     ("post", "/api/v1/reviews/bulk"),
+    ("post", "/api/v1/cases/bulk"),
+    ("post", "/api/v1/surveys/bulk"),
+    ("post", "/api/v1/conversations/bulk"),
 ]
 
 
@@ -47,6 +68,9 @@ def other_sellers_data(seller):
     )
     ReviewFactory(external_id="r-other", order=order)
     MessageFactory(external_id="m-other", seller=other)
+    CaseFactory(external_id="k-other", order=order)
+    SurveyFactory(external_id="v-other", order=order)
+    ConversationFactory(external_id="c-other", seller=other)
     return other
 
 
@@ -90,24 +114,30 @@ def test_seller_user_putting_its_own_order_gets_403(seller_client, seller):
         "/api/v1/orders/o-other",
         "/api/v1/messages/m-other",
         "/api/v1/reviews/r-other",
+        "/api/v1/cases/k-other",
+        "/api/v1/surveys/v-other",
+        "/api/v1/conversations/c-other",
     ],
 )
 def test_seller_reading_another_sellers_object_gets_404(seller_client, other_sellers_data, path):
     assert seller_client.get(path).status_code == 404
 
 
-@pytest.mark.parametrize("path", ["sellers", "orders", "messages", "reviews"])
+@pytest.mark.parametrize("path", INGEST_ENTITIES)
 def test_seller_list_shows_only_its_own_data(seller_client, seller, other_sellers_data, path):
-    OrderFactory(external_id="o-a", seller=seller)
+    order = OrderFactory(external_id="o-a", seller=seller)
     MessageFactory(external_id="m-a", seller=seller)
     ReviewFactory(external_id="r-a", order__seller=seller)
+    CaseFactory(external_id="k-a", order=order)
+    SurveyFactory(external_id="v-a", order=order)
+    ConversationFactory(external_id="c-a", seller=seller)
     results = seller_client.get(f"/api/v1/{path}").json()["results"]
     assert results
     owners = {item.get("seller", item["external_id"]) for item in results}
     assert owners == {seller.external_id}
 
 
-@pytest.mark.parametrize("entity", ["sellers", "orders", "messages", "reviews"])
+@pytest.mark.parametrize("entity", INGEST_ENTITIES)
 def test_seller_listing_with_another_sellers_filter_sees_nothing(
     seller_client, other_sellers_data, entity
 ):

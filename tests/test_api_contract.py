@@ -9,7 +9,7 @@ from rest_framework.throttling import UserRateThrottle
 
 from metrics.models import GradePolicy
 from orders.models import Order, Seller
-from tests.api_helpers import open_order_body, seller_body
+from tests.api_helpers import INGEST_ENTITIES, open_order_body, seller_body
 
 
 def is_error(body: object) -> bool:
@@ -95,7 +95,7 @@ def test_nested_and_list_messages_are_flattened_to_the_error_shape():
     ],
     ids=["unparseable", "not-a-list", "unknown-parameter"],
 )
-@pytest.mark.parametrize("entity", ["sellers", "orders", "messages", "reviews"])
+@pytest.mark.parametrize("entity", INGEST_ENTITIES)
 def test_a_bulk_400_always_has_errors_with_index_null(staff_client, entity, body, query, message):
     response = staff_client.post(
         f"/api/v1/{entity}/bulk{query}", body, content_type="application/json"
@@ -116,6 +116,9 @@ LISTS = [
     "/api/v1/orders",
     "/api/v1/messages",
     "/api/v1/reviews",
+    "/api/v1/cases",
+    "/api/v1/surveys",
+    "/api/v1/conversations",
     "/api/v1/evaluations",
     "/api/v1/sellers/{seller}/evaluations",
     "/api/v1/sellers/{seller}/evidence?period=2026-10&metric=on_time_rate",

@@ -32,7 +32,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from gradecraft.wsgi import application
-from tests.api_helpers import token_of
+from tests.api_helpers import INGEST_ENTITIES, token_of
 from tests.factories import OrderFactory, SellerFactory, aware
 
 # Per operation and phase, as the outside run of issue 13 (30 examples); with the stateful
@@ -56,6 +56,15 @@ RULES_BEYOND_THE_SCHEMA = [
     # review: its order exists, is completed and has no other review
     ("PUT", "/api/v1/reviews/{external_id}"),
     ("POST", "/api/v1/reviews/bulk"),
+    # case: its order exists; closed_at not before opened_at; an outcome exactly once closed
+    ("PUT", "/api/v1/cases/{external_id}"),
+    ("POST", "/api/v1/cases/bulk"),
+    # survey: its order exists and has no other survey; csat, nps or both
+    ("PUT", "/api/v1/surveys/{external_id}"),
+    ("POST", "/api/v1/surveys/bulk"),
+    # conversation: its seller exists
+    ("PUT", "/api/v1/conversations/{external_id}"),
+    ("POST", "/api/v1/conversations/bulk"),
     # policy (and a draft of one): level names and ranks unique, a threshold within its
     # metric's range
     ("PUT", "/api/v1/policy"),
@@ -110,7 +119,7 @@ def test_openapi_schema_is_served():
 def test_schema_documents_every_ingestion_operation():
     assert schema is not None
     paths = schema.raw_schema["paths"]
-    for entity in ["sellers", "orders", "messages", "reviews"]:
+    for entity in INGEST_ENTITIES:
         assert "get" in paths[f"/api/v1/{entity}"]
         assert {"get", "put"} <= set(paths[f"/api/v1/{entity}/{{external_id}}"])
         assert "post" in paths[f"/api/v1/{entity}/bulk"]

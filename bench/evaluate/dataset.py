@@ -41,7 +41,7 @@ from psycopg2.extras import execute_values
 
 from .common import ROOT, Period, Policy, Scale, say, stopwatch
 
-GENERATOR_VERSION = 2  # bump when the data changes: kept databases are regenerated
+GENERATOR_VERSION = 3  # bump when the data changes: kept databases are regenerated
 SEED = 20261101
 MONTHS = 24
 AFTER_CUTOFF = timedelta(days=14)
@@ -50,6 +50,7 @@ ZIPF_OFFSET = 1.95
 INACTIVE_SHARE = 0.015
 MESSAGES_PER_CONVERSATION = 5.5
 BIG_TABLES = ("reviews_review", "orders_message", "orders_order")
+PROGRAM_TABLES = ("orders_case", "reviews_survey", "orders_conversation")
 US = timedelta(microseconds=1)
 
 
@@ -306,15 +307,46 @@ WITH base AS (
                 WHEN {U("a.n", 11)} < 0.55 THEN 'buyer'
                 WHEN {U("a.n", 11)} < 0.85 THEN 'seller'
                 ELSE 'admin' END AS cancelled_by,
-           {U("a.n", 12)} < 0.005 AS excluded
+           {U("a.n", 12)} < 0.005 AS excluded,
+           a.outcome, a.delivered AS was_delivered, a.q
     FROM amounts a
+), shipping AS (
+    -- Dispatch fields on 70 %% of orders (goods): ship_by 1-3 days after creation; shipped on
+    -- time mostly (some exactly at ship_by), ≈ 4 %% late (some by one microsecond), ≈ 1 %%
+    -- never; orders cancelled before delivery are not shipped. Tracking: ≈ 95 %% valid.
+    SELECT f.*,
+           CASE WHEN {U("f.n", 20)} < 0.70
+                     -- an order cancelled before delivery mostly never reached dispatch
+                     AND NOT (f.outcome = 'cancelled' AND NOT f.was_delivered
+                              AND {U("f.n", 25)} < 0.8)
+                THEN f.created_at + (1 + floor({U("f.n", 21)} * 3)) * interval '1 day'
+           END AS ship_by,
+           {U("f.n", 22)} AS r_ship, {U("f.n", 23)} AS v_ship, {U("f.n", 24)} AS r_tracking
+    FROM final f
+), shipped AS (
+    SELECT sh.*,
+           CASE WHEN sh.ship_by IS NULL OR (sh.outcome = 'cancelled' AND NOT sh.was_delivered)
+                     OR sh.r_ship < 0.01 THEN NULL
+                WHEN sh.r_ship < 0.03 THEN sh.ship_by  -- exactly at ship_by: on time
+                WHEN sh.r_ship < 0.035 THEN sh.ship_by + interval '1 microsecond'
+                WHEN sh.r_ship < 0.03 + 0.06 * (1 - sh.q)  -- late, up to two days
+                    THEN sh.ship_by + sh.v_ship * interval '2 days'
+                ELSE sh.created_at + (sh.ship_by - sh.created_at) * sh.v_ship
+           END AS shipped_at
+    FROM shipping sh
 )
 INSERT INTO orders_order (external_id, seller_id, buyer, amount, currency, created_at, due_at,
                           delivered_at, completed_at, cancelled_at, cancelled_by,
-                          excluded_from_metrics, created, modified)
+                          excluded_from_metrics, ship_by, shipped_at, tracking, created,
+                          modified)
 SELECT 'O' || lpad(n::text, 9, '0'), seller_id, buyer, amount, 'KRW', created_at, due_at,
-       delivered_at, completed_at, cancelled_at, cancelled_by, excluded, %(now)s, %(now)s
-FROM final
+       delivered_at, completed_at, cancelled_at, cancelled_by, excluded, ship_by, shipped_at,
+       CASE WHEN shipped_at IS NULL THEN ''
+            WHEN r_tracking < 0.95 THEN 'valid'
+            WHEN r_tracking < 0.98 THEN 'invalid'
+            ELSE '' END,
+       %(now)s, %(now)s
+FROM shipped
 ORDER BY created_at, n  -- ingested as it happened: one seller's rows spread over the table
 """  # noqa: S608 - built from constant fragments, no input
 
@@ -412,6 +444,80 @@ ORDER BY 5, 1
 """  # noqa: S608 - built from constant fragments, no input
 
 
+# About 1 % of orders get a case (a few two), opened within three weeks of the order; 80 % of
+# them closed within ten days, with every outcome.
+CASES_SQL = f"""
+WITH chosen AS (
+    SELECT o.id, o.created_at, g.k, o.id * 4 + g.k AS key
+    FROM orders_order o
+    CROSS JOIN LATERAL generate_series(1, CASE WHEN {U("o.id", 71)} < 0.1 THEN 2 ELSE 1 END)
+        AS g(k)
+    WHERE {U("o.id", 70)} < 0.01
+), shaped AS (
+    SELECT c.*, c.created_at + {U("c.key", 72)} * interval '21 days' AS opened_at,
+           {U("c.key", 73)} AS r_kind, {U("c.key", 74)} AS r_closed, {U("c.key", 75)} AS v_closed,
+           {U("c.key", 76)} AS r_outcome
+    FROM chosen c
+)
+INSERT INTO orders_case (external_id, order_id, kind, opened_at, closed_at, outcome, created,
+                         modified)
+SELECT 'K' || lpad(id::text, 9, '0') || '-' || k, id,
+       CASE WHEN r_kind < 0.5 THEN 'dispute' WHEN r_kind < 0.85 THEN 'claim'
+            ELSE 'chargeback' END,
+       opened_at,
+       CASE WHEN r_closed < 0.8 THEN opened_at + v_closed * interval '10 days' END,
+       CASE WHEN r_closed >= 0.8 THEN ''
+            WHEN r_outcome < 0.4 THEN 'seller_resolved'
+            WHEN r_outcome < 0.65 THEN 'buyer_favour'
+            WHEN r_outcome < 0.85 THEN 'seller_favour'
+            ELSE 'withdrawn' END,
+       %(now)s, %(now)s
+FROM shaped
+ORDER BY opened_at, id, k
+"""  # noqa: S608 - built from constant fragments, no input
+
+# Surveys on about 30 % of completed orders, answered within a week: CSAT only, NPS only, or
+# both; better sellers are rated higher.
+SURVEYS_SQL = f"""
+WITH chosen AS (
+    SELECT o.id, o.completed_at, p.quality AS q, {U("o.id", 81)} AS r_which,
+           {U("o.id", 82)} AS r_csat, {U("o.id", 83)} AS r_nps
+    FROM orders_order o JOIN bench_plan p ON p.seller_id = o.seller_id
+    WHERE o.completed_at IS NOT NULL AND {U("o.id", 80)} < 0.30
+)
+INSERT INTO reviews_survey (external_id, order_id, csat, nps, answered_at, created, modified)
+SELECT 'V' || lpad(id::text, 9, '0'), id,
+       CASE WHEN r_which < 0.2 THEN NULL
+            ELSE least(5, 1 + floor(pow(r_csat, 0.6 - 0.4 * q) * 5))::int END,
+       CASE WHEN r_which >= 0.2 AND r_which < 0.4 THEN NULL
+            ELSE least(10, floor(pow(r_nps, 0.7 - 0.5 * q) * 11))::int END,
+       completed_at + {U("id", 84)} * interval '7 days',
+       %(now)s, %(now)s
+FROM chosen
+ORDER BY 5, 1
+"""  # noqa: S608 - built from constant fragments, no input
+
+# One conversation row for most threads (90 %): resolved for 85 % of them, within two days of
+# the last message (0.5 % exactly at the first message: not counted), the rest still open.
+CONVERSATIONS_SQL = f"""
+WITH threads AS (
+    SELECT m.seller_id, m.conversation, min(m.buyer) AS buyer, min(m.sent_at) AS first_at,
+           max(m.sent_at) AS last_at, min(m.id) AS key
+    FROM orders_message m
+    GROUP BY m.seller_id, m.conversation
+)
+INSERT INTO orders_conversation (external_id, seller_id, buyer, resolved_at, created, modified)
+SELECT conversation, seller_id, buyer,
+       CASE WHEN {U("key", 91)} < 0.005 THEN first_at
+            WHEN {U("key", 91)} < 0.85 THEN last_at + {U("key", 92)} * interval '2 days'
+       END,
+       %(now)s, %(now)s
+FROM threads
+WHERE {U("key", 90)} < 0.90
+ORDER BY key
+"""  # noqa: S608 - built from constant fragments, no input
+
+
 def edge_rows(b: Bounds) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[Any]]:
     """Hand-made rows on the boundaries of SPEC §3–4, relative to the benchmark's window.
 
@@ -458,12 +564,25 @@ def edge_rows(b: Bounds) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], 
         by: str = "",
         excluded: bool = False,
         amount: int = 100_000,
+        ship_by: datetime | None = None,
+        shipped: datetime | None = None,
+        tracking: str = "",
     ) -> tuple[Any, ...]:
         return (seller, f"OE-{key}", buyer, amount, created, due, delivered, completed,
-                cancelled, by, excluded)  # fmt: skip
+                cancelled, by, excluded, ship_by, shipped, tracking)  # fmt: skip
 
     t = ws + 10 * day
     orders = [
+        # dispatch: at ship_by (on time), 1 µs late, cancelled 1 µs before ship_by (left out),
+        # ship_by at the window start (in) and at the cutoff (out), shipped 1 µs before it
+        order("E-orders", "s1", "BE-s", ws + day, ship_by=ws + 2 * day, shipped=ws + 2 * day,
+              tracking="valid"),
+        order("E-orders", "s2", "BE-s", ws + day, ship_by=ws + 2 * day,
+              shipped=ws + 2 * day + US, tracking="invalid"),
+        order("E-orders", "s3", "BE-s", ws - day, ship_by=ws, cancelled=ws - US, by="buyer"),
+        order("E-orders", "s4", "BE-s", ws - day, ship_by=ws),  # never shipped: late
+        order("E-orders", "s5", "BE-s", c - day, ship_by=c, shipped=c - US),  # no tracking
+        order("E-orders", "s6", "BE-s", ws + day, ship_by=ws + 2 * day, excluded=True),
         order("E-orders", "o1", "BE-o", ws - 10 * day, due=ws - day, delivered=ws - day,
               completed=ws),  # completed exactly at the window start
         order("E-orders", "o2", "BE-o", ws + day, due=ws + 5 * day, delivered=ws + 5 * day,
@@ -534,7 +653,7 @@ def insert_edge_rows(cursor: Any, bounds: Bounds, now: datetime) -> None:
         cursor,
         "INSERT INTO orders_order (seller_id, external_id, buyer, amount, created_at, due_at,"
         " delivered_at, completed_at, cancelled_at, cancelled_by, excluded_from_metrics,"
-        " currency, created, modified) VALUES %s",
+        " ship_by, shipped_at, tracking, currency, created, modified) VALUES %s",
         [(sellers[s], *rest, "KRW", now, now) for s, *rest in orders],
         page_size=10_000,
     )
@@ -547,6 +666,61 @@ def insert_edge_rows(cursor: Any, bounds: Bounds, now: datetime) -> None:
         [(f"RE-{o[3:]}", order_ids[o], rating, "", at, now, now) for o, rating, at in reviews],
         page_size=10_000,
     )
+    cases, surveys, conversations = program_edge_rows(bounds)
+    execute_values(
+        cursor,
+        "INSERT INTO orders_case (external_id, order_id, kind, opened_at, closed_at, outcome,"
+        " created, modified) VALUES %s",
+        [(f"KE-{i}", order_ids[o], *rest, now, now) for i, (o, *rest) in enumerate(cases)],
+    )
+    execute_values(
+        cursor,
+        "INSERT INTO reviews_survey (external_id, order_id, csat, nps, answered_at, created,"
+        " modified) VALUES %s",
+        [(f"VE-{o[3:]}", order_ids[o], *rest, now, now) for o, *rest in surveys],
+    )
+    execute_values(
+        cursor,
+        "INSERT INTO orders_conversation (external_id, seller_id, buyer, resolved_at, created,"
+        " modified) VALUES %s",
+        [(conv, sellers["E-messages"], "BE-1", at, now, now) for conv, at in conversations],
+    )
+
+
+def program_edge_rows(
+    b: Bounds,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[str, datetime | None]]]:
+    """Cases, surveys and conversation rows on the boundaries of SPEC §4's program and
+    customer-success metrics (on the edge orders and conversations of ``edge_rows``)."""
+    ws, c, h = b.window_start, b.cutoff, b.response
+    day = timedelta(days=1)
+    cases = [
+        ("OE-o2", "claim", ws + 2 * day, c, "seller_favour"),  # dismissed at the cutoff: open
+        ("OE-o2", "dispute", ws + 2 * day, None, ""),  # o2 counted once in case_rate
+        ("OE-o3", "chargeback", c, None, ""),  # opened at the cutoff: nothing
+        ("OE-o6", "claim", ws + 4 * day, ws + 5 * day, "buyer_favour"),  # unresolved
+        ("OE-z2", "claim", ws + 5 * day, ws + 6 * day, "withdrawn"),  # not a defect
+        ("OE-o7", "chargeback", ws + 5 * day, None, ""),  # excluded order: nowhere
+        ("OE-o10", "dispute", ws, None, ""),  # opened at the window start: cases_opened
+    ]
+    surveys = [
+        ("OE-o1", 4, 9, ws),  # answered at the window start: in; CSAT 4 and NPS 9 count
+        ("OE-o2", 3, 6, c - US),  # CSAT 3: not satisfied; NPS 6: a detractor
+        ("OE-x1", None, 7, ws + 3 * day),  # NPS only, a passive
+        ("OE-y1", 5, None, c),  # answered at the cutoff: nothing
+        ("OE-o7", 1, 0, ws + 12 * day),  # excluded order: nowhere
+    ]
+    conversations: list[tuple[str, datetime | None]] = [
+        ("E-a", ws),  # first message at ws - h: resolved at the window start, in h hours
+        ("E-b", c),  # resolved at the cutoff: out
+        ("E-h", ws + 20 * day),  # resolved at its first message: not counted
+        ("E-i", ws + 31 * day + US),  # 1 day 1 µs after the first message
+        ("E-j", None),  # open
+        ("E-l", c - US),
+        ("E-none", ws + 3 * day),  # no message at all: not counted
+        ("E-c", c - h - US + h / 2),
+    ]
+    return cases, surveys, conversations
 
 
 @dataclass(frozen=True)
@@ -655,6 +829,7 @@ def generate(conn: Any, *, scale: Scale, period: Period, policy: Policy) -> floa
                 )
                 cursor.execute(
                     "TRUNCATE orders_seller, orders_order, orders_message, reviews_review,"
+                    " orders_case, reviews_survey, orders_conversation,"
                     " orders_loginlink, metrics_evaluationrun, metrics_sellerevaluation"
                     " RESTART IDENTITY CASCADE"
                 )
@@ -679,6 +854,9 @@ def generate(conn: Any, *, scale: Scale, period: Period, policy: Policy) -> floa
                     ("orders", lambda: cursor.execute(ORDERS_SQL, params)),
                     ("messages", lambda: cursor.execute(MESSAGES_SQL, params)),
                     ("reviews", lambda: cursor.execute(REVIEWS_SQL, params)),
+                    ("cases", lambda: cursor.execute(CASES_SQL, params)),
+                    ("surveys", lambda: cursor.execute(SURVEYS_SQL, params)),
+                    ("conversations", lambda: cursor.execute(CONVERSATIONS_SQL, params)),
                     ("edge cases", lambda: insert_edge_rows(cursor, bounds, bounds.end)),
                     ("indexes and keys", lambda: rebuild(cursor, constraints, indexes)),
                 ]
@@ -705,7 +883,7 @@ def generate(conn: Any, *, scale: Scale, period: Period, policy: Policy) -> floa
         with stopwatch() as elapsed, conn.cursor() as cursor:
             # Like a table autovacuum has seen: visibility map and statistics, no hint-bit
             # writes or autovacuum runs during the timings.
-            for table in ("orders_seller", *BIG_TABLES):
+            for table in ("orders_seller", *BIG_TABLES, *PROGRAM_TABLES):
                 cursor.execute(f"VACUUM (ANALYZE) {table}")
             cursor.execute("CHECKPOINT")
         say(f"  {'vacuum, analyze':<18} {elapsed[0]:8.1f} s")
@@ -761,6 +939,14 @@ def describe(cursor: Any, period: Period) -> list[str]:
         "SELECT count(*), avg(rating), count(*) FILTER (WHERE rating <= 2) FROM reviews_review"
     )
     reviews, rating, negative = cursor.fetchone()
+    cursor.execute(
+        "SELECT count(ship_by), count(*) FILTER (WHERE ship_by IS NOT NULL"
+        " AND (shipped_at IS NULL OR shipped_at > ship_by)), count(*) FILTER (WHERE"
+        " tracking = 'valid'), count(shipped_at), (SELECT count(DISTINCT order_id) FROM"
+        " orders_case), (SELECT count(*) FROM reviews_survey), (SELECT count(*) FILTER (WHERE"
+        " resolved_at IS NOT NULL) FROM orders_conversation) FROM orders_order"
+    )
+    ship_by, late_shipped, valid, shipped, cased, surveys, resolved = cursor.fetchone()
 
     def pct(part: int) -> str:
         return f"{100 * part / max(total, 1):.1f} %"
@@ -773,4 +959,8 @@ def describe(cursor: Any, period: Period) -> list[str]:
         f"messages: {messages:,} in {conversations:,} conversations, top seller "
         f"{top_messages or 0:,}, {messages_after:,} sent after the cutoff",
         f"reviews: {reviews:,}, average {float(rating or 0):.2f}, {negative:,} rated 1-2",
+        f"dispatch: {ship_by:,} with ship_by, {late_shipped:,} late "
+        f"({100 * late_shipped / max(ship_by, 1):.1f} %), {valid:,} of {shipped:,} shipped with "
+        f"valid tracking; {cased:,} orders with a case ({pct(cased)}); {surveys:,} surveys; "
+        f"{resolved:,} conversations resolved",
     ]

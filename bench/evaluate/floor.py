@@ -58,9 +58,33 @@ METRIC_KEYS = (
     "negative_review_rate",
     "median_first_response_minutes",
     "repeat_buyer_rate",
+    "window_orders",
+    "order_defect_rate",
+    "dispatch_orders",
+    "late_shipment_rate",
+    "shipped_orders",
+    "valid_tracking_rate",
+    "cases_opened",
+    "case_rate",
+    "unresolved_case_rate",
+    "csat_responses",
+    "csat_percent",
+    "nps_responses",
+    "nps",
+    "resolved_conversations",
+    "median_resolution_hours",
+    "buyer_retention_rate",
+    "buyer_churn_rate",
 )
 INT_KEYS = frozenset(
     {
+        "window_orders",
+        "dispatch_orders",
+        "shipped_orders",
+        "cases_opened",
+        "csat_responses",
+        "nps_responses",
+        "resolved_conversations",
         "completed_orders",
         "review_count",
         "revenue_rank",
@@ -79,9 +103,23 @@ MONEY_KEYS = frozenset({"revenue", "window_revenue"})
 FRACTION_KEYS = frozenset(METRIC_KEYS) - INT_KEYS - MONEY_KEYS
 
 # %(cutoff)s, %(ws)s (window start; '-infinity' for all time), %(lo)s = ws − response window,
-# %(response)s (an interval). Every "in the window" is [ws, cutoff).
+# %(response)s (an interval), %(pws)s (start of the previous window of equal length, for buyer
+# retention; '-infinity' for all time). Every "in the window" is [ws, cutoff).
 FLOOR_SQL = """
-WITH order_agg AS (
+WITH case_agg AS (
+    -- one pass over the cases: per order, as of the cutoff
+    SELECT c.order_id,
+        bool_or(c.kind IN ('claim', 'chargeback')
+                AND NOT coalesce(c.closed_at < %(cutoff)s
+                                 AND c.outcome IN ('seller_favour', 'withdrawn'), false))
+            AS defect,
+        coalesce(bool_or(c.closed_at < %(cutoff)s AND c.outcome = 'buyer_favour'), false)
+            AS unresolved,
+        count(*) FILTER (WHERE c.opened_at >= %(ws)s) AS opened_in_window
+    FROM orders_case c
+    WHERE c.opened_at < %(cutoff)s
+    GROUP BY c.order_id
+), order_agg AS (
     SELECT o.seller_id,
         count(*) FILTER (WHERE o.completed_at < %(cutoff)s) AS completed_orders,
         sum(o.amount) FILTER (WHERE o.completed_at < %(cutoff)s) AS revenue,
@@ -112,9 +150,41 @@ WITH order_agg AS (
             AS w_rating_sum,
         count(r.id) FILTER (WHERE NOT o.excluded_from_metrics AND r.created_at >= %(ws)s
                             AND r.rating <= 2)
-            AS w_negative
+            AS w_negative,
+        count(*) FILTER (WHERE NOT o.excluded_from_metrics
+                         AND o.created_at >= %(ws)s AND o.created_at < %(cutoff)s)
+            AS w_orders,
+        count(*) FILTER (WHERE NOT o.excluded_from_metrics
+                         AND o.created_at >= %(ws)s AND o.created_at < %(cutoff)s
+                         AND (r.rating <= 2 OR ca.defect))
+            AS defective,
+        count(ca.order_id) FILTER (WHERE NOT o.excluded_from_metrics
+                                   AND o.created_at >= %(ws)s AND o.created_at < %(cutoff)s)
+            AS case_orders,
+        count(*) FILTER (WHERE NOT o.excluded_from_metrics
+                         AND o.created_at >= %(ws)s AND o.created_at < %(cutoff)s
+                         AND ca.unresolved)
+            AS unresolved_orders,
+        sum(ca.opened_in_window) FILTER (WHERE NOT o.excluded_from_metrics) AS cases_opened,
+        count(*) FILTER (WHERE NOT o.excluded_from_metrics
+                         AND o.ship_by >= %(ws)s AND o.ship_by < %(cutoff)s
+                         AND NOT coalesce(o.cancelled_at < o.ship_by, false))
+            AS dispatch,
+        count(*) FILTER (WHERE NOT o.excluded_from_metrics
+                         AND o.ship_by >= %(ws)s AND o.ship_by < %(cutoff)s
+                         AND NOT coalesce(o.cancelled_at < o.ship_by, false)
+                         AND coalesce(o.shipped_at > o.ship_by, true))
+            AS late_shipped,
+        count(*) FILTER (WHERE NOT o.excluded_from_metrics
+                         AND o.shipped_at >= %(ws)s AND o.shipped_at < %(cutoff)s)
+            AS shipped,
+        count(*) FILTER (WHERE NOT o.excluded_from_metrics
+                         AND o.shipped_at >= %(ws)s AND o.shipped_at < %(cutoff)s
+                         AND o.tracking = 'valid')
+            AS valid_tracking
     FROM orders_order o
     LEFT JOIN reviews_review r ON r.order_id = o.id AND r.created_at < %(cutoff)s
+    LEFT JOIN case_agg ca ON ca.order_id = o.id
     GROUP BY o.seller_id
 ), per_buyer AS (
     -- Only orders that make a buyer: completed before the cutoff, or created in the window.
@@ -122,7 +192,9 @@ WITH order_agg AS (
         bool_or(o.completed_at < %(cutoff)s) AS bought,
         max(o.created_at) FILTER (WHERE NOT o.excluded_from_metrics AND o.created_at >= %(ws)s)
             AS last_window_order,
-        min(o.completed_at) FILTER (WHERE NOT o.excluded_from_metrics) AS first_completed
+        min(o.completed_at) FILTER (WHERE NOT o.excluded_from_metrics) AS first_completed,
+        bool_or(NOT o.excluded_from_metrics AND o.completed_at >= %(pws)s
+                AND o.completed_at < %(ws)s) AS previous_buyer
     FROM orders_order o
     WHERE o.completed_at < %(cutoff)s OR (o.created_at >= %(ws)s AND o.created_at < %(cutoff)s)
     GROUP BY o.seller_id, o.buyer
@@ -132,8 +204,42 @@ WITH order_agg AS (
         count(last_window_order) AS window_buyers,
         -- "completed before" is strict; a first completion at or after the cutoff is after
         -- every window order, so never counts
-        count(*) FILTER (WHERE first_completed < last_window_order) AS repeat_buyers
+        count(*) FILTER (WHERE first_completed < last_window_order) AS repeat_buyers,
+        count(*) FILTER (WHERE previous_buyer) AS previous_buyers,
+        count(*) FILTER (WHERE previous_buyer AND last_window_order IS NOT NULL) AS retained
     FROM per_buyer
+    GROUP BY seller_id
+), survey_agg AS (
+    -- one pass over the surveys answered in the window
+    SELECT o.seller_id,
+        count(v.csat) AS csat_n, count(*) FILTER (WHERE v.csat >= 4) AS csat_ok,
+        count(v.nps) AS nps_n, count(*) FILTER (WHERE v.nps >= 9) AS promoters,
+        count(*) FILTER (WHERE v.nps <= 6) AS detractors
+    FROM reviews_survey v
+    JOIN orders_order o ON o.id = v.order_id AND NOT o.excluded_from_metrics
+    WHERE v.answered_at >= %(ws)s AND v.answered_at < %(cutoff)s
+    GROUP BY o.seller_id
+), resolutions AS (
+    -- one pass over the conversations resolved in the window; the first message of each by
+    -- the (seller_id, conversation, sent_at, id) index
+    SELECT cv.seller_id, EXTRACT(EPOCH FROM cv.resolved_at - f.first_at) AS seconds
+    FROM orders_conversation cv
+    CROSS JOIN LATERAL (
+        SELECT min(m.sent_at) AS first_at FROM orders_message m
+        WHERE m.seller_id = cv.seller_id AND m.conversation = cv.external_id
+    ) f
+    WHERE cv.resolved_at >= %(ws)s AND cv.resolved_at < %(cutoff)s
+      AND f.first_at < cv.resolved_at
+), resolution_agg AS (
+    SELECT seller_id, max(n) AS resolved,
+        sum(seconds) FILTER (WHERE k IN ((n + 1) / 2, (n + 2) / 2)) AS middle_sum,
+        count(*) FILTER (WHERE k IN ((n + 1) / 2, (n + 2) / 2)) AS middle_count
+    FROM (
+        SELECT seller_id, seconds,
+            row_number() OVER (PARTITION BY seller_id ORDER BY seconds) AS k,
+            count(*) OVER (PARTITION BY seller_id) AS n
+        FROM resolutions
+    ) x
     GROUP BY seller_id
 ), slice AS (
     -- Every inquiry of the window has its deadline in [ws, cutoff), so was sent in
@@ -194,10 +300,20 @@ SELECT s.id, s.joined_at,
     coalesce(o.delivered, 0), coalesce(o.on_time, 0),
     coalesce(o.w_reviews, 0), coalesce(o.w_rating_sum, 0), coalesce(o.w_negative, 0),
     md.middle_sum, md.middle_count,
-    coalesce(b.window_buyers, 0), coalesce(b.repeat_buyers, 0)
+    coalesce(b.window_buyers, 0), coalesce(b.repeat_buyers, 0),
+    coalesce(o.w_orders, 0), coalesce(o.defective, 0), coalesce(o.case_orders, 0),
+    coalesce(o.unresolved_orders, 0), coalesce(o.cases_opened, 0), coalesce(o.dispatch, 0),
+    coalesce(o.late_shipped, 0), coalesce(o.shipped, 0), coalesce(o.valid_tracking, 0),
+    coalesce(sv.csat_n, 0), coalesce(sv.csat_ok, 0), coalesce(sv.nps_n, 0),
+    coalesce(sv.promoters, 0), coalesce(sv.detractors, 0),
+    coalesce(ra.resolved, 0), ra.middle_sum, ra.middle_count,
+    coalesce(b.previous_buyers, 0), coalesce(b.retained, 0),
+    %(ws)s::timestamptz = '-infinity' AS all_time
 FROM orders_seller s
 LEFT JOIN order_agg o ON o.seller_id = s.id
 LEFT JOIN buyer_agg b ON b.seller_id = s.id
+LEFT JOIN survey_agg sv ON sv.seller_id = s.id
+LEFT JOIN resolution_agg ra ON ra.seller_id = s.id
 LEFT JOIN inquiry_agg i ON i.seller_id = s.id
 LEFT JOIN middle md ON md.seller_id = s.id
 """
@@ -209,16 +325,25 @@ class FloorParams:
     ws: str
     lo: str
     response: str
+    pws: str
 
     @classmethod
     def of(cls, period: Period, policy: Policy) -> FloorParams:
         start = policy.window_start(period)
         hours = timedelta(hours=policy.response_window_hours)
+        # The previous window: as many days, or calendar months, just before the window.
+        if start is None:
+            previous = None
+        elif policy.window_days:
+            previous = start - timedelta(days=policy.window_days)
+        else:
+            previous = period.shifted(1 - 2 * (policy.window_months or 0)).start
         return cls(
             cutoff=period.cutoff.isoformat(),
             ws=start.isoformat() if start else "-infinity",
             lo=(start - hours).isoformat() if start else "-infinity",
             response=f"{policy.response_window_hours} hours",
+            pws=previous.isoformat() if previous else "-infinity",
         )
 
 
@@ -241,7 +366,16 @@ def to_metrics(rows: list[tuple[Any, ...]], *, period: Period) -> dict[int, Metr
         (seller_id, joined_at, completed, revenue, reviews, rank, ranked, buyers, inquiries,
          answered, w_completed, w_revenue, f_completed, f_cancelled, f_seller_cancelled,
          delivered, on_time, w_reviews, w_rating_sum, w_negative, middle_sum, middle_count,
-         window_buyers, repeat_buyers) = row  # fmt: skip
+         window_buyers, repeat_buyers, w_orders, defective, case_orders, unresolved_orders,
+         cases_opened, dispatch, late_shipped, shipped, valid_tracking, csat_n, csat_ok, nps_n,
+         promoters, detractors, resolved, r_middle_sum, r_middle_count, previous_buyers,
+         retained, all_time) = row  # fmt: skip
+        retention = None if all_time else rate(int(retained), int(previous_buyers))
+        resolution = (
+            Fraction(Decimal(r_middle_sum)) / (int(r_middle_count) * 3600)
+            if r_middle_count
+            else None
+        )
         finished = int(f_completed) + int(f_cancelled)
         median = Fraction(Decimal(middle_sum)) / (int(middle_count) * 60) if middle_count else None
         tenure = max(0, (cutoff - joined_at) // timedelta(days=1))
@@ -272,5 +406,22 @@ def to_metrics(rows: list[tuple[Any, ...]], *, period: Period) -> dict[int, Metr
             "negative_review_rate": rate(int(w_negative), int(w_reviews)),
             "median_first_response_minutes": median,
             "repeat_buyer_rate": rate(int(repeat_buyers), int(window_buyers)),
+            "window_orders": int(w_orders),
+            "order_defect_rate": rate(int(defective), int(w_orders)),
+            "dispatch_orders": int(dispatch),
+            "late_shipment_rate": rate(int(late_shipped), int(dispatch)),
+            "shipped_orders": int(shipped),
+            "valid_tracking_rate": rate(int(valid_tracking), int(shipped)),
+            "cases_opened": int(cases_opened),
+            "case_rate": rate(int(case_orders), int(w_orders)),
+            "unresolved_case_rate": rate(int(unresolved_orders), int(w_orders)),
+            "csat_responses": int(csat_n),
+            "csat_percent": rate(int(csat_ok), int(csat_n)),
+            "nps_responses": int(nps_n),
+            "nps": rate(int(promoters) - int(detractors), int(nps_n)),
+            "resolved_conversations": int(resolved),
+            "median_resolution_hours": resolution,
+            "buyer_retention_rate": retention,
+            "buyer_churn_rate": None if retention is None else 100 - retention,
         }
     return result

@@ -45,15 +45,29 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     Exists,
+    F,
     OuterRef,
     Q,
+    QuerySet,
+    Subquery,
 )
 from django.utils.dateparse import parse_datetime
 
 from metrics.engine.periods import Window
 from metrics.engine.registry import METRIC_KEYS, Metrics
-from orders.models import CancelledBy, Message, Order, Seller, Sender
-from reviews.models import Review
+from orders.models import (
+    CancelledBy,
+    Case,
+    CaseKind,
+    CaseOutcome,
+    Conversation,
+    Message,
+    Order,
+    Seller,
+    Sender,
+    Tracking,
+)
+from reviews.models import Review, Survey
 
 # Queries of seller_metrics when the caller brings the order and review figures (a run's chunk);
 # one more when it does not.
@@ -121,6 +135,79 @@ def earlier_completed_order() -> Exists:
             excluded_from_metrics=False,
             completed_at__lt=OuterRef("created_at"),
         )
+    )
+
+
+# The program and customer-success rules (SPEC §4) in the ORM, for the evidence; the figures
+# statement below says the same in SQL (tests/metrics/test_evidence_program.py holds them
+# together).
+
+
+def window_orders_q(window: Window) -> Q:
+    """Orders in ``window_orders``: counted, created in the window."""
+    return counted() & in_window("created_at", window)
+
+
+def order_case_flags(window: Window) -> dict[str, Exists]:
+    """Per order (annotations): a defect claim / chargeback (not dismissed before the cutoff:
+    open ones count), and a case decided for the buyer before the cutoff."""
+    cases = Case.objects.filter(order=OuterRef("pk"), opened_at__lt=window.cutoff)
+    dismissed = Q(
+        closed_at__lt=window.cutoff,
+        outcome__in=[CaseOutcome.SELLER_FAVOUR, CaseOutcome.WITHDRAWN],
+    )
+    return {
+        "claim": Exists(cases.filter(kind=CaseKind.CLAIM).exclude(dismissed)),
+        "chargeback": Exists(cases.filter(kind=CaseKind.CHARGEBACK).exclude(dismissed)),
+        "unresolved_case": Exists(
+            cases.filter(closed_at__lt=window.cutoff, outcome=CaseOutcome.BUYER_FAVOUR)
+        ),
+    }
+
+
+def dispatch_q(window: Window) -> Q:
+    """Orders in ``dispatch_orders``: ship_by in the window, not cancelled before it."""
+    return (
+        counted()
+        & in_window("ship_by", window)
+        & (Q(cancelled_at__isnull=True) | Q(cancelled_at__gte=F("ship_by")))
+    )
+
+
+def shipped_q(window: Window) -> Q:
+    return counted() & in_window("shipped_at", window)
+
+
+def cases_opened_q(window: Window) -> Q:
+    """Cases in ``cases_opened`` (a Case filter): opened in the window, order not excluded."""
+    return counted("order__") & in_window("opened_at", window)
+
+
+def window_surveys_q(window: Window) -> Q:
+    """Surveys answered in the window (a Survey filter), order not excluded."""
+    return counted("order__") & in_window("answered_at", window)
+
+
+def resolved_conversations(window: Window) -> QuerySet[Conversation, Conversation]:
+    """Conversations in ``resolved_conversations``, annotated with ``first_message_at``."""
+    first = Message.objects.filter(
+        seller_id=OuterRef("seller_id"), conversation=OuterRef("external_id")
+    ).order_by("sent_at", "pk")
+    return (
+        Conversation.objects.filter(in_window("resolved_at", window))
+        .annotate(first_message_at=Subquery(first.values("sent_at")[:1]))
+        .filter(first_message_at__lt=F("resolved_at"))
+    )
+
+
+def previous_window_buyers(window: Window) -> QuerySet[Order, Order] | None:
+    """The counted orders completed in the previous window (their buyers are the denominator
+    of ``buyer_retention_rate``); None with an all-time window."""
+    previous_start = window.previous_start
+    if previous_start is None or window.start is None:
+        return None
+    return Order.objects.filter(
+        counted(), completed_at__gte=previous_start, completed_at__lt=window.start
     )
 
 
@@ -388,7 +475,27 @@ def inquiry_counts(*, seller_ids: Sequence[int], window: Window) -> dict[int, In
 # and the rank through a second, seller-level aggregate over every completed order.
 
 _FIGURES_SQL = """
-WITH sellers AS (
+WITH low AS (
+    -- Orders with a review rated 1-2 before the cutoff (one review per order).
+    SELECT r.order_id
+    FROM {review} r {review_sellers}
+    WHERE r.created_at < %(cutoff)s AND r.rating <= 2
+), cased AS (
+    -- Per order with a case opened before the cutoff: a defect (a claim or chargeback not
+    -- dismissed before the cutoff: open cases count), decided for the buyer before the cutoff,
+    -- and how many were opened in the window.
+    SELECT c.order_id,
+           MAX(CASE WHEN c.kind IN (%(claim)s, %(chargeback)s)
+                         AND (c.closed_at IS NULL OR c.closed_at >= %(cutoff)s
+                              OR c.outcome NOT IN (%(seller_favour)s, %(withdrawn)s))
+                    THEN 1 ELSE 0 END) AS defect,
+           MAX(CASE WHEN c.closed_at < %(cutoff)s AND c.outcome = %(buyer_favour)s
+                    THEN 1 ELSE 0 END) AS unresolved,
+           SUM(CASE WHEN {opened_in} THEN 1 ELSE 0 END) AS opened_in
+    FROM {case} c {case_sellers}
+    WHERE c.opened_at < %(cutoff)s
+    GROUP BY c.order_id
+), sellers AS (
     SELECT o.seller_id,
            SUM(CASE WHEN o.completed_at < %(cutoff)s THEN 1 ELSE 0 END) AS completed_orders,
            SUM(CASE WHEN o.completed_at < %(cutoff)s THEN {cents} ELSE 0 END) AS revenue_cents,
@@ -401,15 +508,39 @@ WITH sellers AS (
            SUM(CASE WHEN {counted} AND {delivered_in} THEN 1 ELSE 0 END) AS delivered,
            SUM(CASE WHEN {counted} AND {delivered_in}
                          AND (o.due_at IS NULL OR o.delivered_at <= o.due_at)
-                    THEN 1 ELSE 0 END) AS on_time
+                    THEN 1 ELSE 0 END) AS on_time,
+           -- Program metrics (SPEC §4): the window's orders, their defects and cases
+           SUM(CASE WHEN {counted} AND {created_in} THEN 1 ELSE 0 END) AS window_orders,
+           SUM(CASE WHEN {counted} AND {created_in}
+                         AND (low.order_id IS NOT NULL OR cased.defect = 1)
+                    THEN 1 ELSE 0 END) AS defective,
+           SUM(CASE WHEN {counted} AND {created_in} AND cased.order_id IS NOT NULL
+                    THEN 1 ELSE 0 END) AS case_orders,
+           SUM(CASE WHEN {counted} AND {created_in} AND cased.unresolved = 1
+                    THEN 1 ELSE 0 END) AS unresolved_orders,
+           SUM(CASE WHEN {counted} AND cased.opened_in IS NOT NULL
+                    THEN cased.opened_in ELSE 0 END) AS cases_opened,
+           SUM(CASE WHEN {counted} AND {ship_by_in}
+                         AND (o.cancelled_at IS NULL OR o.cancelled_at >= o.ship_by)
+                    THEN 1 ELSE 0 END) AS dispatch_orders,
+           SUM(CASE WHEN {counted} AND {ship_by_in}
+                         AND (o.cancelled_at IS NULL OR o.cancelled_at >= o.ship_by)
+                         AND (o.shipped_at IS NULL OR o.shipped_at > o.ship_by)
+                    THEN 1 ELSE 0 END) AS late_shipments,
+           SUM(CASE WHEN {counted} AND {shipped_in} THEN 1 ELSE 0 END) AS shipped_orders,
+           SUM(CASE WHEN {counted} AND {shipped_in} AND o.tracking = %(valid)s
+                    THEN 1 ELSE 0 END) AS valid_tracking
     FROM {order} o
+    LEFT JOIN low ON low.order_id = o.id
+    LEFT JOIN cased ON cased.order_id = o.id
     WHERE o.created_at < %(cutoff)s {order_sellers}
     GROUP BY o.seller_id
 ), pairs AS (
     SELECT o.seller_id,
            MAX(CASE WHEN o.completed_at < %(cutoff)s THEN 1 ELSE 0 END) AS bought,
            MAX(CASE WHEN {counted} AND {created_in} THEN o.created_at END) AS latest_order,
-           MIN(CASE WHEN {counted} THEN o.completed_at END) AS first_completion
+           MIN(CASE WHEN {counted} THEN o.completed_at END) AS first_completion,
+           MAX(CASE WHEN {counted} AND {completed_before} THEN 1 ELSE 0 END) AS previous_buyer
     FROM {order} o
     WHERE o.created_at < %(cutoff)s {order_sellers}
     GROUP BY o.seller_id, o.buyer
@@ -417,7 +548,10 @@ WITH sellers AS (
     SELECT seller_id,
            SUM(bought) AS unique_buyers,
            SUM(CASE WHEN latest_order IS NOT NULL THEN 1 ELSE 0 END) AS window_buyers,
-           SUM(CASE WHEN first_completion < latest_order THEN 1 ELSE 0 END) AS repeat_buyers
+           SUM(CASE WHEN first_completion < latest_order THEN 1 ELSE 0 END) AS repeat_buyers,
+           SUM(previous_buyer) AS previous_buyers,
+           SUM(CASE WHEN previous_buyer = 1 AND latest_order IS NOT NULL THEN 1 ELSE 0 END)
+               AS retained_buyers
     FROM pairs
     GROUP BY seller_id
 ), ranked AS (
@@ -432,6 +566,37 @@ WITH sellers AS (
     FROM {review} r JOIN {order} o ON o.id = r.order_id
     WHERE r.created_at < %(cutoff)s {order_sellers}
     GROUP BY o.seller_id
+), surveyed AS (
+    SELECT o.seller_id,
+           SUM(CASE WHEN sv.csat IS NOT NULL THEN 1 ELSE 0 END) AS csat_responses,
+           SUM(CASE WHEN sv.csat >= 4 THEN 1 ELSE 0 END) AS csat_satisfied,
+           SUM(CASE WHEN sv.nps IS NOT NULL THEN 1 ELSE 0 END) AS nps_responses,
+           SUM(CASE WHEN sv.nps >= 9 THEN 1 ELSE 0 END) AS promoters,
+           SUM(CASE WHEN sv.nps <= 6 THEN 1 ELSE 0 END) AS detractors
+    FROM {survey} sv JOIN {order} o ON o.id = sv.order_id
+    WHERE {answered_in} AND o.excluded_from_metrics = %(no)s {order_sellers}
+    GROUP BY o.seller_id
+), resolved AS (
+    -- Conversations resolved in the window, each with its first message (one index step on
+    -- (seller, conversation, sent_at)); only those with a message before resolved_at count.
+    SELECT cv.seller_id, cv.resolved_at,
+           (SELECT MIN(m.sent_at) FROM {message} m
+            WHERE m.seller_id = cv.seller_id AND m.conversation = cv.external_id) AS first_sent
+    FROM {conversation} cv
+    WHERE {resolved_in} {conversation_sellers}
+), resolution_times AS (
+    SELECT seller_id, {resolution_micros} AS micros,
+           ROW_NUMBER() OVER (PARTITION BY seller_id ORDER BY {resolution_micros}) AS k,
+           COUNT(*) OVER (PARTITION BY seller_id) AS n
+    FROM resolved
+    WHERE first_sent < resolved_at
+), resolutions AS (
+    -- The exact median: the one or two middle times, in integer microseconds.
+    SELECT seller_id, MAX(n) AS resolved_conversations,
+           SUM(CASE WHEN k IN ((n + 1) / 2, (n + 2) / 2) THEN micros ELSE 0 END) AS middle_sum,
+           SUM(CASE WHEN k IN ((n + 1) / 2, (n + 2) / 2) THEN 1 ELSE 0 END) AS middle_count
+    FROM resolution_times
+    GROUP BY seller_id
 )
 SELECT s.id, s.joined_at,
        COALESCE(sellers.completed_orders, 0), COALESCE(sellers.revenue_cents, 0),
@@ -442,12 +607,25 @@ SELECT s.id, s.joined_at,
        COALESCE(sellers.seller_cancelled, 0), COALESCE(sellers.delivered, 0),
        COALESCE(sellers.on_time, 0), COALESCE(repeats.window_buyers, 0),
        COALESCE(repeats.repeat_buyers, 0), COALESCE(reviewed.window_reviews, 0),
-       COALESCE(reviewed.rating_sum, 0), COALESCE(reviewed.negative, 0)
+       COALESCE(reviewed.rating_sum, 0), COALESCE(reviewed.negative, 0),
+       COALESCE(sellers.window_orders, 0), COALESCE(sellers.defective, 0),
+       COALESCE(sellers.case_orders, 0), COALESCE(sellers.unresolved_orders, 0),
+       COALESCE(sellers.cases_opened, 0), COALESCE(sellers.dispatch_orders, 0),
+       COALESCE(sellers.late_shipments, 0), COALESCE(sellers.shipped_orders, 0),
+       COALESCE(sellers.valid_tracking, 0),
+       COALESCE(surveyed.csat_responses, 0), COALESCE(surveyed.csat_satisfied, 0),
+       COALESCE(surveyed.nps_responses, 0), COALESCE(surveyed.promoters, 0),
+       COALESCE(surveyed.detractors, 0),
+       COALESCE(resolutions.resolved_conversations, 0), COALESCE(resolutions.middle_sum, 0),
+       COALESCE(resolutions.middle_count, 0),
+       COALESCE(repeats.previous_buyers, 0), COALESCE(repeats.retained_buyers, 0)
 FROM {seller} s
 LEFT JOIN sellers ON sellers.seller_id = s.id
 LEFT JOIN repeats ON repeats.seller_id = s.id
 LEFT JOIN ranked ON ranked.seller_id = s.id
 LEFT JOIN reviewed ON reviewed.seller_id = s.id
+LEFT JOIN surveyed ON surveyed.seller_id = s.id
+LEFT JOIN resolutions ON resolutions.seller_id = s.id
 {seller_filter}
 """
 
@@ -481,6 +659,25 @@ FIGURE_COLUMNS = (
     "window_review_count",
     "rating_sum",
     "negative_reviews",
+    "window_orders",
+    "defective_orders",
+    "case_orders",
+    "unresolved_case_orders",
+    "cases_opened",
+    "dispatch_orders",
+    "late_shipments",
+    "shipped_orders",
+    "valid_tracking",
+    "csat_responses",
+    "csat_satisfied",
+    "nps_responses",
+    "nps_promoters",
+    "nps_detractors",
+    "resolved_conversations",
+    "resolution_middle_micros",
+    "resolution_middle_count",
+    "previous_buyers",
+    "retained_buyers",
 )
 
 
@@ -507,6 +704,27 @@ class Figures:
     window_review_count: int = 0
     rating_sum: int = 0
     negative_reviews: int = 0
+    window_orders: int = 0
+    defective_orders: int = 0
+    case_orders: int = 0
+    unresolved_case_orders: int = 0
+    cases_opened: int = 0
+    dispatch_orders: int = 0
+    late_shipments: int = 0
+    shipped_orders: int = 0
+    valid_tracking: int = 0
+    csat_responses: int = 0
+    csat_satisfied: int = 0
+    nps_responses: int = 0
+    nps_promoters: int = 0
+    nps_detractors: int = 0
+    resolved_conversations: int = 0
+    # The sum of the one (odd count) or two (even count) middle resolution times, in
+    # microseconds, and how many there are: the median is their exact mean.
+    resolution_middle_micros: int = 0
+    resolution_middle_count: int = 0
+    previous_buyers: int = 0
+    retained_buyers: int = 0
 
 
 def _figures_of(row: Sequence[Any]) -> Figures:
@@ -528,15 +746,41 @@ def _window_sql(field: str, window: Window, params: dict[str, Any]) -> str:
     return f"(o.{field} >= %(start)s AND o.{field} < %(cutoff)s)"
 
 
+def _micros_between_sql(later: str, earlier: str) -> str:
+    """SQL for ``later - earlier`` in integer microseconds, exactly, on either backend.
+
+    PostgreSQL: EXTRACT(EPOCH FROM interval) is numeric (exact). SQLite stores Django's UTC
+    text "YYYY-MM-DD HH:MM:SS[.ffffff]": whole seconds from strftime('%s') of the text without
+    its fraction (strftime rounds a fraction to milliseconds), the microseconds from the text
+    (never julianday()'s float).
+    """
+    if connection.vendor == "postgresql":
+        return f"CAST(ROUND(EXTRACT(EPOCH FROM ({later} - {earlier})) * 1000000) AS BIGINT)"
+
+    def micros(moment: str) -> str:
+        return (
+            f"(CAST(strftime('%%s', substr({moment}, 1, 19)) AS INTEGER) * 1000000"
+            f" + CAST(substr({moment} || '.000000', 21, 6) AS INTEGER))"
+        )
+
+    return f"({micros(later)} - {micros(earlier)})"
+
+
 def _figures_sql(*, window: Window, seller_ids: Sequence[int] | None) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {
         "cutoff": _db_datetime(window.cutoff.astimezone(UTC)),
         "no": False,
         "by_seller": CancelledBy.SELLER,
+        "valid": Tracking.VALID,
+        "claim": CaseKind.CLAIM,
+        "chargeback": CaseKind.CHARGEBACK,
+        "seller_favour": CaseOutcome.SELLER_FAVOUR,
+        "withdrawn": CaseOutcome.WITHDRAWN,
+        "buyer_favour": CaseOutcome.BUYER_FAVOUR,
     }
     quote = connection.ops.quote_name
     cents_sql = "CAST(ROUND(o.amount * 100) AS BIGINT)"
-    order_sellers = seller_filter = ""
+    order_sellers = seller_filter = review_sellers = case_sellers = conversation_sellers = ""
     rank_source = "sellers"
     order_table = quote(Order._meta.db_table)
     if seller_ids is not None:
@@ -544,24 +788,55 @@ def _figures_sql(*, window: Window, seller_ids: Sequence[int] | None) -> tuple[s
         in_list = ", ".join(f"%(s{i})s" for i in range(len(seller_ids)))
         order_sellers = f"AND o.seller_id IN ({in_list})"
         seller_filter = f"WHERE s.id IN ({in_list})"
+        # Reviews and cases carry no seller: through their orders, for these sellers only.
+        review_sellers = (
+            f"JOIN {order_table} ro ON ro.id = r.order_id AND ro.seller_id IN ({in_list})"
+        )
+        case_sellers = (
+            f"JOIN {order_table} co ON co.id = c.order_id AND co.seller_id IN ({in_list})"
+        )
+        conversation_sellers = f"AND cv.seller_id IN ({in_list})"
         rank_source = _RANK_SOURCE_SQL.format(cents=cents_sql, order=order_table)
-    review_in = (
-        "r.created_at < %(cutoff)s"
-        if window.start is None
-        else "(r.created_at >= %(start)s AND r.created_at < %(cutoff)s)"
-    )
+
+    def window_of(column: str) -> str:
+        if window.start is None:
+            return f"{column} < %(cutoff)s"
+        return f"({column} >= %(start)s AND {column} < %(cutoff)s)"
+
+    if window.start is not None:
+        params["start"] = _db_datetime(window.start.astimezone(UTC))
+    previous_start = window.previous_start
+    if previous_start is None:  # all time: no previous window, retention is null
+        completed_before = "1 = 0"
+    else:
+        params["previous_start"] = _db_datetime(previous_start.astimezone(UTC))
+        completed_before = "(o.completed_at >= %(previous_start)s AND o.completed_at < %(start)s)"
     sql = _FIGURES_SQL.format(
         order=order_table,
         review=quote(Review._meta.db_table),
         seller=quote(Seller._meta.db_table),
+        case=quote(Case._meta.db_table),
+        survey=quote(Survey._meta.db_table),
+        conversation=quote(Conversation._meta.db_table),
+        message=quote(Message._meta.db_table),
         cents=cents_sql,
         counted="o.excluded_from_metrics = %(no)s",
         completed_in=_window_sql("completed_at", window, params),
         cancelled_in=_window_sql("cancelled_at", window, params),
         delivered_in=_window_sql("delivered_at", window, params),
         created_in=_window_sql("created_at", window, params),
-        review_counted=f"o.excluded_from_metrics = %(no)s AND {review_in}",
+        ship_by_in=_window_sql("ship_by", window, params),
+        shipped_in=_window_sql("shipped_at", window, params),
+        completed_before=completed_before,
+        opened_in=window_of("c.opened_at"),
+        answered_in=window_of("sv.answered_at"),
+        resolved_in=window_of("cv.resolved_at"),
+        resolution_micros=_micros_between_sql("resolved_at", "first_sent"),
+        review_counted=f"o.excluded_from_metrics = %(no)s AND {window_of('r.created_at')}",
         order_sellers=order_sellers,
+        review_sellers=review_sellers,
+        case_sellers=case_sellers,
+        conversation_sellers=conversation_sellers,
         seller_filter=seller_filter,
         rank_source=rank_source,
     )
@@ -639,6 +914,38 @@ def median_first_response_minutes(inquiries: Iterable[Inquiry]) -> Fraction | No
     return None if middle is None else middle / _MICROSECONDS_PER_MINUTE
 
 
+_MICROSECONDS_PER_HOUR = 3_600_000_000
+
+
+def program_metrics(f: Figures, window: Window) -> Metrics:
+    """The program and customer-success metrics of SPEC §4 from a seller's figures, exact."""
+    retention = None if window.start is None else _rate(f.retained_buyers, f.previous_buyers)
+    median_hours = None
+    if f.resolved_conversations and f.resolution_middle_count:
+        median_hours = Fraction(
+            f.resolution_middle_micros, f.resolution_middle_count * _MICROSECONDS_PER_HOUR
+        )
+    return {
+        "window_orders": f.window_orders,
+        "order_defect_rate": _rate(f.defective_orders, f.window_orders),
+        "dispatch_orders": f.dispatch_orders,
+        "late_shipment_rate": _rate(f.late_shipments, f.dispatch_orders),
+        "shipped_orders": f.shipped_orders,
+        "valid_tracking_rate": _rate(f.valid_tracking, f.shipped_orders),
+        "cases_opened": f.cases_opened,
+        "case_rate": _rate(f.case_orders, f.window_orders),
+        "unresolved_case_rate": _rate(f.unresolved_case_orders, f.window_orders),
+        "csat_responses": f.csat_responses,
+        "csat_percent": _rate(f.csat_satisfied, f.csat_responses),
+        "nps_responses": f.nps_responses,
+        "nps": _rate(f.nps_promoters - f.nps_detractors, f.nps_responses),
+        "resolved_conversations": f.resolved_conversations,
+        "median_resolution_hours": median_hours,
+        "buyer_retention_rate": retention,
+        "buyer_churn_rate": None if retention is None else 100 - retention,
+    }
+
+
 def tenure_days(*, joined_at: datetime, cutoff: datetime) -> int:
     """Whole 24-hour periods from joined_at to the cutoff, 0 if joined at or after it."""
     elapsed = cutoff.astimezone(UTC) - joined_at.astimezone(UTC)
@@ -710,6 +1017,7 @@ def seller_metrics(
             "negative_review_rate": _rate(f.negative_reviews, f.window_review_count),
             "median_first_response_minutes": q.median_first_response_minutes,
             "repeat_buyer_rate": _rate(f.repeat_buyers, f.window_buyers),
+            **program_metrics(f, window),
         }
         assert tuple(metrics) == METRIC_KEYS, "compute.py and registry.py disagree on keys"
         result[seller_id] = metrics

@@ -19,27 +19,50 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Any, overload
 
-from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models import Case as Switch
 from django.db.models.expressions import BaseExpression, OrderBy
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from metrics.engine.compute import (
     Inquiry,
+    cases_opened_q,
     completed_in_window_q,
     delivered_q,
+    dispatch_q,
     earlier_completed_order,
     finished_q,
+    order_case_flags,
+    previous_window_buyers,
+    resolved_conversations,
+    shipped_q,
     window_buyer_orders_q,
     window_inquiries,
+    window_orders_q,
     window_reviews_q,
+    window_surveys_q,
 )
 from metrics.engine.periods import Window
-from metrics.engine.registry import METRICS
-from orders.models import CancelledBy, Order
-from reviews.models import Review
+from metrics.engine.registry import METRICS, to_decimal
+from orders.models import CancelledBy, Case, Conversation, Order, Tracking
+from reviews.models import Review, Survey
 
 Item = dict[str, Any]
 
@@ -52,6 +75,26 @@ FINISHED_METRICS = frozenset(
 DELIVERED_METRICS = frozenset({"delivered_orders", "on_time_rate"})
 SALES_METRICS = frozenset({"window_completed_orders", "window_revenue"})
 REVIEW_METRICS = frozenset({"window_review_count", "average_rating", "negative_review_rate"})
+# Program and customer-success metrics (SPEC §4): the metric → the kind of its items.
+PROGRAM_KINDS: dict[str, str] = {
+    "window_orders": "window_orders",
+    "order_defect_rate": "window_orders",
+    "case_rate": "window_orders",
+    "unresolved_case_rate": "window_orders",
+    "dispatch_orders": "dispatches",
+    "late_shipment_rate": "dispatches",
+    "shipped_orders": "shipments",
+    "valid_tracking_rate": "shipments",
+    "cases_opened": "cases",
+    "csat_responses": "surveys",
+    "csat_percent": "surveys",
+    "nps_responses": "surveys",
+    "nps": "surveys",
+    "resolved_conversations": "resolutions",
+    "median_resolution_hours": "resolutions",
+    "buyer_retention_rate": "buyers",
+    "buyer_churn_rate": "buyers",
+}
 EVIDENCE_METRICS = (
     INQUIRY_METRICS
     | FINISHED_METRICS
@@ -59,6 +102,7 @@ EVIDENCE_METRICS = (
     | SALES_METRICS
     | REVIEW_METRICS
     | {"repeat_buyer_rate"}
+    | set(PROGRAM_KINDS)
 )
 
 # The fields of an item by kind (SPEC §7), in the order the CSV gives them: the one place the
@@ -75,6 +119,24 @@ ITEM_COLUMNS: dict[str, tuple[str, ...]] = {
         "on_time",
     ),
     "reviews": ("external_id", "order", "rating"),
+    # An order of window_orders: its low review's rating, its cases (opened before the
+    # cutoff), why it is defective ("low_review", "claim", "chargeback"; space-separated).
+    "window_orders": (
+        "external_id",
+        "created_at",
+        "review_rating",
+        "cases",
+        "defective",
+        "why",
+        "unresolved_case",
+    ),
+    "dispatches": ("external_id", "ship_by", "shipped_at", "cancelled_at", "late"),
+    "shipments": ("external_id", "shipped_at", "tracking", "valid_tracking"),
+    "cases": ("external_id", "order", "kind", "opened_at", "closed_at", "outcome"),
+    "surveys": ("external_id", "order", "answered_at", "csat", "nps"),
+    "resolutions": ("conversation", "first_message_at", "resolved_at", "resolution_hours"),
+    # A buyer of the previous window: their last completion then, their first order since.
+    "buyers": ("buyer", "last_completed_at", "returned_at", "returned"),
 }
 
 # Rows fetched per round trip when the evidence is iterated (the streamed CSV). Measured with
@@ -135,9 +197,9 @@ def _local(moment: datetime | None) -> datetime | None:
     return None if moment is None else timezone.localtime(moment)
 
 
-def _boolean(condition: Q) -> Case:
+def _boolean(condition: Q) -> Switch:
     """``condition`` as a true/false column (never NULL), to order the failing items first."""
-    return Case(
+    return Switch(
         When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
     )
 
@@ -281,6 +343,259 @@ def _review_rows(*, seller_id: int, window: Window, metric: str) -> QuerySet[Rev
     )
 
 
+# --- program and customer-success items ------------------------------------------------------
+
+
+def _as_of(window: Window) -> Callable[[datetime | None], datetime | None]:
+    def as_of_cutoff(moment: datetime | None) -> datetime | None:
+        return moment if moment is not None and moment < window.cutoff else None
+
+    return as_of_cutoff
+
+
+def _window_order_rows(*, seller_id: int, window: Window, metric: str) -> QuerySet[Order, Any]:
+    flags = order_case_flags(window)
+    orders = Order.objects.filter(window_orders_q(window), seller_id=seller_id).annotate(
+        review_rating=Subquery(
+            Review.objects.filter(order=OuterRef("pk"), created_at__lt=window.cutoff).values(
+                "rating"
+            )[:1]
+        ),
+        case_count=Coalesce(
+            Subquery(
+                Case.objects.filter(order=OuterRef("pk"), opened_at__lt=window.cutoff)
+                .order_by()
+                .values("order")
+                .annotate(n=Count("pk"))
+                .values("n")[:1]
+            ),
+            Value(0),
+        ),
+        **flags,
+    )
+    failing = {
+        "order_defect_rate": Q(review_rating__lte=2) | Q(claim=True) | Q(chargeback=True),
+        "case_rate": Q(case_count__gt=0),
+        "unresolved_case_rate": Q(unresolved_case=True),
+    }.get(metric)
+    ordering = _failing_first(
+        failing=None if failing is None else _boolean(failing), moment="created_at"
+    )
+    return orders.order_by(*ordering).values(
+        "external_id", "created_at", "review_rating", "case_count", *flags
+    )
+
+
+def _window_order_item(order: dict[str, Any]) -> Item:
+    rating = order["review_rating"]
+    why = [
+        reason
+        for reason, found in (
+            ("low_review", rating is not None and rating <= 2),
+            ("claim", order["claim"]),
+            ("chargeback", order["chargeback"]),
+        )
+        if found
+    ]
+    return {
+        "external_id": order["external_id"],
+        "created_at": _local(order["created_at"]),
+        "review_rating": rating,
+        "cases": order["case_count"],
+        "defective": bool(why),
+        "why": " ".join(why) or None,
+        "unresolved_case": bool(order["unresolved_case"]),
+    }
+
+
+def _dispatch_rows(*, seller_id: int, window: Window) -> QuerySet[Order, Any]:
+    late = Q(shipped_at__isnull=True) | Q(shipped_at__gt=F("ship_by"))  # SPEC §4
+    orders = Order.objects.filter(dispatch_q(window), seller_id=seller_id)
+    ordering = _failing_first(failing=_boolean(late), moment="ship_by")
+    return orders.order_by(*ordering).values("external_id", "ship_by", "shipped_at", "cancelled_at")
+
+
+def _dispatch_item(window: Window) -> Callable[[dict[str, Any]], Item]:
+    as_of_cutoff = _as_of(window)
+
+    def to_item(order: dict[str, Any]) -> Item:
+        shipped_at = order["shipped_at"]
+        return {
+            "external_id": order["external_id"],
+            "ship_by": _local(order["ship_by"]),
+            "shipped_at": _local(as_of_cutoff(shipped_at)),
+            "cancelled_at": _local(as_of_cutoff(order["cancelled_at"])),
+            "late": shipped_at is None or shipped_at > order["ship_by"],
+        }
+
+    return to_item
+
+
+def _shipment_rows(*, seller_id: int, window: Window) -> QuerySet[Order, Any]:
+    orders = Order.objects.filter(shipped_q(window), seller_id=seller_id)
+    ordering = _failing_first(failing=_boolean(~Q(tracking=Tracking.VALID)), moment="shipped_at")
+    return orders.order_by(*ordering).values("external_id", "shipped_at", "tracking")
+
+
+def _shipment_item(order: dict[str, Any]) -> Item:
+    return {
+        "external_id": order["external_id"],
+        "shipped_at": _local(order["shipped_at"]),
+        "tracking": order["tracking"] or None,
+        "valid_tracking": order["tracking"] == Tracking.VALID,
+    }
+
+
+def _case_rows(*, seller_id: int, window: Window) -> QuerySet[Case, Any]:
+    cases = Case.objects.filter(cases_opened_q(window), order__seller_id=seller_id)
+    return cases.order_by(*_failing_first(failing=None, moment="opened_at")).values(
+        "external_id",
+        "kind",
+        "opened_at",
+        "closed_at",
+        "outcome",
+        order_external_id=F("order__external_id"),
+    )
+
+
+def _case_item(window: Window) -> Callable[[dict[str, Any]], Item]:
+    as_of_cutoff = _as_of(window)
+
+    def to_item(case: dict[str, Any]) -> Item:
+        closed_at = as_of_cutoff(case["closed_at"])  # the outcome counts once closed
+        return {
+            "external_id": case["external_id"],
+            "order": case["order_external_id"],
+            "kind": case["kind"],
+            "opened_at": _local(case["opened_at"]),
+            "closed_at": _local(closed_at),
+            "outcome": case["outcome"] if closed_at is not None else None,
+        }
+
+    return to_item
+
+
+def _survey_rows(*, seller_id: int, window: Window, metric: str) -> QuerySet[Survey, Any]:
+    surveys = Survey.objects.filter(window_surveys_q(window), order__seller_id=seller_id)
+    if metric.startswith("csat"):
+        surveys = surveys.filter(csat__isnull=False)
+        failing = Q(csat__lt=4) if metric == "csat_percent" else None
+    else:
+        surveys = surveys.filter(nps__isnull=False)
+        failing = Q(nps__lte=6) if metric == "nps" else None  # the detractors
+    ordering = _failing_first(
+        failing=None if failing is None else _boolean(failing), moment="answered_at"
+    )
+    return surveys.order_by(*ordering).values(
+        "external_id", "answered_at", "csat", "nps", order_external_id=F("order__external_id")
+    )
+
+
+def _survey_item(survey: dict[str, Any]) -> Item:
+    return {
+        "external_id": survey["external_id"],
+        "order": survey["order_external_id"],
+        "answered_at": _local(survey["answered_at"]),
+        "csat": survey["csat"],
+        "nps": survey["nps"],
+    }
+
+
+def _resolution_rows(*, seller_id: int, window: Window) -> QuerySet[Conversation, Any]:
+    conversations = resolved_conversations(window).filter(seller_id=seller_id)
+    # Slowest first (the ones that push the median up), then by time.
+    ordering = [
+        (F("resolved_at") - F("first_message_at")).desc(),
+        F("resolved_at").asc(),
+        F("pk").asc(),
+    ]
+    # first_message_at is resolved_conversations()'s annotation (unknown to the stubs).
+    return conversations.order_by(*ordering).values(  # type: ignore[misc]
+        "external_id", "first_message_at", "resolved_at"
+    )
+
+
+_MICROSECONDS_PER_HOUR = 3_600_000_000
+
+
+def _resolution_item(conversation: dict[str, Any]) -> Item:
+    first, resolved = conversation["first_message_at"], conversation["resolved_at"]
+    if isinstance(first, str):  # SQLite hands a subquery's timestamp back as text
+        first = parse_datetime(first)
+        if first is not None and first.tzinfo is None:
+            first = first.replace(tzinfo=UTC)
+    delta = resolved - first
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return {
+        "conversation": conversation["external_id"],
+        "first_message_at": _local(first),
+        "resolved_at": _local(resolved),
+        "resolution_hours": float(to_decimal(Fraction(micros, _MICROSECONDS_PER_HOUR))),
+    }
+
+
+def _buyer_rows(*, seller_id: int, window: Window) -> QuerySet[Order, Any] | list[Any]:
+    previous = previous_window_buyers(window)
+    if previous is None:  # all time: no previous window, no items (the metric is null)
+        return []
+    counted_window_orders = Order.objects.filter(
+        window_orders_q(window), seller_id=seller_id, buyer=OuterRef("buyer")
+    )
+    buyers = (
+        previous.filter(seller_id=seller_id)
+        .values("buyer")
+        .annotate(
+            last_completed_at=Max("completed_at"),
+            returned_at=Subquery(
+                counted_window_orders.order_by("created_at", "pk").values("created_at")[:1]
+            ),
+        )
+    )
+    # Buyers who did not come back first, then by their last completion, then by id.
+    return buyers.order_by(
+        _boolean(Q(returned_at__isnull=True)).desc(),
+        F("last_completed_at").asc(),
+        F("buyer").asc(),
+    )
+
+
+def _buyer_item(row: dict[str, Any]) -> Item:
+    returned_at = row["returned_at"]
+    if isinstance(returned_at, str):  # SQLite: a subquery's timestamp comes back as text
+        returned_at = parse_datetime(returned_at)
+        if returned_at is not None and returned_at.tzinfo is None:
+            returned_at = returned_at.replace(tzinfo=UTC)
+    return {
+        "buyer": row["buyer"],
+        "last_completed_at": _local(row["last_completed_at"]),
+        "returned_at": _local(returned_at),
+        "returned": returned_at is not None,
+    }
+
+
+def _program_items(*, seller_id: int, window: Window, metric: str) -> EvidenceItems:
+    kind = PROGRAM_KINDS[metric]
+    rows: QuerySet[Any, Any] | list[Any]
+    to_item: Callable[[Any], Item]
+    if kind == "window_orders":
+        rows = _window_order_rows(seller_id=seller_id, window=window, metric=metric)
+        to_item = _window_order_item
+    elif kind == "dispatches":
+        rows, to_item = _dispatch_rows(seller_id=seller_id, window=window), _dispatch_item(window)
+    elif kind == "shipments":
+        rows, to_item = _shipment_rows(seller_id=seller_id, window=window), _shipment_item
+    elif kind == "cases":
+        rows, to_item = _case_rows(seller_id=seller_id, window=window), _case_item(window)
+    elif kind == "surveys":
+        rows = _survey_rows(seller_id=seller_id, window=window, metric=metric)
+        to_item = _survey_item
+    elif kind == "resolutions":
+        rows, to_item = _resolution_rows(seller_id=seller_id, window=window), _resolution_item
+    else:  # buyers
+        rows, to_item = _buyer_rows(seller_id=seller_id, window=window), _buyer_item
+    return EvidenceItems(kind=kind, rows=rows, to_item=to_item)
+
+
 # --- entry points -----------------------------------------------------------------------------
 
 
@@ -321,6 +636,8 @@ def evidence_items(*, seller_id: int, window: Window, metric: str) -> EvidenceIt
     _check_representable(window)
     if metric in INQUIRY_METRICS:
         return _inquiry_items(seller_id=seller_id, window=window, metric=metric)
+    if metric in PROGRAM_KINDS:
+        return _program_items(seller_id=seller_id, window=window, metric=metric)
     if metric in REVIEW_METRICS:
         return EvidenceItems(
             kind="reviews",
@@ -338,6 +655,8 @@ def evidence_kind(metric: str) -> str:
     """``"inquiries"``, ``"orders"`` or ``"reviews"``: the item shape of a metric's evidence."""
     if metric in INQUIRY_METRICS:
         return "inquiries"
+    if metric in PROGRAM_KINDS:
+        return PROGRAM_KINDS[metric]
     if metric in REVIEW_METRICS:
         return "reviews"
     if metric in EVIDENCE_METRICS:

@@ -97,6 +97,24 @@ class Window:
     cutoff: datetime
     start: datetime | None
     response_window_hours: int
+    # How the window was sized, for the window just before it (``previous_start``): calendar
+    # months (``window_months``) or days. 0 and 0: days, as many as from start to cutoff.
+    months: int = 0
+
+    @property
+    def previous_start(self) -> datetime | None:
+        """The start of the previous window of equal length, [previous_start, start) (SPEC §4
+        ``buyer_retention_rate``): as many calendar months, or days, as this window, just before
+        its start. None with an all-time window."""
+        if self.start is None:
+            return None
+        if self.months:
+            return Period.containing(self.start).shifted(-self.months).start
+        # Local wall-clock days, like window_days (the same instants in a zone without DST).
+        local_start = self.start.astimezone(_zone())
+        local_cutoff = self.cutoff.astimezone(_zone())
+        length = local_cutoff.replace(tzinfo=None) - local_start.replace(tzinfo=None)
+        return local_start - length
 
     def __post_init__(self) -> None:
         _require_aware(self.cutoff, "cutoff")
@@ -106,6 +124,8 @@ class Window:
                 raise ValueError("A window cannot start after its cutoff.")
         if self.response_window_hours < 0:
             raise ValueError("response_window_hours must not be negative.")
+        if self.months < 0:
+            raise ValueError("months must not be negative.")
 
 
 def _window_start(
@@ -130,6 +150,11 @@ def _window_start(
     return period.shifted(-(window_months - 1)).start
 
 
+def _months_of(*, window_months: int | None, window_days: int | None) -> int:
+    """The window's length in calendar months, 0 when it is sized in days (or all time)."""
+    return 0 if window_days else max(window_months or 0, 0)
+
+
 def window_for_period(
     *,
     period: Period,
@@ -146,7 +171,12 @@ def window_for_period(
     start = _window_start(
         cutoff=cutoff, period=period, window_months=window_months, window_days=window_days
     )
-    return Window(cutoff=cutoff, start=start, response_window_hours=response_window_hours)
+    return Window(
+        cutoff=cutoff,
+        start=start,
+        response_window_hours=response_window_hours,
+        months=_months_of(window_months=window_months, window_days=window_days),
+    )
 
 
 def window_to_now(
@@ -166,4 +196,9 @@ def window_to_now(
     start = _window_start(
         cutoff=now, period=period, window_months=window_months, window_days=window_days
     )
-    return Window(cutoff=now, start=start, response_window_hours=response_window_hours)
+    return Window(
+        cutoff=now,
+        start=start,
+        response_window_hours=response_window_hours,
+        months=_months_of(window_months=window_months, window_days=window_days),
+    )

@@ -8,8 +8,9 @@ decided on the underlying counts (SPEC §4 "Exactness"), never on a rounded or f
 
 * counts (``COUNT``, ``RANK``, ``DAYS``) are ``int``;
 * money (``MONEY``) is ``Decimal``;
-* derived values (``RATE``, ``RATING``, ``PERCENT``, ``MINUTES``) are ``fractions.Fraction``,
-  e.g. ``response_rate = Fraction(100 * answered_in_time, inquiries)``;
+* derived values (``RATE``, ``RATING``, ``PERCENT``, ``MINUTES``, ``HOURS``, ``NPS``) are
+  ``fractions.Fraction``, e.g. ``response_rate = Fraction(100 * answered_in_time, inquiries)``,
+  ``nps = Fraction(100 * (promoters - detractors), nps_responses)``;
 * a metric whose denominator is 0 (or a rank with no completed order) is ``None``.
 
 Rounding half-up to 2 decimals happens only at the edge (API, pages): ``display_value``.
@@ -34,6 +35,8 @@ class Kind(StrEnum):
     RATING = "rating"  # 1-5
     PERCENT = "percent"  # top-percent, (0, 100]
     MINUTES = "minutes"  # >= 0
+    HOURS = "hours"  # >= 0
+    NPS = "nps"  # net promoter score, -100 to 100
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,45 @@ METRICS: dict[str, MetricInfo] = {
             window=True,
         ),
         _M("repeat_buyer_rate", Kind.RATE, gettext_noop("Repeat buyer rate"), window=True),
+        # Program metrics (window)
+        _M("window_orders", Kind.COUNT, gettext_noop("Orders (window)"), window=True),
+        _M("order_defect_rate", Kind.RATE, gettext_noop("Order defect rate"), window=True),
+        _M("dispatch_orders", Kind.COUNT, gettext_noop("Orders to dispatch"), window=True),
+        _M("late_shipment_rate", Kind.RATE, gettext_noop("Late shipment rate"), window=True),
+        _M("shipped_orders", Kind.COUNT, gettext_noop("Shipped orders"), window=True),
+        _M("valid_tracking_rate", Kind.RATE, gettext_noop("Valid tracking rate"), window=True),
+        _M("cases_opened", Kind.COUNT, gettext_noop("Cases opened"), window=True),
+        _M("case_rate", Kind.RATE, gettext_noop("Case rate"), window=True),
+        _M(
+            "unresolved_case_rate",
+            Kind.RATE,
+            gettext_noop("Unresolved case rate"),
+            window=True,
+        ),
+        # Customer-success metrics (window)
+        _M("csat_responses", Kind.COUNT, gettext_noop("CSAT responses"), window=True),
+        _M("csat_percent", Kind.RATE, gettext_noop("CSAT"), window=True),
+        _M("nps_responses", Kind.COUNT, gettext_noop("NPS responses"), window=True),
+        _M("nps", Kind.NPS, gettext_noop("Net promoter score"), window=True),
+        _M(
+            "resolved_conversations",
+            Kind.COUNT,
+            gettext_noop("Resolved conversations"),
+            window=True,
+        ),
+        _M(
+            "median_resolution_hours",
+            Kind.HOURS,
+            gettext_noop("Median resolution time (h)"),
+            window=True,
+        ),
+        _M(
+            "buyer_retention_rate",
+            Kind.RATE,
+            gettext_noop("Buyer retention rate"),
+            window=True,
+        ),
+        _M("buyer_churn_rate", Kind.RATE, gettext_noop("Buyer churn rate"), window=True),
     ]
 }
 METRIC_KEYS: tuple[str, ...] = tuple(METRICS)

@@ -88,6 +88,13 @@ _BOUNDS: dict[Kind, tuple[Decimal, Decimal | None, bool, str]] = {
         "is a number of minutes: the threshold cannot be negative",
     ),
     Kind.RANK: (Decimal(1), None, True, "is a rank: the threshold must be at least 1"),
+    Kind.HOURS: (Decimal(0), None, True, "is a number of hours: the threshold cannot be negative"),
+    Kind.NPS: (
+        Decimal(-100),
+        Decimal(100),
+        True,
+        "is a net promoter score: the threshold must be -100 to 100",
+    ),
 }
 
 Errors = dict[str, list[str]]

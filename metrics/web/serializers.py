@@ -45,6 +45,8 @@ _SAMPLE_BY_KIND: dict[Kind, int | float | None] = {
     Kind.RATING: 4.58,
     Kind.PERCENT: 13.67,
     Kind.MINUTES: 42.5,
+    Kind.HOURS: 6.5,
+    Kind.NPS: 32.5,
 }
 EXAMPLE_METRICS = {key: _SAMPLE_BY_KIND[METRICS[key].kind] for key in METRIC_KEYS}
 EXAMPLE_CRITERIA = [

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from common.errors import AppError
 from metrics.appeals import services as appeal_services
-from metrics.engine.evidence import evidence_kind
+from metrics.engine.evidence import ITEM_COLUMNS, evidence_kind
 from metrics.engine.grading import NextLevel, PolicySnapshot, exact_from_json
 from metrics.engine.periods import Period
 from metrics.engine.registry import METRICS, Metrics
@@ -127,7 +127,10 @@ def _metric_rows(
         for c in criteria:
             if c["any_of"]:
                 groups.setdefault(c["any_of"], []).append(c["metric"])
-    keys = list(MAIN_METRICS) + [k for k in thresholds if k not in MAIN_METRICS]
+    # The main metrics, then every other metric the policy's levels use (a program metric
+    # appears only where the policy uses it), the next level's first.
+    used = list(thresholds) + [c["metric"] for c in grade["criteria"]]
+    keys = list(MAIN_METRICS) + [k for k in dict.fromkeys(used) if k not in MAIN_METRICS]
     rows = []
     for key in keys:
         actual = grade["metrics"].get(key)
@@ -246,6 +249,66 @@ def _chart(history: list[dict[str, Any]]) -> dict[str, Any] | None:
         "bars": bars,
         "y_ticks": y_ticks,
     }
+
+
+# The customer-success measures (SPEC §4): a card of their own on the dashboard when the
+# policy uses any of them, with the trend over the last periods.
+CUSTOMER_SUCCESS = (
+    "csat_percent",
+    "nps",
+    "median_resolution_hours",
+    "buyer_retention_rate",
+    "buyer_churn_rate",
+)
+_SPARK_WIDTH, _SPARK_HEIGHT = 120, 28
+
+
+def _policy_metrics(policy: PolicySnapshot | None) -> set[str]:
+    """Every metric a policy reads: its criteria's and its score's."""
+    if policy is None:
+        return set()
+    used = {c.metric for level in policy.levels for c in level.criteria}
+    used |= {part.metric for part in getattr(policy, "score", None) or ()}
+    return used
+
+
+def _customer_success(
+    *, history: list[dict[str, Any]], policy: PolicySnapshot | None, currency: str
+) -> list[dict[str, Any]]:
+    """The card's rows: each customer-success metric the policy uses, its latest value and its
+    trend over the last periods (oldest first) as a small server-drawn line."""
+    used = [key for key in CUSTOMER_SUCCESS if key in _policy_metrics(policy)]
+    rows = []
+    periods = list(reversed(history[:HISTORY_LENGTH]))
+    for key in used:
+        values = [e["metrics"].get(key) for e in periods]
+        known = [(i, float(v)) for i, v in enumerate(values) if v is not None]
+        points = ""
+        if len(known) >= 2:
+            low = min(v for _, v in known)
+            high = max(v for _, v in known)
+            span = (high - low) or 1.0
+            step = _SPARK_WIDTH / max(len(values) - 1, 1)
+            points = " ".join(
+                f"{i * step:.1f},{_SPARK_HEIGHT - 2 - (v - low) / span * (_SPARK_HEIGHT - 4):.1f}"
+                for i, v in known
+            )
+        rows.append(
+            {
+                "key": key,
+                "label": sentences.metric_label(key),
+                "shown": sentences.value(key, values[-1] if values else None, currency=currency),
+                "trend": [
+                    {
+                        "month": sentences.month(e["period"]),
+                        "shown": sentences.value(key, v, currency=currency),
+                    }
+                    for e, v in zip(periods, values, strict=True)
+                ],
+                "points": points,
+            }
+        )
+    return rows
 
 
 def _history_rows(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -418,6 +481,7 @@ def _seller_dashboard(
         },
         "ladder": _ladder(rules, level=grade["level"], currency=currency),
         "history": _history_rows(history),
+        "customer_success": _customer_success(history=history, policy=rules, currency=currency),
         "chart": _chart(history),
     }
     return render(request, "dashboard/index.html", context)
@@ -463,8 +527,59 @@ def staff_overview(request: HttpRequest) -> HttpResponse:
         ],
         "at_risk_count": overview.at_risk_count,
         "period": overview.period,
+        "satisfaction": _satisfaction(overview.period),
     }
     return render(request, "dashboard/staff_overview.html", context)
+
+
+# The staff overview's spread of satisfaction over sellers (issue 18): bucket bounds, lower
+# bound included, the last bucket's upper bound included.
+SATISFACTION_BUCKETS = {
+    "nps": (-100, -50, 0, 30, 50, 70, 100),
+    "csat_percent": (0, 50, 70, 80, 90, 100),
+}
+
+
+def _satisfaction(period: str | None) -> list[dict[str, Any]]:
+    """Per measure, how many sellers of the period fall in each bucket, and how many have no
+    data (one query reading just those two metric keys of every evaluation)."""
+    if not period:
+        return []
+    counts = {key: [0] * (len(bounds) - 1) for key, bounds in SATISFACTION_BUCKETS.items()}
+    no_data = dict.fromkeys(SATISFACTION_BUCKETS, 0)
+    rows = SellerEvaluation.objects.filter(period=period).values_list(
+        *(f"metrics__{key}" for key in SATISFACTION_BUCKETS)
+    )
+    for values in rows.iterator(chunk_size=2000):
+        for key, stored in zip(SATISFACTION_BUCKETS, values, strict=True):
+            value = exact_from_json(stored)
+            if value is None:
+                no_data[key] += 1
+                continue
+            bounds = SATISFACTION_BUCKETS[key]
+            index = next(
+                (i for i in range(len(bounds) - 1) if value < bounds[i + 1]), len(bounds) - 2
+            )
+            counts[key][index] += 1
+    result = []
+    for key, bounds in SATISFACTION_BUCKETS.items():
+        total = sum(counts[key]) or 1
+        result.append(
+            {
+                "key": key,
+                "label": sentences.metric_label(key),
+                "buckets": [
+                    {
+                        "range": " – ".join(sentences.number(b) for b in bounds[i : i + 2]),
+                        "count": n,
+                        "width": round(100 * n / total),
+                    }
+                    for i, n in enumerate(counts[key])
+                ],
+                "no_data": no_data[key],
+            }
+        )
+    return result
 
 
 STAFF_PAGE_SIZE = 50
@@ -636,8 +751,17 @@ def evidence(request: HttpRequest, metric: str) -> HttpResponse:
     except InvalidPage as exc:
         raise Http404(str(exc)) from exc
     rows = _with_appeals(seller=seller, kind=items.kind, items=list(page.object_list))
+    columns = ITEM_COLUMNS.get(items.kind, ())
     context = {
         "rows": rows,
+        # The program and customer-success shapes share one table: a column a field.
+        "columns": [_(COLUMN_LABELS.get(column, column)) for column in columns],
+        "cells": [
+            ([_cell(item.get(c)) for c in columns], appeal, _failing(items.kind, item))
+            for item, appeal in rows
+        ]
+        if columns and items.kind not in ("inquiries", "orders", "reviews")
+        else [],
         "appeal_reason_limit": MAX_APPEAL_REASON,
         "seller": seller,
         "metric": metric,
@@ -652,6 +776,88 @@ def evidence(request: HttpRequest, metric: str) -> HttpResponse:
     return render(request, "dashboard/evidence.html", context)
 
 
+# The field naming the order of an evidence item, for the kinds whose rows can be appealed (an
+# order-based metric: on-time, success, cancellations, defects, dispatch, reviews, cases).
+APPEAL_ORDER_FIELD = {
+    "orders": "external_id",
+    "reviews": "order",
+    "window_orders": "external_id",
+    "dispatches": "external_id",
+    "shipments": "external_id",
+    "cases": "order",
+    "surveys": "order",
+}
+
+# Column headings of the evidence shapes shown in the one generic table.
+COLUMN_LABELS = {
+    "external_id": gettext_noop("Id"),
+    "order": gettext_noop("Order"),
+    "created_at": gettext_noop("Created"),
+    "review_rating": gettext_noop("Review"),
+    "cases": gettext_noop("Cases"),
+    "defective": gettext_noop("Defective"),
+    "why": gettext_noop("Why"),
+    "unresolved_case": gettext_noop("Decided for the buyer"),
+    "ship_by": gettext_noop("Ship by"),
+    "shipped_at": gettext_noop("Shipped"),
+    "cancelled_at": gettext_noop("Cancelled"),
+    "late": gettext_noop("Late"),
+    "tracking": gettext_noop("Tracking"),
+    "valid_tracking": gettext_noop("Valid tracking"),
+    "kind": gettext_noop("Kind"),
+    "opened_at": gettext_noop("Opened"),
+    "closed_at": gettext_noop("Closed"),
+    "outcome": gettext_noop("Outcome"),
+    "answered_at": gettext_noop("Answered"),
+    "csat": gettext_noop("CSAT"),
+    "nps": gettext_noop("NPS"),
+    "conversation": gettext_noop("Conversation"),
+    "first_message_at": gettext_noop("First message"),
+    "resolved_at": gettext_noop("Resolved"),
+    "resolution_hours": gettext_noop("Hours to resolve"),
+    "buyer": gettext_noop("Buyer"),
+    "last_completed_at": gettext_noop("Last completed"),
+    "returned_at": gettext_noop("Came back"),
+    "returned": gettext_noop("Returned"),
+}
+
+
+def _cell(value: Any) -> str:
+    """An evidence value as the page shows it: times with their zone, yes/no, numbers in the
+    language's format, lists joined."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, datetime):
+        return sentences.moment(value)
+    if isinstance(value, int | float | Decimal):
+        return sentences.number(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(part) for part in value) or "—"
+    return str(value)
+
+
+def _failing(kind: str, item: Any) -> bool:
+    """Whether a row of the generic table is one that costs the seller (shown in red)."""
+    if not isinstance(item, dict):
+        return False
+    if kind == "window_orders":
+        return bool(item.get("defective"))
+    if kind == "dispatches":
+        return bool(item.get("late"))
+    if kind == "shipments":
+        return not item.get("valid_tracking")
+    if kind == "cases":
+        return item.get("outcome") not in ("seller_favour", "withdrawn")
+    if kind == "surveys":
+        csat, nps = item.get("csat"), item.get("nps")
+        return (csat is not None and csat < 4) or (nps is not None and nps <= 6)
+    if kind == "buyers":
+        return not item.get("returned")
+    return False
+
+
 @dataclass(frozen=True)
 class AppealState:
     """What an evidence row offers about its order: the latest appeal's status, or a form."""
@@ -664,7 +870,7 @@ class AppealState:
 def _with_appeals(*, seller: Seller, kind: str, items: list[Any]) -> list[tuple[Any, Any]]:
     """Each evidence item with the appeal state of its order (orders and reviews only: an
     inquiry is no order; 2 queries for the page)."""
-    key = {"orders": "external_id", "reviews": "order"}.get(kind)
+    key = APPEAL_ORDER_FIELD.get(kind)
     if key is None:
         return [(item, None) for item in items]
     ids = {_field(item, key) for item in items}

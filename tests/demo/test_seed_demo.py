@@ -17,9 +17,10 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
+from demo.programs import generate_programs
 from demo.world import generate_world
-from orders.models import Message, Order, Seller
-from reviews.models import Review
+from orders.models import Case, Conversation, Message, Order, Seller
+from reviews.models import Review, Survey
 from tests.factories import SellerFactory, UserFactory, aware
 
 NOW = aware("2026-11-20 10:00")
@@ -70,6 +71,9 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
                 "cancelled_at",
                 "cancelled_by",
                 "excluded_from_metrics",
+                "ship_by",
+                "shipped_at",
+                "tracking",
             )
         ),
         "messages": list(
@@ -82,10 +86,33 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
                 "external_id", "order__external_id", "rating", "comment", "created_at"
             )
         ),
+        "cases": list(
+            Case.objects.order_by("external_id").values_list(
+                "external_id", "order__external_id", "kind", "opened_at", "closed_at", "outcome"
+            )
+        ),
+        "surveys": list(
+            Survey.objects.order_by("external_id").values_list(
+                "external_id", "order__external_id", "csat", "nps", "answered_at"
+            )
+        ),
+        "conversations": list(
+            Conversation.objects.order_by("external_id").values_list(
+                "external_id", "seller__external_id", "buyer", "resolved_at"
+            )
+        ),
     }
 
 
 def given_empty_database() -> None:
+    from metrics.models import Appeal, AuditEntry, EvaluationCorrection
+
+    AuditEntry.objects.all().delete()
+    EvaluationCorrection.objects.all().delete()
+    Appeal.objects.all().delete()
+    Survey.objects.all().delete()
+    Case.objects.all().delete()
+    Conversation.objects.all().delete()
     Review.objects.all().delete()
     Message.objects.all().delete()
     Order.objects.all().delete()
@@ -102,6 +129,7 @@ def test_same_seed_gives_the_same_rows():
     when_seeded(*SMALL, "--seed", "7")
 
     assert len(first["orders"]) > 100
+    assert first["cases"] and first["surveys"] and first["conversations"]
     assert snapshot() == first
 
 
@@ -242,6 +270,38 @@ class TestOneSeededWorld:
         assert Review.objects.exists() and Message.objects.exists()
         assert problems == []
 
+    def test_every_program_row_satisfies_the_domain_rules(self):
+        problems = []
+        for o in Order.objects.all():
+            if o.ship_by is None or o.ship_by < o.created_at:
+                problems.append((o.external_id, "ship_by missing or before created_at"))
+            if o.shipped_at is not None and not o.created_at <= o.shipped_at <= NOW:
+                problems.append((o.external_id, "shipped_at before created_at or in the future"))
+            if o.tracking and o.shipped_at is None:
+                problems.append((o.external_id, "tracking without shipped_at"))
+        for c in Case.objects.all():
+            if c.opened_at > NOW or (c.closed_at is not None and c.closed_at > NOW):
+                problems.append((c.external_id, "in the future"))
+            if (c.closed_at is None) != (c.outcome == ""):
+                problems.append((c.external_id, "outcome without closing or vice versa"))
+            if c.closed_at is not None and c.closed_at < c.opened_at:
+                problems.append((c.external_id, "closed before opened"))
+        for v in Survey.objects.select_related("order"):
+            if v.order.completed_at is None or not v.order.completed_at <= v.answered_at <= NOW:
+                problems.append((v.external_id, "survey of an open order, or in the future"))
+        threads = {
+            (m.conversation, m.seller_id): m.sent_at
+            for m in Message.objects.order_by("sent_at", "id")
+        }
+        for t in Conversation.objects.all():
+            last = threads.get((t.external_id, t.seller_id))
+            if last is None:
+                problems.append((t.external_id, "no messages of this seller in the thread"))
+            elif t.resolved_at is not None and not last <= t.resolved_at <= NOW:
+                problems.append((t.external_id, "resolved before its last message or later"))
+        assert problems == []
+        assert Conversation.objects.count() == len({c for c, _ in threads})
+
     def test_seeding_creates_the_documented_logins_and_prints_them(self, seeded_output):
         users = get_user_model().objects
         admin = users.get(username="admin")
@@ -326,3 +386,52 @@ def test_default_world_has_a_master_candidate_strong_sellers_and_a_demo_close_to
     assert demo["completed"] >= 15
     assert sum(demo["ratings"]) >= Decimal("4.7") * len(demo["ratings"]) > 0
     assert demo["answered"] * 100 < 90 * demo["inquiries"]
+
+
+def test_default_world_has_program_data_in_realistic_shares():
+    world = generate_world(seed=42, sellers=300, months=14, now=NOW)
+    programs = generate_programs(world=world, seed=42)
+    shipped = [d for d in programs.dispatch.values() if d.shipped_at is not None]
+    late = [d for d in shipped if d.shipped_at is not None and d.shipped_at > d.ship_by]
+    valid = [d for d in shipped if d.tracking == "valid"]
+    completed = [o for o in world.orders if o.completed_at is not None]
+    resolved = [c for c in programs.conversations if c.resolved_at is not None]
+    closed = [c for c in programs.cases if c.closed_at is not None]
+    csat = [v.csat for v in programs.surveys if v.csat is not None]
+    nps = [v.nps for v in programs.surveys if v.nps is not None]
+
+    assert len(shipped) >= 0.9 * len(world.orders)  # most orders shipped...
+    assert 0.01 * len(shipped) <= len(late) <= 0.08 * len(shipped)  # ...a few late
+    assert len(valid) >= 0.93 * len(shipped)
+    assert 0.007 * len(world.orders) <= len(programs.cases) <= 0.015 * len(world.orders)
+    assert {c.kind for c in programs.cases} == {"dispute", "claim", "chargeback"}
+    assert {c.outcome for c in closed} == {
+        "seller_resolved",
+        "buyer_favour",
+        "seller_favour",
+        "withdrawn",
+    }
+    assert len(closed) < len(programs.cases)  # some still open
+    assert 0.25 * len(completed) <= len(programs.surveys) <= 0.35 * len(completed)
+    assert set(csat) == {1, 2, 3, 4, 5} and 0.6 * len(csat) <= csat.count(5) <= 0.9 * len(csat)
+    promoters = sum(n >= 9 for n in nps)
+    detractors = sum(n <= 6 for n in nps)
+    assert 0.3 * len(nps) <= promoters - detractors <= 0.8 * len(nps)
+    assert len(programs.conversations) == len({m.conversation for m in world.messages})
+    assert 0.85 * len(programs.conversations) <= len(resolved) <= 0.95 * len(programs.conversations)
+
+
+def test_the_demo_world_has_open_appeals_of_late_orders_the_demo_seller_included(db):
+    from metrics.models import Appeal
+
+    given_empty_database()
+    when_seeded(*SMALL)
+    appeals = list(Appeal.objects.select_related("order", "seller"))
+    assert appeals and all(a.status == "open" for a in appeals)
+    assert any(a.seller.username == "demo" for a in appeals)
+    assert all(
+        a.order.delivered_at is not None
+        and a.order.due_at is not None
+        and a.order.delivered_at > a.order.due_at
+        for a in appeals
+    )

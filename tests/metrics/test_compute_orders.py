@@ -370,6 +370,23 @@ def test_seller_with_no_activity_gets_zero_counts_and_null_rates(db):
         "negative_review_rate": None,
         "median_first_response_minutes": None,
         "repeat_buyer_rate": None,
+        "window_orders": 0,
+        "order_defect_rate": None,
+        "dispatch_orders": 0,
+        "late_shipment_rate": None,
+        "shipped_orders": 0,
+        "valid_tracking_rate": None,
+        "cases_opened": 0,
+        "case_rate": None,
+        "unresolved_case_rate": None,
+        "csat_responses": 0,
+        "csat_percent": None,
+        "nps_responses": 0,
+        "nps": None,
+        "resolved_conversations": 0,
+        "median_resolution_hours": None,
+        "buyer_retention_rate": None,
+        "buyer_churn_rate": None,
     }
 
 

@@ -26,8 +26,8 @@ from metrics.engine.compute import seller_metrics
 from metrics.engine.grading import CriterionSpec, LevelSpec, PolicySnapshot, grade
 from metrics.engine.periods import Period, window_for_period
 from metrics.engine.registry import METRICS, Kind
-from orders.models import Message, Order, Seller
-from reviews.models import Review
+from orders.models import Case, Conversation, Message, Order, Seller
+from reviews.models import Review, Survey
 from tests import oracle
 
 pytestmark = pytest.mark.sqlite
@@ -57,6 +57,14 @@ CRITERION_METRICS = (
     "repeat_buyer_rate",
     "average_rating",
     "median_first_response_minutes",
+    "order_defect_rate",
+    "late_shipment_rate",
+    "case_rate",
+    "unresolved_case_rate",
+    "nps",
+    "csat_percent",
+    "median_resolution_hours",
+    "buyer_retention_rate",
 )
 SECOND = timedelta(seconds=1)
 DAY = timedelta(days=1)
@@ -138,6 +146,68 @@ def draw_market(draw: st.DrawFn, *, hours: int) -> oracle.Market:
                         sent_at=sent_at,
                     )
                 )
+    for sid in range(1, len(market.sellers) + 1):
+        # Conversation rows: resolved (at, before or after a message), open, or without any
+        # message; some threads have no row at all (SPEC §2: messages need none).
+        threads = sorted({m.conversation for m in market.messages if m.seller == sid})
+        for name in [*threads, f"s{sid}-silent"]:
+            if draw(st.integers(min_value=0, max_value=4)) == 0:
+                continue
+            sent = [m.sent_at for m in market.messages if m.conversation == name]
+            resolved: datetime | None = None
+            how = draw(st.sampled_from(["after", "after", "at-first", "moment", "open"]))
+            if how == "after" and sent:
+                # sub-second times too: the median is exact to the microsecond
+                fraction = draw(st.sampled_from([0, 1, 999_999]))
+                resolved = min(sent) + draw(gaps) + timedelta(microseconds=fraction)
+            elif how == "at-first" and sent:
+                resolved = min(sent)  # no message strictly before: not counted
+            elif how != "open":
+                resolved = draw(moments)
+            market.conversations.append(
+                oracle.ConversationRow(
+                    external_id=name, seller=sid, buyer=f"s{sid}-buyer", resolved_at=resolved
+                )
+            )
+    for number, order in enumerate(market.orders):
+        for k in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):
+            opened = max(
+                draw(st.sampled_from([order.created_at, order.created_at + DAY]) | moments),
+                order.created_at,
+            )
+            closed: datetime | None = None
+            outcome: str | None = None
+            if draw(st.booleans()):
+                closed = opened + draw(gaps)
+                outcome = draw(
+                    st.sampled_from(
+                        ["seller_resolved", "buyer_favour", "seller_favour", "withdrawn"]
+                    )
+                )
+            market.cases.append(
+                oracle.CaseRow(
+                    external_id=f"case-{number}-{k}",
+                    order=order.external_id,
+                    kind=draw(st.sampled_from(["dispute", "claim", "chargeback"])),
+                    opened_at=opened,
+                    closed_at=closed,
+                    outcome=outcome,
+                )
+            )
+        if draw(st.integers(min_value=0, max_value=2)) == 0:
+            # Both edges of each class: CSAT 3 | 4, NPS 6 | 7 and 8 | 9.
+            csat = draw(st.sampled_from([None, 5, 4, 3, 1]))
+            scores = [0, 6, 7, 8, 9, 10]
+            nps = draw(st.sampled_from(scores if csat is None else [None, *scores]))
+            market.surveys.append(
+                oracle.SurveyRow(
+                    external_id=f"v-{order.external_id}",
+                    order=order.external_id,
+                    answered_at=draw(st.sampled_from([order.created_at + DAY]) | moments),
+                    csat=csat,
+                    nps=nps,
+                )
+            )
     for order in market.orders:
         if order.completed_at is not None and draw(st.booleans()):
             market.reviews.append(
@@ -163,7 +233,10 @@ def draw_order(
         follow = draw(st.sampled_from(completions))
         assert follow.completed_at is not None
         buyer = follow.buyer
-        created = follow.completed_at + draw(st.sampled_from([-SECOND, timedelta(0), SECOND]))
+        # ... or a month later: the buyer came back (buyer_retention_rate).
+        created = follow.completed_at + draw(
+            st.sampled_from([-SECOND, timedelta(0), SECOND, 31 * DAY, 62 * DAY])
+        )
     state = draw(st.sampled_from(ORDER_STATES))
     delivered: datetime | None = None
     completed: datetime | None = None
@@ -184,6 +257,24 @@ def draw_order(
         due = created + draw(gaps)
     if due is not None and due < created:
         due = created
+    ship_by: datetime | None = None
+    shipped: datetime | None = None
+    tracking: str | None = None
+    if draw(st.integers(min_value=0, max_value=3)):
+        ship_by = created + draw(gaps)
+        if draw(st.integers(min_value=0, max_value=4)):
+            shipped = draw(
+                st.sampled_from([ship_by, ship_by + SECOND, ship_by - SECOND, created])
+                | st.builds(lambda g: created + g, gaps)
+            )
+            shipped = max(shipped, created)
+            tracking = draw(st.sampled_from(["valid", "valid", "invalid", None]))
+        if cancelled is None and draw(st.integers(min_value=0, max_value=5)) == 0:
+            # Cancelled just before / at ship_by: left out of dispatch_orders only before it.
+            cancelled = ship_by + draw(st.sampled_from([-SECOND, timedelta(0), SECOND]))
+            cancelled = max(cancelled, created)
+            cancelled_by = draw(st.sampled_from(["buyer", "seller", "admin"]))
+            completed = None
     return oracle.OrderRow(
         external_id=f"o{number}",
         seller=sid,
@@ -196,6 +287,9 @@ def draw_order(
         cancelled_at=cancelled,
         cancelled_by=cancelled_by,
         excluded_from_metrics=draw(st.sampled_from([False, False, False, True])),
+        ship_by=ship_by,
+        shipped_at=shipped,
+        tracking=tracking,
     )
 
 
@@ -250,7 +344,8 @@ def threshold_candidates(value: oracle.Value, values: dict[str, oracle.Value]) -
     ):
         # The ceil rule's edges: just above the previous rank's percentage, and 1 %.
         found += [_ceil2(Fraction(100 * (rank - 1), ranked)) + Decimal("0.01"), Decimal("1")]
-    return [c for c in found if c >= 0]
+    # Only the net promoter score can be negative.
+    return [c for c in found if c >= 0 or exact < 0]
 
 
 def draw_levels(
@@ -282,6 +377,9 @@ def draw_levels(
 
 def store(market: oracle.Market) -> dict[int, int]:
     """Write the market through the models (messages in index order) → local id → pk."""
+    Survey.objects.all().delete()
+    Case.objects.all().delete()
+    Conversation.objects.all().delete()
     Review.objects.all().delete()
     Message.objects.all().delete()
     Order.objects.all().delete()
@@ -305,6 +403,9 @@ def store(market: oracle.Market) -> dict[int, int]:
             cancelled_at=o.cancelled_at,
             cancelled_by=o.cancelled_by,
             excluded_from_metrics=o.excluded_from_metrics,
+            ship_by=o.ship_by,
+            shipped_at=o.shipped_at,
+            tracking=o.tracking or "",
         )
     for m in sorted(market.messages, key=lambda m: m.index):
         Message.objects.create(
@@ -321,6 +422,30 @@ def store(market: oracle.Market) -> dict[int, int]:
             order=orders[r.order],
             rating=r.rating,
             created_at=r.created_at,
+        )
+    for c in market.cases:
+        Case.objects.create(
+            external_id=c.external_id,
+            order=orders[c.order],
+            kind=c.kind,
+            opened_at=c.opened_at,
+            closed_at=c.closed_at,
+            outcome=c.outcome or "",
+        )
+    for v in market.surveys:
+        Survey.objects.create(
+            external_id=v.external_id,
+            order=orders[v.order],
+            answered_at=v.answered_at,
+            csat=v.csat,
+            nps=v.nps,
+        )
+    for cv in market.conversations:
+        Conversation.objects.create(
+            external_id=cv.external_id,
+            seller_id=pks[cv.seller],
+            buyer=cv.buyer,
+            resolved_at=cv.resolved_at,
         )
     return pks
 
@@ -365,6 +490,8 @@ EXPECTED_TYPES: dict[Kind, type] = {
     Kind.RATING: Fraction,
     Kind.PERCENT: Fraction,
     Kind.MINUTES: Fraction,
+    Kind.HOURS: Fraction,
+    Kind.NPS: Fraction,
 }
 
 

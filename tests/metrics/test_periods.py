@@ -63,7 +63,10 @@ def test_three_month_window_starts_two_months_before_the_period():
         period=Period(2026, 10), window_months=3, window_days=None, response_window_hours=24
     )
     assert window == Window(
-        start=aware("2026-08-01 00:00"), cutoff=aware("2026-11-01 00:00"), response_window_hours=24
+        start=aware("2026-08-01 00:00"),
+        cutoff=aware("2026-11-01 00:00"),
+        response_window_hours=24,
+        months=3,
     )
 
 

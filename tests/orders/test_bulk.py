@@ -1,6 +1,7 @@
 """POST /api/v1/{sellers|orders|messages}/bulk: up to 1,000 items, all or nothing (SPEC §7).
 
-(The reviews' bulk rules are in tests/reviews/test_review_api.py.)
+(The reviews' bulk rules are in tests/reviews/test_review_api.py, the cases', surveys' and
+conversations' in their own files.)
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from orders.models import Message, Order, Seller
-from tests.api_helpers import message_body, order_body, seller_body
+from tests.api_helpers import INGEST_ENTITIES, message_body, order_body, seller_body
 from tests.factories import OrderFactory, SellerFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +108,7 @@ def test_more_than_1000_items_is_refused(staff_client, seller):
     assert not Order.objects.exists()
 
 
-@pytest.mark.parametrize("entity", ["sellers", "orders", "messages", "reviews"])
+@pytest.mark.parametrize("entity", INGEST_ENTITIES)
 def test_bulk_of_zero_items_writes_nothing_and_counts_zero(staff_client, entity):
     # SPEC §7: "a JSON list of up to 1,000 items".
     response = staff_client.post(f"/api/v1/{entity}/bulk", [], format="json")

@@ -16,14 +16,18 @@ from typing import Any
 
 import pytest
 
-from orders.models import Message, Order, Seller
-from reviews.models import Review
+from orders.models import Case, Conversation, Message, Order, Seller
+from reviews.models import Review, Survey
 from tests.api_helpers import (
+    INGEST_ENTITIES,
+    case_body,
+    conversation_body,
     message_body,
     open_order_body,
     order_body,
     review_body,
     seller_body,
+    survey_body,
 )
 
 pytestmark = pytest.mark.django_db
@@ -37,10 +41,21 @@ def body_of(entity: str, external_id: str, *, seller: str, order: str) -> dict[s
         "orders": lambda: open_order_body(external_id, seller=seller),
         "messages": lambda: message_body(external_id, seller=seller),
         "reviews": lambda: review_body(external_id, order=order),
+        "cases": lambda: case_body(external_id, order=order),
+        "surveys": lambda: survey_body(external_id, order=order),
+        "conversations": lambda: conversation_body(external_id, seller=seller),
     }[entity]()
 
 
-MODELS = {"sellers": Seller, "orders": Order, "messages": Message, "reviews": Review}
+MODELS = {
+    "sellers": Seller,
+    "orders": Order,
+    "messages": Message,
+    "reviews": Review,
+    "cases": Case,
+    "surveys": Survey,
+    "conversations": Conversation,
+}
 
 
 @pytest.fixture
@@ -52,7 +67,7 @@ def completed_order(staff_client, seller) -> str:
     return "o-done"
 
 
-@pytest.mark.parametrize("entity", ["sellers", "orders", "messages", "reviews"])
+@pytest.mark.parametrize("entity", INGEST_ENTITIES)
 @pytest.mark.parametrize("external_id", UNADDRESSABLE_IDS)
 def test_bulk_refuses_an_external_id_the_item_url_cannot_address(
     staff_client, seller, completed_order, entity, external_id
@@ -136,6 +151,9 @@ BULK_ITEMS = [
     "OrderBulkItemRequest",
     "MessageBulkItemRequest",
     "ReviewBulkItemRequest",
+    "CaseBulkItemRequest",
+    "SurveyBulkItemRequest",
+    "ConversationBulkItemRequest",
 ]
 
 
@@ -150,7 +168,7 @@ def external_id_patterns(schema: dict[str, Any]) -> list[str]:
     """The external_id pattern of every bulk item and of every PUT's URL."""
     components = schema["components"]["schemas"]
     patterns = [components[name]["properties"]["external_id"]["pattern"] for name in BULK_ITEMS]
-    for entity in ["sellers", "orders", "messages", "reviews"]:
+    for entity in INGEST_ENTITIES:
         operation = schema["paths"][f"/api/v1/{entity}/{{external_id}}"]["put"]
         [param] = [p for p in operation["parameters"] if p["name"] == "external_id"]
         patterns.append(param["schema"]["pattern"])
@@ -160,7 +178,7 @@ def external_id_patterns(schema: dict[str, Any]) -> list[str]:
 def test_schema_documents_the_external_id_rule(api_client):
     schema = api_client.get("/api/schema/", {"format": "json"}).json()
     patterns = external_id_patterns(schema)
-    assert len(patterns) == 8
+    assert len(patterns) == 2 * len(INGEST_ENTITIES)
     for pattern in patterns:
         for external_id in [*UNADDRESSABLE_IDS, "a\x00b"]:
             assert not re.search(pattern, external_id), external_id

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import MessageFactory, OrderFactory, ReviewFactory, SellerFactory, aware
+from tests.api_helpers import INGEST_ENTITIES
+from tests.factories import (
+    CaseFactory,
+    ConversationFactory,
+    MessageFactory,
+    OrderFactory,
+    ReviewFactory,
+    SellerFactory,
+    SurveyFactory,
+    aware,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +69,7 @@ def test_list_is_paginated(staff_client, seller):
 
 
 def test_unknown_object_is_404(staff_client, db):
-    for path in ["sellers", "orders", "messages", "reviews"]:
+    for path in INGEST_ENTITIES:
         assert staff_client.get(f"/api/v1/{path}/missing").status_code == 404
 
 
@@ -104,3 +114,30 @@ def test_odd_list_parameters_are_answered_as_documented(staff_client, seller, pa
     assert response.status_code == expected
     if expected == 400:
         assert set(response.json()) == set(params)
+
+
+@pytest.fixture
+def program_world():
+    """Three sellers, each with four orders, each order with a case and a survey, and four
+    conversations."""
+    sellers = SellerFactory.create_batch(3)
+    for s in sellers:
+        for order in OrderFactory.create_batch(4, seller=s):
+            CaseFactory(order=order)
+            SurveyFactory(order=order)
+        ConversationFactory.create_batch(4, seller=s)
+    return sellers
+
+
+@pytest.mark.parametrize("path", ["cases", "surveys", "conversations"])
+def test_program_lists_run_a_fixed_number_of_queries(
+    staff_client, program_world, path, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(LIST_QUERIES):
+        response = staff_client.get(f"/api/v1/{path}")
+    assert response.status_code == 200
+    assert response.json()["count"] == 12
+    target = program_world[1].external_id
+    data = staff_client.get(f"/api/v1/{path}", {"seller": target}).json()
+    assert data["count"] == 4
+    assert {item["seller"] for item in data["results"]} == {target}

@@ -18,10 +18,16 @@ WRITES = [
     ("put", "/api/v1/orders/o-x"),
     ("put", "/api/v1/messages/m-x"),
     ("put", "/api/v1/reviews/r-x"),
+    ("put", "/api/v1/cases/k-x"),
+    ("put", "/api/v1/surveys/v-x"),
+    ("put", "/api/v1/conversations/c-x"),
     ("post", "/api/v1/sellers/bulk"),
     ("post", "/api/v1/orders/bulk"),
     ("post", "/api/v1/messages/bulk"),
     ("post", "/api/v1/reviews/bulk"),
+    ("post", "/api/v1/cases/bulk"),
+    ("post", "/api/v1/surveys/bulk"),
+    ("post", "/api/v1/conversations/bulk"),
 ]
 BODIES = [
     b"{not json",

@@ -4,6 +4,7 @@ boundaries that are accepted; and input that cannot be stored (amounts, timestam
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -413,3 +414,93 @@ def test_external_id_of_100_characters_is_accepted_and_101_refused(staff_client,
     assert response.status_code == 400
     assert "external_id" in response.json()
     assert staff_client.get("/api/v1/orders/" + "y" * 5000).status_code == 404
+
+
+# --- dispatch fields (SPEC §2: ship_by, shipped_at, tracking) ---------------------------------
+
+SHIPPED: dict[str, Any] = {
+    "ship_by": "2026-10-02T18:00:00+09:00",
+    "shipped_at": "2026-10-02T15:30:00+09:00",
+    "tracking": "valid",
+}
+
+
+def test_dispatch_fields_are_stored_and_shown(staff_client, seller):
+    response = put_order(staff_client, order_body(seller=seller.external_id, **SHIPPED))
+    assert response.status_code == 201, response.content
+    assert {name: response.json()[name] for name in SHIPPED} == SHIPPED
+    assert staff_client.get("/api/v1/orders/o-1").json()["tracking"] == "valid"
+    order = Order.objects.get()
+    assert (order.ship_by, order.shipped_at, order.tracking) == (
+        datetime.fromisoformat(SHIPPED["ship_by"]),
+        datetime.fromisoformat(SHIPPED["shipped_at"]),
+        "valid",
+    )
+
+
+def test_an_order_without_dispatch_fields_shows_them_null(staff_client, seller):
+    data = put_order(staff_client, order_body(seller=seller.external_id)).json()
+    assert (data["ship_by"], data["shipped_at"], data["tracking"]) == (None, None, None)
+
+
+def test_a_shipped_order_without_tracking_is_accepted(staff_client, seller):
+    body = order_body(seller=seller.external_id, **SHIPPED)
+    body["tracking"] = None
+    assert put_order(staff_client, body).status_code == 201
+    assert Order.objects.get().tracking == ""
+
+
+@pytest.mark.parametrize("field", ["ship_by", "shipped_at"])
+def test_dispatch_timestamp_before_created_at_is_refused(staff_client, seller, field):
+    body = order_body(seller=seller.external_id, **{**SHIPPED, field: "2026-10-01T09:59:59+09:00"})
+    assert_refused(put_order(staff_client, body), field, "before created_at", model=Order)
+
+
+@pytest.mark.parametrize("field", ["ship_by", "shipped_at"])
+def test_dispatch_timestamp_at_created_at_is_accepted(staff_client, seller, field):
+    body = order_body(seller=seller.external_id, **{**SHIPPED, field: CREATED})
+    assert put_order(staff_client, body).status_code == 201
+
+
+def test_shipped_after_ship_by_is_accepted_as_a_late_dispatch(staff_client, seller):
+    body = order_body(
+        seller=seller.external_id, **{**SHIPPED, "shipped_at": "2026-10-03T09:00:00+09:00"}
+    )
+    assert put_order(staff_client, body).status_code == 201
+
+
+@pytest.mark.parametrize("tracking", ["valid", "invalid"])
+def test_tracking_without_shipped_at_is_refused(staff_client, seller, tracking):
+    body = order_body(seller=seller.external_id, tracking=tracking)
+    assert_refused(put_order(staff_client, body), "tracking", "requires shipped_at", model=Order)
+
+
+@pytest.mark.parametrize("tracking", ["VALID", "unknown", "", 1, True])
+def test_tracking_outside_valid_invalid_null_is_refused(staff_client, seller, tracking):
+    body = order_body(seller=seller.external_id, **{**SHIPPED, "tracking": tracking})
+    assert_refused(put_order(staff_client, body), "tracking", model=Order)
+
+
+@pytest.mark.parametrize("field", ["ship_by", "shipped_at"])
+def test_naive_dispatch_timestamp_is_refused(staff_client, seller, field):
+    body = order_body(seller=seller.external_id, **{**SHIPPED, field: "2026-10-02T15:30:00"})
+    assert_refused(put_order(staff_client, body), field, "timezone required", model=Order)
+
+
+def test_replacing_an_order_without_dispatch_fields_clears_them(staff_client, seller):
+    put_order(staff_client, order_body(seller=seller.external_id, **SHIPPED))
+    assert put_order(staff_client, order_body(seller=seller.external_id)).status_code == 200
+    order = Order.objects.get()
+    assert (order.ship_by, order.shipped_at, order.tracking) == (None, None, "")
+
+
+def test_bulk_refuses_a_bad_dispatch_by_index_and_writes_nothing(staff_client, seller):
+    items = [
+        order_body("o-1", seller=seller.external_id, **SHIPPED),
+        order_body("o-2", seller=seller.external_id, tracking="invalid"),
+    ]
+    response = staff_client.post("/api/v1/orders/bulk", items, format="json")
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["index"], list(error)[2:]) == (1, ["tracking"])
+    assert not Order.objects.exists()

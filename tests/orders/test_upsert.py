@@ -11,6 +11,9 @@ from django.contrib.auth import get_user_model
 
 from orders.models import Message, Order, Seller
 from tests.api_helpers import (
+    INGEST_ENTITIES,
+    case_body,
+    conversation_body,
     message_body,
     open_order_body,
     order_body,
@@ -18,6 +21,7 @@ from tests.api_helpers import (
     put_seller,
     review_body,
     seller_body,
+    survey_body,
 )
 from tests.factories import OrderFactory, UserFactory, aware
 
@@ -133,7 +137,7 @@ def test_timestamps_are_returned_with_an_offset(staff_client, seller):
     assert data["created_at"] == "2026-10-01T10:00:00+09:00"
 
 
-@pytest.mark.parametrize("entity", ["sellers", "orders", "messages", "reviews"])
+@pytest.mark.parametrize("entity", INGEST_ENTITIES)
 def test_put_replay_is_200_with_an_identical_body(staff_client, seller, entity):
     OrderFactory(
         external_id="o-reviewed",
@@ -146,6 +150,9 @@ def test_put_replay_is_200_with_an_identical_body(staff_client, seller, entity):
         "orders": order_body("o-9", seller=seller.external_id),
         "messages": message_body("m-9", seller=seller.external_id),
         "reviews": review_body("r-9", order="o-reviewed"),
+        "cases": case_body("k-9", order="o-reviewed"),
+        "surveys": survey_body("v-9", order="o-reviewed"),
+        "conversations": conversation_body("c-9", seller=seller.external_id),
     }
     external_id = bodies[entity]["external_id"]
     url = f"/api/v1/{entity}/{external_id}"
