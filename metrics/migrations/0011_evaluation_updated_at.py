@@ -6,12 +6,12 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("metrics", "0009_appeals"),
+        ("metrics", "0010_program_figures"),
         ("orders", "0002_login_link"),
     ]
 
     operations = [
-        # Follows the appeals (0009) on main.
+        # Follows 0010_program_figures on main.
         migrations.AddField(
             model_name="sellerevaluation",
             name="updated_at",
