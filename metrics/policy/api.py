@@ -45,6 +45,7 @@ from metrics.policy.limits import (
 from metrics.policy.presets import Preset, all_presets, get_preset
 from metrics.policy.preview import job_data, preview_job, request_preview
 from metrics.policy.services import (
+    THRESHOLD_MINIMUM,
     VALUE_LIMIT,
     VALUE_PLACES,
     NoActivePolicy,
@@ -60,12 +61,13 @@ NAMED = r"^[^\x00]*[^\s\x00][^\x00]*$"
 @extend_schema_field(
     {
         "type": "number",
-        "minimum": 0,
+        "minimum": int(THRESHOLD_MINIMUM),
         "maximum": int(VALUE_LIMIT),
         "exclusiveMaximum": True,
         "multipleOf": float(VALUE_PLACES),
-        "description": "A JSON number from 0 to below 10^15, at most 4 decimal places; within "
-        "its metric's range (a rate 0–100, a rating 1–5, a count ≥ 0).",
+        "description": f"A JSON number from {int(THRESHOLD_MINIMUM)} to below 10^15, at most 4 "
+        "decimal places; within its metric's range (a rate 0–100, a rating 1–5, a count ≥ 0, "
+        "a net promoter score -100 to 100).",
     }
 )
 class ThresholdField(serializers.DecimalField):
