@@ -45,11 +45,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
     "common",
+    "access",
     "orders",
     "reviews",
     "metrics",
@@ -268,6 +270,10 @@ REST_FRAMEWORK = {
         # credentials are looked at (common/throttling.py).
         "common.throttling.RefuseFailingClients",
         "rest_framework.authentication.TokenAuthentication",
+        # SPEC §7 API keys (`Authorization: Api-Key <key>`), with scopes: access/.
+        "access.authentication.ApiKeyAuthentication",
+        # Any other scheme (Bearer ...) is a 401 naming the ones that work.
+        "access.authentication.RefuseOtherSchemes",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -277,11 +283,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "common.api_schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "access.throttling.UserOnlyRateThrottle",
+        # Each API key its own count, at its own rate (admin) or THROTTLE_API_KEY.
+        "access.throttling.ApiKeyRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="60/minute"),
         "user": env.str("THROTTLE_USER", default="6000/minute"),
+        "api_key": env.str("THROTTLE_API_KEY", default="6000/minute"),
         # Requests answered 401 (anonymous or a bad token), per client address.
         "auth_failure": env.str("THROTTLE_AUTH_FAILURES", default="30/minute"),
     },
@@ -307,11 +316,14 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.api_schema.no_nul_in_request_strings",
+        "common.api_schema.closed_request_bodies",
+        "common.api_schema.api_key_scopes",
         "common.api_schema.links_to_what_was_written",
     ],
     # The schemes a client authenticates with (common.throttling's gatekeeper is not one).
     "AUTHENTICATION_WHITELIST": [
         "rest_framework.authentication.TokenAuthentication",
+        "access.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Swagger UI assets are served from the sidecar package: pages work offline, no CDN.

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from metrics.engine.grading import OPS
 from metrics.engine.registry import METRICS
@@ -180,6 +181,11 @@ class SellerEvaluation(models.Model):
     # The latest EvaluationCorrection of this result when a selector attached it
     # (``web.selectors.attach_corrections``); None otherwise. Not a column.
     latest_correction: "EvaluationCorrection | None" = None
+    # When this grade was last written or corrected (a publication, a re-run, the previous level
+    # relinked after a re-run of the period before): `GET /api/v1/grades?updated_since=` reads it.
+    # The writers set it from the application's clock (as created_at); the database default
+    # covers any other INSERT.
+    updated_at = models.DateTimeField(db_default=Now())
 
     class Meta:
         ordering = ["-period", "seller_id"]
@@ -188,7 +194,10 @@ class SellerEvaluation(models.Model):
                 fields=["seller", "period"], name="one_evaluation_per_seller_period"
             ),
         ]
-        indexes = [models.Index(fields=["period", "level"])]
+        indexes = [
+            models.Index(fields=["period", "level"]),
+            models.Index(fields=["period", "updated_at"], name="evaluation_period_updated"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.seller_id} {self.period}: {self.level}"

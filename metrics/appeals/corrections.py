@@ -220,7 +220,8 @@ def correct_period(
         for field, value in new.items():
             setattr(evaluation, field, value)
         evaluation.corrected_at = now
-        evaluation.save(update_fields=[*CORRECTED_FIELDS, "corrected_at"])
+        evaluation.updated_at = now  # a correction: `GET /api/v1/grades?updated_since=` has it
+        evaluation.save(update_fields=[*CORRECTED_FIELDS, "corrected_at", "updated_at"])
         audit.record(
             action=AuditAction.GRADE_CORRECTED,
             seller=appeal.seller,

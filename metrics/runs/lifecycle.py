@@ -403,13 +403,13 @@ def _publish_staged(*, run_id: int, period: Period) -> None:
     columns = ", ".join(quote(column) for column in STAGED_COLUMNS)
     sql = (
         f"INSERT INTO {quote(SellerEvaluation._meta.db_table)} "  # noqa: S608 - names are ours
-        f"(run_id, period, created_at, {columns}) "
-        f"SELECT run_id, %s, %s, {columns} FROM {quote(StagedEvaluation._meta.db_table)} "
+        f"(run_id, period, created_at, updated_at, {columns}) "
+        f"SELECT run_id, %s, %s, %s, {columns} FROM {quote(StagedEvaluation._meta.db_table)} "
         "WHERE run_id = %s"
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(sql, [str(period), now, run_id])
+        cursor.execute(sql, [str(period), now, now, run_id])
 
 
 def with_progress(runs: QuerySet[EvaluationRun]) -> QuerySet[EvaluationRun]:
@@ -466,7 +466,10 @@ def _relink_following_period(*, period: Period) -> None:
     level_here = SellerEvaluation.objects.filter(
         seller_id=OuterRef("seller_id"), period=str(period)
     ).values("level")[:1]
-    later.filter(period=Subquery(next_period)).update(previous_level=Subquery(level_here))
+    # Rewritten, so written since (`/grades?updated_since=`): a sync reads them again.
+    later.filter(period=Subquery(next_period)).update(
+        previous_level=Subquery(level_here), updated_at=timezone.now()
+    )
 
 
 def mark_failed(*, run_id: int, error: str) -> None:

@@ -135,7 +135,9 @@ def _blocked_backend(query_start: str, timeout: float = 20) -> int:
 def test_a_bulk_ingest_whose_database_connection_is_cut_answers_503_and_writes_nothing():
     """The bulk has created its logins (auth_user) and waits to insert the sellers when its
     connection is terminated: the client gets a JSON 503, and not one login is left behind."""
-    staff = get_user_model().objects.create_user("integration", password="x", is_staff=True)
+    staff = get_user_model().objects.create_user(
+        "integration", password="x", is_staff=True, is_superuser=True
+    )
     users_before = get_user_model().objects.count()
     db = settings.DATABASES["default"]
     holder = psycopg2.connect(
