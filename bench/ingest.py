@@ -75,7 +75,8 @@ class OrderData:
             "delivered_at": iso(self.delivered_at),
             "completed_at": iso(self.completed_at),
             "cancelled_at": iso(self.cancelled_at),
-            "cancelled_by": self.cancelled_by,
+            # The API takes null (or no key) for "not cancelled"; "" is refused (a 400).
+            "cancelled_by": self.cancelled_by or None,
         }
 
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,9 +26,11 @@ JSON = "application/json"
 ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "Invalid input; nothing was written. Field messages `{field: [messages]}`, or "
     "`{detail}` when the body as a whole is refused (e.g. not valid JSON).",
-    401: "Not authenticated: send `Authorization: Token <key>` (or a session).",
-    403: "Authenticated, but not allowed (writes are staff only; a session write without its "
-    "CSRF token).",
+    401: "Not authenticated: send `Authorization: Token <key>` (a user's token), "
+    "`Authorization: Api-Key <key>` (an API key) or a session; any other scheme is refused.",
+    403: "Authenticated, but not allowed: an API key without the operation's scope, a staff "
+    "user without its model permission, a seller writing, or a session write without its "
+    "CSRF token.",
     404: "Not found, or not yours to see (ids are not confirmed).",
     409: "Conflicts with the current state (a concurrent write, a run in progress); nothing was "
     "written. Retry or wait.",
@@ -150,6 +153,32 @@ def no_nul_in_request_strings(
     return result
 
 
+def closed_request_bodies(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Postprocessing hook: every request body object says ``additionalProperties: false``.
+
+    The API refuses a field a body's schema does not list (SPEC §2: 400 naming the field, for
+    the ingestion items by ``common.ingest.ItemReader``, for DRF-validated bodies by
+    ``common.api.StrictSerializer``, for the policy by its JSON check), so each ``…Request``
+    component, and every object nested in one, says so."""
+
+    def visit(schema: Any) -> None:
+        if isinstance(schema, dict):
+            if schema.get("type") == "object" and "properties" in schema:
+                schema.setdefault("additionalProperties", False)
+            for value in schema.values():
+                visit(value)
+        elif isinstance(schema, list):
+            for value in schema:
+                visit(value)
+
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            visit(component)
+    return result
+
+
 def example(
     value: Any,
     *,
@@ -224,4 +253,31 @@ def links_to_what_was_written(
             for status, response in operation.get("responses", {}).items():
                 if status.startswith("2") and response.get("content"):
                     response["links"] = dict(links)
+    return result
+
+
+def api_key_scopes(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Postprocessing hook: each operation names the API key scope it needs
+    (``x-api-key-scope``, and a sentence in its description), from ``common.scopes``; one that
+    takes no key loses the ``apiKeyAuth`` security requirement."""
+    from common import scopes
+
+    for path, operations in result.get("paths", {}).items():
+        route = re.sub(r"\{(\w+)\}", r"<\1>", path)
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            rule = scopes.rule_for(route=route.lstrip("/"), method=method.upper())
+            security = operation.get("security", [])
+            if rule is None:
+                operation["security"] = [s for s in security if "apiKeyAuth" not in s]
+                continue
+            operation["x-api-key-scope"] = rule.scope
+            said = f"API key scope: `{rule.scope}`."
+            if rule.permissions:
+                said += f" Staff users need: {', '.join(rule.permissions)}."
+            text = operation.get("description", "")
+            operation["description"] = f"{text}\n\n{said}" if text else said
     return result

@@ -9,8 +9,9 @@ one item, ``upsert_*`` for the checks that need the database).
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -106,14 +107,56 @@ def known(value: T | None) -> T:
     return value
 
 
-class ItemReader:
-    """Reads the fields of one raw JSON object; each method records its own error messages."""
+def unknown_field_errors(
+    data: Mapping[str, Any], known: Iterable[str], *, read_only: Iterable[str] = ()
+) -> Errors:
+    """A message for each key of ``data`` that is not one of the ``known`` fields (SPEC §2: a
+    write body with a field the resource does not have is a 400 naming the field, so a typo such
+    as ``deliverd_at`` is never accepted silently). The one check behind every write body: the
+    ingestion items (``ItemReader``) and the DRF-validated bodies (``common.api.StrictSerializer``,
+    the policy)."""
+    fields = sorted(set(known))
+    shown_only = set(read_only)
+    errors: Errors = {}
+    for name in data:
+        if name in fields:
+            continue
+        shown = str(name)
+        if shown in shown_only:
+            errors[shown] = [f"Read-only field {shown!r}: leave it out of a write body."]
+            continue
+        close = difflib.get_close_matches(shown, fields, n=1, cutoff=0.75)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        errors[shown[:100]] = [
+            f"Unknown field {shown[:100]!r}: nothing was written.{hint} "
+            f"Accepted fields: {', '.join(fields)}."
+        ]
+    return errors
 
-    __slots__ = ("errors", "raw")
+
+class ItemReader:
+    """Reads the fields of one raw JSON object; each method records its own error messages.
+
+    The fields a parser reads are its contract's declared fields: ``refuse_unknown`` then names
+    every other key of the object (a typo, a field of another resource) as an error, so every
+    entity parsed through a reader refuses unknown fields with no code of its own.
+    """
+
+    __slots__ = ("errors", "raw", "seen")
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self.raw = raw
         self.errors: Errors = {}
+        self.seen: set[str] = set()
+
+    def _get(self, name: str) -> Any:
+        self.seen.add(name)
+        return self.raw.get(name, _MISSING)
+
+    def refuse_unknown(self) -> None:
+        """An error for every key of the object no reader method has read."""
+        for name, messages in unknown_field_errors(self.raw, self.seen).items():
+            self.errors.setdefault(name, []).extend(messages)
 
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
@@ -131,7 +174,7 @@ class ItemReader:
         pattern: re.Pattern[str] | None = None,
         pattern_message: str = "",
     ) -> str:
-        value = self.raw.get(name, _MISSING)
+        value = self._get(name)
         if value is _MISSING or value is None or value == "":
             if required:
                 self.error(name, "This field is required.")
@@ -151,7 +194,7 @@ class ItemReader:
         return value
 
     def choice(self, name: str, *, choices: Sequence[str], required: bool = True) -> str:
-        value = self.raw.get(name, _MISSING)
+        value = self._get(name)
         if value is _MISSING or value is None or value == "":
             if required:
                 self.error(name, "This field is required.")
@@ -164,7 +207,7 @@ class ItemReader:
         return value
 
     def moment(self, name: str, *, required: bool = True) -> datetime | None:
-        value = self.raw.get(name, _MISSING)
+        value = self._get(name)
         if value is _MISSING or value is None or value == "":
             if required:
                 self.error(name, "This field is required.")
@@ -199,7 +242,7 @@ class ItemReader:
         return moment
 
     def amount(self, name: str, *, whole_digits: int, decimal_places: int) -> Decimal | None:
-        value = self.raw.get(name, _MISSING)
+        value = self._get(name)
         if value is _MISSING or value is None or value == "":
             self.error(name, "This field is required.")
             return None
@@ -236,7 +279,7 @@ class ItemReader:
     def integer(
         self, name: str, *, minimum: int, maximum: int, required: bool = True
     ) -> int | None:
-        value = self.raw.get(name, _MISSING)
+        value = self._get(name)
         if value is _MISSING or value is None:
             if required:
                 self.error(name, "This field is required.")
@@ -253,7 +296,7 @@ class ItemReader:
 
     def flag(self, name: str) -> bool | None:
         """A JSON boolean, or None when the field is absent (the caller keeps the stored value)."""
-        value = self.raw.get(name, _MISSING)
+        value = self._get(name)
         if value is _MISSING or value is None:
             return None
         if not isinstance(value, bool):
@@ -326,6 +369,7 @@ class Batch(Generic[T]):
                 reader.error("external_id", EXTERNAL_ID_MESSAGE)
                 external_id = ""
             value = parse(reader, external_id)
+            reader.refuse_unknown()
             entry = Entry(index, raw.get("external_id"), value, reader.errors)
             if external_id:
                 if external_id in first_index:

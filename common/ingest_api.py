@@ -127,7 +127,7 @@ def detail_schema(
             description="Creates (201) or replaces (200) by external id; sending the same "
             "body twice changes nothing. Staff only. The id is the URL's: an `external_id` in "
             "the body is not needed, and if sent must equal the URL's (else 400). Unknown "
-            "fields are ignored. " + rules,
+            "fields are refused: a field the body does not list is a 400 naming it. " + rules,
             request=write,
             parameters=[EXTERNAL_ID_PATH],
             responses={
@@ -154,8 +154,8 @@ def bulk_schema(
             tags=[name],
             summary=f"Create or replace up to 1,000 {name}",
             description="All or nothing: if any item is invalid nothing is written and every "
-            "invalid item is listed with its index. Staff only. Unknown fields are ignored. "
-            + rules,
+            "invalid item is listed with its index. Staff only. A field an item does not list is "
+            "a 400 naming it. " + rules,
             request=body,
             examples=list(examples),
             responses={

@@ -6,6 +6,7 @@ test suite ask for it); off, a real ``SECRET_KEY`` is required and HTTPS, HSTS a
 are on.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,11 +45,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
     "common",
+    "access",
     "orders",
     "reviews",
     "metrics",
@@ -219,27 +222,38 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Sellers per evaluation chunk task (metrics.runs); measured with bench/evaluate at scale S:
 # see README "Benchmarks".
 EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=1000)
-# Threads computing the next chunks' inquiries ahead while an in-process run (manage.py
-# evaluate) grades one: the database works on both cores meanwhile.
-EVALUATION_THREADS = env.int("EVALUATION_THREADS", default=2)
 # work_mem of the run's one pass over all orders (PostgreSQL; SET LOCAL in that transaction).
 EVALUATION_WORK_MEM = env.str("EVALUATION_WORK_MEM", default="256MB")
-# An open run with no heartbeat for this long is taken over (sweep every minute, or a new
-# trigger of its period): its chunks that are not done are dispatched again.
-EVALUATION_STALE_AFTER_SECONDS = env.int("EVALUATION_STALE_AFTER_SECONDS", default=120)
-# A pending run no worker has claimed after this long is sent again (its message was lost:
-# the broker restarted empty); the sweep runs every minute.
-EVALUATION_REQUEUE_PENDING_SECONDS = env.int("EVALUATION_REQUEUE_PENDING_SECONDS", default=60)
-# An evaluation run still open after this long is stuck: the sweep marks it failed, and the
-# period can be run again. It must exceed CELERY_VISIBILITY_TIMEOUT (a lost chunk task is
-# redelivered first) and EVALUATION_STALE_AFTER_SECONDS (a dead worker's run is taken over
-# first); manage.py check says so. A whole run takes seconds to minutes (README, Benchmarks).
-EVALUATION_STUCK_AFTER_SECONDS = env.int("EVALUATION_STUCK_AFTER_SECONDS", default=3600)
-# An accepted appeal's correction (metrics.appeals.corrections) not finished this long after it
-# was sent (its worker died, or the broker lost it) is sent again by the minute sweep.
-APPEAL_CORRECTION_LEASE_SECONDS = env.int("APPEAL_CORRECTION_LEASE_SECONDS", default=120)
+# The run's two timings (metrics.runs.lease; docs/architecture.md "A run's life"):
+# - the LEASE: a worker holds a run or a chunk for this long and renews it while it works (a
+#   third of it apart); a lease that expires (its worker died, its message was lost) is
+#   re-queued by the minute sweep. Minutes: the longest step measured (the figures pass at L)
+#   lasts seconds.
+# - the DEADLINE: a run still open this long after it started is marked failed, and the period
+#   can be run again. It must exceed the lease and CELERY_VISIBILITY_TIMEOUT, so that a
+#   re-queued or redelivered task can finish first: `manage.py check` says so (metrics.E001).
+# The names before issue 23 are still read when the new ones are not set (deprecated;
+# `check` warns, metrics.W001): EVALUATION_STALE_AFTER_SECONDS (the lease) and
+# EVALUATION_STUCK_AFTER_SECONDS (the deadline); EVALUATION_REQUEUE_PENDING_SECONDS is gone
+# (a run no worker claimed waits one lease, like any other).
+EVALUATION_DEPRECATED_TIMINGS = sorted(
+    name
+    for name in (
+        "EVALUATION_STALE_AFTER_SECONDS",
+        "EVALUATION_REQUEUE_PENDING_SECONDS",
+        "EVALUATION_STUCK_AFTER_SECONDS",
+    )
+    if name in os.environ
+)
+EVALUATION_LEASE_SECONDS = env.int(
+    "EVALUATION_LEASE_SECONDS", default=env.int("EVALUATION_STALE_AFTER_SECONDS", default=120)
+)
+EVALUATION_DEADLINE_SECONDS = env.int(
+    "EVALUATION_DEADLINE_SECONDS", default=env.int("EVALUATION_STUCK_AFTER_SECONDS", default=3600)
+)
 # Policy previews (POST /api/v1/policy/preview answered 202) are kept this long for their
-# clients to read, then deleted by the minute sweep.
+# clients to read, then deleted by the minute sweep; one still open after
+# EVALUATION_DEADLINE_SECONDS is marked failed.
 POLICY_PREVIEW_KEEP_DAYS = env.int("POLICY_PREVIEW_KEEP_DAYS", default=7)
 # A user's identical draft asked again within this many seconds gets the same preview job
 # (a reloaded page queues nothing new); a user may have this many jobs computing at once (429
@@ -256,6 +270,10 @@ REST_FRAMEWORK = {
         # credentials are looked at (common/throttling.py).
         "common.throttling.RefuseFailingClients",
         "rest_framework.authentication.TokenAuthentication",
+        # SPEC §7 API keys (`Authorization: Api-Key <key>`), with scopes: access/.
+        "access.authentication.ApiKeyAuthentication",
+        # Any other scheme (Bearer ...) is a 401 naming the ones that work.
+        "access.authentication.RefuseOtherSchemes",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -265,11 +283,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "common.api_schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "access.throttling.UserOnlyRateThrottle",
+        # Each API key its own count, at its own rate (admin) or THROTTLE_API_KEY.
+        "access.throttling.ApiKeyRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="60/minute"),
         "user": env.str("THROTTLE_USER", default="6000/minute"),
+        "api_key": env.str("THROTTLE_API_KEY", default="6000/minute"),
         # Requests answered 401 (anonymous or a bad token), per client address.
         "auth_failure": env.str("THROTTLE_AUTH_FAILURES", default="30/minute"),
     },
@@ -286,14 +307,23 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stable enum names for generated clients: an order's status stays ``StatusEnum`` now that
+    # appeals have a status too.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "orders.models.OrderStatus",
+        "AppealStatusEnum": "metrics.models.AppealStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.api_schema.no_nul_in_request_strings",
+        "common.api_schema.closed_request_bodies",
+        "common.api_schema.api_key_scopes",
         "common.api_schema.links_to_what_was_written",
     ],
     # The schemes a client authenticates with (common.throttling's gatekeeper is not one).
     "AUTHENTICATION_WHITELIST": [
         "rest_framework.authentication.TokenAuthentication",
+        "access.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Swagger UI assets are served from the sidecar package: pages work offline, no CDN.

@@ -32,6 +32,7 @@ from metrics.engine.grading import (
     CriterionSpec,
     LevelSpec,
     PolicySnapshot,
+    criterion_data,
     exact_from_json,
     grade,
     result_to_json,
@@ -88,10 +89,7 @@ def _policy_fields(policy: GradePolicy) -> dict[str, Any]:
 def _criteria_data(level: GradeLevel | None) -> list[dict[str, Any]]:
     if level is None or level.pk is None:
         return []
-    return [
-        {key: getattr(c, key) for key in _CRITERION_FIELDS}
-        for c in Criterion.objects.filter(level=level).order_by("id")
-    ]
+    return [criterion_data(c) for c in Criterion.objects.filter(level=level).order_by("id")]
 
 
 def _live_forms(formset: Any) -> list[Any]:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from metrics.engine.grading import OPS
 from metrics.engine.registry import METRICS
@@ -121,7 +122,23 @@ class RunTrigger(models.TextChoices):
     MANUAL = "manual", "Manual"
 
 
+class RunKind(models.TextChoices):
+    # Every seller of the period, published in place of the period's results.
+    PERIOD = "period", "Period"
+    # Some sellers of an already published period (``seller_ids``), re-evaluated: the chunks,
+    # leases and sweep are the same; publishing them (appeals, issue 22) is not built yet.
+    CORRECTION = "correction", "Correction"
+
+
 class EvaluationRun(models.Model):
+    """A run of the evaluation (SPEC §6); its life is the table in docs/architecture.md.
+
+    The lease (``lease_owner``, ``lease_expires_at``): who holds the run and until when. A
+    pending run's lease is the queue's (its message must be taken within one lease); a running
+    one's is renewed by whoever works on it (the run's task, then every chunk's). The minute
+    sweep re-queues a run whose lease expired (``metrics.runs.lease``).
+    """
+
     period = models.CharField(max_length=7, db_index=True, help_text="YYYY-MM")
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
     trigger = models.CharField(max_length=10, choices=RunTrigger.choices, default=RunTrigger.MANUAL)
@@ -132,7 +149,11 @@ class EvaluationRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(max_length=10, choices=RunKind.choices, default=RunKind.PERIOD)
+    # A correction's sellers (primary keys); null: every seller of the period.
+    seller_ids = models.JSONField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=200, blank=True)  # "" while queued
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     seller_count = models.PositiveIntegerField(default=0)
     level_counts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
@@ -177,6 +198,14 @@ class SellerEvaluation(models.Model):
     # Set when an accepted appeal corrected this published result (EvaluationCorrection keeps
     # what it was: SPEC §7 ``corrected_from``).
     corrected_at = models.DateTimeField(null=True, blank=True)
+    # The latest EvaluationCorrection of this result when a selector attached it
+    # (``web.selectors.attach_corrections``); None otherwise. Not a column.
+    latest_correction: "EvaluationCorrection | None" = None
+    # When this grade was last written or corrected (a publication, a re-run, the previous level
+    # relinked after a re-run of the period before): `GET /api/v1/grades?updated_since=` reads it.
+    # The writers set it from the application's clock (as created_at); the database default
+    # covers any other INSERT.
+    updated_at = models.DateTimeField(db_default=Now())
 
     class Meta:
         ordering = ["-period", "seller_id"]
@@ -185,7 +214,10 @@ class SellerEvaluation(models.Model):
                 fields=["seller", "period"], name="one_evaluation_per_seller_period"
             ),
         ]
-        indexes = [models.Index(fields=["period", "level"])]
+        indexes = [
+            models.Index(fields=["period", "level"]),
+            models.Index(fields=["period", "updated_at"], name="evaluation_period_updated"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.seller_id} {self.period}: {self.level}"
@@ -197,8 +229,10 @@ class SellerEvaluation(models.Model):
 class RunChunk(models.Model):
     """One slice of a run's sellers (pk range), computed by one task; ``done_at`` once staged.
 
-    Progress (SPEC §7) is read from these rows; a run taken over after a dead worker redoes only
-    the chunks that are not done.
+    Progress (SPEC §7) is read from these rows. A chunk is queued (no owner, under its run's
+    lease), leased (a worker computing it renews ``lease_expires_at``) or done; the sweep
+    re-queues a leased chunk whose lease expired while its run's lease is alive, and a run
+    re-queued as a whole redoes only the chunks that are not done.
     """
 
     run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="chunks")
@@ -206,9 +240,9 @@ class RunChunk(models.Model):
     first_seller_id = models.BigIntegerField()
     last_seller_id = models.BigIntegerField()
     seller_count = models.PositiveIntegerField()
-    # When a worker last began it: a chunk begun stale_after() ago and not done lost its
-    # worker, and the sweep sends it again while the run's other workers go on.
-    started_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)  # when a worker last began it
+    lease_owner = models.CharField(max_length=200, blank=True)  # "" while queued
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -1,12 +1,13 @@
 """Thin Celery tasks over metrics.runs: they take ids and strings, never model instances.
 
-A run fans out: ``evaluate_run`` prepares it and sends one ``evaluate_chunk`` per chunk; any
-worker takes any chunk; the task that finishes the last chunk publishes the period
-(``runs.finalize_run``). Every step is idempotent, so a redelivered or duplicated message only
-repeats work: acks late, reject on worker lost and prefetch 1 come from the settings. Chunk
-tasks last seconds, so the broker's visibility timeout can be minutes
-(``CELERY_VISIBILITY_TIMEOUT``), and ``sweep_stale_runs`` (the beat, every minute) takes over a
-run whose workers died with it. With eager tasks (no broker) the same code runs in-process.
+A run executes one way: ``evaluate_run`` claims and prepares it and sends one
+``evaluate_chunk`` per chunk not done; any worker takes any chunk; the task that finishes the
+last chunk publishes the period (``runs.finalize_run``). In this process (``runs.execute_run``,
+or eager tasks without a broker) the very same tasks are applied one after the other. Every
+step is idempotent, so a redelivered or duplicated message only repeats work: acks late, reject
+on worker lost and prefetch 1 come from the settings. Runs and chunks are held under leases
+(``metrics.runs.lease``); ``sweep_stale_runs`` (the beat, every minute) re-queues what expired
+and fails a run past its deadline.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def _give_up(task, run_id: int, exc: Exception) -> None:  # type: ignore[no-unty
 
 
 @shared_task(**_RETRY)
-def evaluate_run(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
-    """Prepare run ``run_id`` and dispatch its chunks that are not done yet."""
+def evaluate_run(self, run_id: int, in_process: bool = False) -> str:  # type: ignore[no-untyped-def]
+    """Prepare run ``run_id`` and send its chunks that are not done yet (``in_process``: apply
+    each chunk's task here, one after the other)."""
     try:
         pending = runs.prepare_run(run_id=run_id)
     except runs.RunAlreadyOpen:
@@ -62,7 +64,10 @@ def evaluate_run(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
     if not pending:  # no sellers, or every chunk already done: publish now
         return str(runs.finalize_run(run_id=run_id).status)
     for index in pending:
-        evaluate_chunk.apply_async(args=[run_id, index])
+        if in_process:
+            evaluate_chunk.apply(args=[run_id, index], throw=True)
+        else:
+            evaluate_chunk.apply_async(args=[run_id, index])
     # "running" with workers; with eager tasks the chunks (and the publication) are done.
     return str(EvaluationRun.objects.values_list("status", flat=True).get(pk=run_id))
 
@@ -84,15 +89,14 @@ def evaluate_chunk(self, run_id: int, index: int) -> str:  # type: ignore[no-unt
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def sweep_stale_runs() -> list[int]:
-    """The beat, every minute: mark stuck runs failed (open past EVALUATION_STUCK_AFTER_SECONDS),
-    send again each chunk whose worker died while the run's others go on, then take over each
-    open run whose workers all went silent or whose message was lost; fail stuck policy
-    previews and delete old ones."""
-    runs.fail_stuck_runs()
-    runs.redispatch_stalled_chunks()
+    """The beat, every minute: the one sweep of the runs' leases (``runs.sweep``: fail the runs
+    past the deadline, re-queue expired chunks and runs; the ids of the runs re-queued); then
+    fail stuck policy previews and delete old ones, and send again each appeal correction whose
+    lease expired. (Its name is the beat entry's.)"""
+    requeued = runs.sweep()
     policy_preview.tidy_previews()
     resume_pending_corrections()
-    return [run.pk for run in runs.stale_runs() if runs.take_over(run=run)]
+    return requeued
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -109,22 +113,18 @@ def refresh_month_to_date() -> int:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def evaluate_previous_month() -> int | None:
-    """The beat entry (00:05 on the 1st, TIME_ZONE): evaluate the month that just ended.
+    """The beat entry (00:05 on the 1st, TIME_ZONE): evaluate the month that just ended, through
+    ``runs.request_run`` like every other start (its task sent once the run row commits).
 
-    If a run of that month is already open it is left alone, unless its workers went silent for
-    ``runs.stale_after()``: then it is taken over.
+    A run of that month already open is left alone, unless its lease expired: then it is
+    re-queued (its id is returned).
     """
     period = Period.containing(timezone.now()).previous()
     try:
-        run = runs.start_run(period=period, trigger=RunTrigger.SCHEDULE)
+        return runs.request_run(period=period, trigger=RunTrigger.SCHEDULE).pk
     except runs.RunAlreadyOpen:
-        stale = runs.stale_open_run(period=period)
-        if stale is None or not runs.take_over(run=stale):
-            logger.info("Evaluation of %s already pending or running; skipped", period)
-            return None
-        return stale.pk
-    evaluate_run.apply_async(args=[run.pk])
-    return run.pk
+        logger.info("Evaluation of %s already pending or running; skipped", period)
+        return None
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -7,12 +7,11 @@ from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import DocumentedQueryOnly, IsStaff, Pagination
+from common.api import DocumentedQueryOnly, IsAuthenticated, IsStaff, Pagination
 from common.api_schema import error_responses
 from metrics.web.selectors import visible_seller
 from notifications import preferences, webhooks

@@ -14,7 +14,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -22,9 +21,15 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from metrics.engine.grading import PolicySnapshot, exact_from_json, exact_to_json, grade
+from metrics.engine.grading import (
+    PolicySnapshot,
+    criterion_shown,
+    criterion_to_json,
+    exact_from_json,
+    grade,
+)
 from metrics.engine.periods import Period
-from metrics.engine.registry import ENGINE_METRIC_KEYS, METRICS, display_value
+from metrics.engine.registry import ENGINE_METRIC_KEYS
 from metrics.engine.windows import criterion_window_metrics
 from metrics.models import EvaluationRun, MonthToDate, RunStatus, SellerEvaluation
 from metrics.policy.services import NoActivePolicy, active_policy, snapshot_of
@@ -61,31 +66,10 @@ def event_id_of(key: str) -> str:
     return "evt_" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def _number(value: Decimal | int | float | None) -> int | float | None:
-    if value is None:
-        return None
-    exact = Decimal(str(value))
-    return int(exact) if exact == exact.to_integral_value() else float(exact)
-
-
 def reason_rows(criteria: Iterable[dict[str, Any]], level: str | None) -> list[dict[str, Any]]:
     """The criteria of ``level`` as the API shows criteria: thresholds and actuals as JSON
     numbers (actuals rounded like the grade API)."""
-    return [
-        {
-            "level": item["level"],
-            "metric": item["metric"],
-            "op": item["op"],
-            "value": _number(item["value"]),
-            "any_of": item.get("any_of", ""),
-            "actual": display_value(item["metric"], exact_from_json(item.get("actual")))
-            if item["metric"] in METRICS
-            else None,
-            "passed": bool(item["passed"]),
-        }
-        for item in criteria
-        if item["level"] == level
-    ]
+    return [criterion_shown(item) for item in criteria if item["level"] == level]
 
 
 def deciding_level(
@@ -108,15 +92,6 @@ def deciding_level(
         return None
     index = ordered.index(to_level)
     return ordered[index + 1] if index + 1 < len(ordered) else None
-
-
-def _direction(snapshot: PolicySnapshot, from_level: str | None, to_level: str | None) -> str:
-    ranks = snapshot.ranks
-    if to_level is None:
-        return "down"
-    if from_level is None or from_level not in ranks or to_level not in ranks:
-        return "up"
-    return "up" if ranks[to_level] > ranks[from_level] else "down"
 
 
 def _pending_deliveries(events: Sequence[WebhookEvent]) -> list[int]:
@@ -229,7 +204,7 @@ def record_run_published(*, run_id: int) -> Outbox:
                             context={
                                 "from": old,
                                 "to": new,
-                                "direction": _direction(snapshot, old, new),
+                                "direction": snapshot.move(old, new),
                                 "effective_from": period.cutoff.isoformat(),
                                 "reasons": reasons,
                             },
@@ -308,18 +283,7 @@ def sellers_at_risk(*, as_of: datetime, snapshot: PolicySnapshot) -> list[AtRisk
             computed = result.computed_level
             if computed is not None and ranks[computed] >= ranks[level]:
                 continue
-            criteria = [
-                {
-                    "level": c.level,
-                    "metric": c.metric,
-                    "op": c.op,
-                    "value": c.value,
-                    "any_of": c.any_of,
-                    "actual": exact_to_json(c.actual),
-                    "passed": c.passed,
-                }
-                for c in result.criteria
-            ]
+            criteria = [criterion_to_json(c) for c in result.criteria]
             reasons = reason_rows(
                 criteria, deciding_level(snapshot=snapshot, from_level=level, to_level=computed)
             )

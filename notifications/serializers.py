@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from common.api import ApiDateTimeField
+from common.api import ApiDateTimeField, StrictSerializer
 from common.api_schema import example
 from notifications.models import WebhookEvent
 from notifications.webhooks import MAX_URL_LENGTH, SECRET_MAX_LENGTH, SECRET_MIN_LENGTH
 
+# The scheme rule of notifications.webhooks.check_url, said in the schema (an ECMA 262 regex).
+WEBHOOK_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00]+$"
 
-class WebhookEndpointSerializer(serializers.Serializer):
+
+class WebhookEndpointSerializer(StrictSerializer):
     id = serializers.IntegerField(read_only=True)
-    url = serializers.CharField(
+    url = serializers.RegexField(
+        WEBHOOK_URL_PATTERN,
         max_length=MAX_URL_LENGTH,
+        trim_whitespace=False,
+        error_messages={"invalid": "The URL must start with http:// or https://."},
         help_text="http(s) URL receiving the POSTs; its host must resolve, and loopback and "
         "private addresses are refused unless WEBHOOKS_ALLOW_PRIVATE (400 with a message).",
     )
@@ -34,7 +40,7 @@ class WebhookEndpointSerializer(serializers.Serializer):
 
 
 @example({"language": "ko", "email": "seller@example.com", "at_risk_emails": False})
-class NotificationSettingsSerializer(serializers.Serializer):
+class NotificationSettingsSerializer(StrictSerializer):
     language = serializers.ChoiceField(
         choices=["", "ko", "en"],
         allow_blank=True,

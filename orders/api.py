@@ -46,16 +46,6 @@ from orders.serializers import (
     SellerWriteSerializer,
 )
 
-
-@extend_schema_view(
-    get=extend_schema(tags=["sellers"], summary="Sellers (a seller login sees only itself)")
-)
-class SellerListView(ScopedListView):
-    serializer_class = SellerSerializer
-    select = selectors.sellers_for
-    filter_by_seller = False
-
-
 SELLER_RULES = (
     "Beyond the body's schema (400 with field messages): the username must not belong to "
     "another seller, nor to a login that is not this seller's."

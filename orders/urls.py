@@ -15,15 +15,17 @@ from orders import api
 def ingest_routes(
     prefix: str,
     *,
-    list_view: type[api.ScopedListView],
+    list_view: type[api.ScopedListView] | None,
     bulk_view: type[api.BulkUpsertView],
     detail_view: type[api.ScopedDetailView],
 ) -> list[URLPattern]:
-    routes = [
-        (prefix, list_view, f"{prefix}-list"),
+    """The list (unless another app serves it), bulk and detail routes of an entity."""
+    routes: list[tuple[str, type[api.APIView], str]] = [
         (f"{prefix}/bulk", bulk_view, f"{prefix}-bulk"),
         (f"{prefix}/<str:external_id>", detail_view, f"{prefix}-detail"),
     ]
+    if list_view is not None:
+        routes.insert(0, (prefix, list_view, f"{prefix}-list"))
     patterns = []
     for route, view, name in routes:
         patterns.append(path(route, view.as_view(), name=name))
@@ -40,7 +42,8 @@ urlpatterns = [
     path("sellers/<str:external_id>/login-link/", api.SellerLoginLinkView.as_view(schema=None)),
     *ingest_routes(
         "sellers",
-        list_view=api.SellerListView,
+        # GET /api/v1/sellers lists each seller with its current grade: metrics.web.urls.
+        list_view=None,
         bulk_view=api.SellerBulkView,
         detail_view=api.SellerDetailView,
     ),

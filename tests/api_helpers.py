@@ -134,6 +134,22 @@ def conversation_body(external_id: str = "c-1", *, seller: str, **overrides: Any
 # --- clients --------------------------------------------------------------------------------
 
 
+def grant_api_permissions(user: Any) -> Any:
+    """Every model permission the API asks of a staff user (``common.scopes``), as an
+    integration's staff login has them (the ``API integration (staff tokens)`` group)."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    from common.scopes import all_permissions
+
+    wanted = Q()
+    for perm in all_permissions():
+        app_label, codename = perm.split(".")
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    user.user_permissions.add(*Permission.objects.filter(wanted))
+    return user
+
+
 def token_of(user: Any) -> str:
     """The user's API token (= ``manage.py drf_create_token <username>``)."""
     token, _ = Token.objects.get_or_create(user=user)

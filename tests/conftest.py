@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from tests.api_helpers import JAN_15_2027, token_client
+from tests.api_helpers import JAN_15_2027, grant_api_permissions, token_client
 from tests.factories import SellerFactory, UserFactory
 
 # The clock guard (issue 7): ``GRADECRAFT_TEST_CLOCK_SHIFT_DAYS=N`` runs the whole session with the
@@ -50,7 +50,8 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def staff_user(db):
-    return UserFactory(username="integration", is_staff=True)
+    """The integration's staff login, with the model permissions the API asks for."""
+    return grant_api_permissions(UserFactory(username="integration", is_staff=True))
 
 
 @pytest.fixture

@@ -73,6 +73,9 @@ RULES_BEYOND_THE_SCHEMA = [
     ("POST", "/api/v1/webhooks"),
     # evaluation: the period has ended (the schema cannot know today's date)
     ("POST", "/api/v1/evaluations"),
+    # appeal: the order is one of the seller's, of the last 12 months, with no open appeal
+    ("POST", "/api/v1/sellers/{external_id}/appeals"),
+    ("POST", "/api/v1/appeals/{appeal_id}/decision"),
 ]
 
 CONFIG = SchemathesisConfig.from_dict(

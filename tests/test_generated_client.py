@@ -339,3 +339,104 @@ def test_an_integration_does_its_job_with_the_generated_client_only(
     assert isinstance(policy, models.Policy)
     assert [level.name for level in policy.levels] == ["Level 1", "Level 2", "Level 3", "Master"]
     assert policy.window_months == 3
+
+
+def keyed_client(generated: Any, *scopes: str) -> Any:
+    """A generated client holding a new API key with these scopes (SPEC §7)."""
+    from access.models import ApiKey
+
+    _, secret = ApiKey.objects.create_key(name="marketplace", scopes=list(scopes))
+    client = generated.AuthenticatedClient(
+        base_url="http://testserver", token=secret, prefix="Api-Key"
+    )
+    client.set_httpx_client(
+        httpx.Client(
+            base_url="http://testserver",
+            headers={"Authorization": f"Api-Key {secret}"},
+            transport=httpx.WSGITransport(app=application),
+        )
+    )
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("clock_at_2027_01_15", "_keep_test_connection")
+def test_an_ingest_key_pushes_a_read_key_syncs_the_period_and_cannot_write(
+    generated, django_capture_on_commit_callbacks
+):
+    models = importlib.import_module(f"{PACKAGE}.models")
+    ingest, read = keyed_client(generated, "ingest"), keyed_client(generated, "read")
+    admin = keyed_client(generated, "admin")
+
+    # The ingest key pushes five sellers, each with (index) orders completed in December.
+    sellers = [
+        models.SellerBulkItemRequest(
+            external_id=f"s-{n}", username=f"seller{n}", joined_at=kst("2025-01-01T00:00:00")
+        )
+        for n in range(5)
+    ]
+    pushed = op("sellers.v1_sellers_bulk_create").sync(client=ingest, body=sellers)
+    assert (pushed.created, pushed.updated) == (5, 0)
+    orders = [
+        models.OrderBulkItemRequest(
+            external_id=f"o-{n}-{k}",
+            seller=f"s-{n}",
+            buyer="b-1",
+            amount=15000,
+            created_at=kst("2026-12-01T10:00:00"),
+            delivered_at=kst("2026-12-02T10:00:00"),
+            completed_at=kst("2026-12-03T10:00:00"),
+        )
+        for n in range(5)
+        for k in range(n)
+    ]
+    pushed = op("orders.v1_orders_bulk_create").sync(client=ingest, body=orders)
+    assert (pushed.created, pushed.updated) == (10, 0)
+
+    # An admin key evaluates December.
+    with django_capture_on_commit_callbacks(execute=True):
+        started = op("evaluations.v1_evaluations_create").sync_detailed(
+            client=admin, body=models.RunStartRequest(period="2026-12")
+        )
+    assert started.status_code == 202
+
+    # The read key syncs the period through /grades, two a page, following next.
+    grades = op("grades.v1_grades_retrieve")
+    synced: dict[str, Any] = {}
+    page = grades.sync(client=read, page_size=2)
+    pages = 1
+    while True:
+        assert isinstance(page, models.GradePage)
+        for item in page.results:
+            synced[item.seller] = item
+        if not page.next_:
+            break
+        cursor = httpx.URL(page.next_).params["cursor"]
+        page = grades.sync(client=read, page_size=2, period="2026-12", cursor=cursor)
+        pages += 1
+    assert pages == 3
+    assert sorted(synced) == [f"s-{n}" for n in range(5)]
+    assert {item.period for item in synced.values()} == {"2026-12"}
+    completed = {
+        s: item.metrics.additional_properties["completed_orders"] for s, item in synced.items()
+    }
+    assert completed == {f"s-{n}": n for n in range(5)}
+
+    # The same period as one NDJSON stream.
+    stream = read.get_httpx_client().get("/api/v1/grades?format=ndjson")
+    assert stream.status_code == 200
+    import json
+
+    lines = [json.loads(line) for line in stream.text.splitlines()]
+    assert [line["seller"] for line in lines] == sorted(synced)
+
+    # The read key cannot write: a 403 naming the scope, nothing written.
+    refused = op("sellers.v1_sellers_update").sync_detailed(
+        "s-9",
+        client=read,
+        body=models.SellerWriteRequest(username="intruder", joined_at=kst("2025-01-01T00:00:00")),
+    )
+    assert refused.status_code == 403
+    assert "'ingest' scope" in refused.parsed.detail
+    listed = op("sellers.v1_sellers_list").sync_detailed(client=ingest)
+    assert [s.external_id for s in listed.parsed.results] == [f"s-{n}" for n in range(5)]

@@ -65,7 +65,7 @@ def _wait_healthy(base: str, stack: subprocess.Popen[str], timeout: float = 60) 
 def test_the_procfile_stack_serves_and_two_workers_publish_a_run():
     given_policy()
     given_sellers(12)
-    staff = get_user_model().objects.create_user("ops", is_staff=True)
+    staff = get_user_model().objects.create_user("ops", is_staff=True, is_superuser=True)
     token = Token.objects.create(user=staff).key
     broker = BROKER_URL.rsplit("/", 1)[0] + "/13"
     redis.Redis.from_url(broker).flushdb()

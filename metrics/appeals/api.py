@@ -12,14 +12,14 @@ from typing import Any
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import DocumentedQueryOnly, IsStaff
-from common.api_schema import error_responses
+from common.api import DocumentedQueryOnly, IsAuthenticated, IsStaff, acting_user
+from common.api_schema import error_responses, example
 from common.errors import InvalidInput
+from common.ingest import unknown_field_errors
 from metrics.appeals import services
 from metrics.models import MAX_APPEAL_NOTE, MAX_APPEAL_REASON, Appeal, AppealStatus
 from metrics.web.selectors import visible_seller
@@ -34,12 +34,13 @@ def _body(request: Request, allowed: frozenset[str]) -> dict[str, Any]:
     data = request.data
     if not isinstance(data, dict):
         raise InvalidInput(errors={"non_field_errors": ["Expected a JSON object."]})
-    unknown = sorted(set(data) - allowed)
+    unknown = unknown_field_errors(data, allowed)  # the API's one unknown-field check
     if unknown:
-        raise InvalidInput(errors={name: ["Unknown field."] for name in unknown})
+        raise InvalidInput(errors=unknown)
     return data
 
 
+@example({"order": "o-1", "reason": "The buyer asked to cancel after delivery."}, request=True)
 class AppealInSerializer(serializers.Serializer):
     """Documentation of the request body (parsed by ``services.file_appeal``)."""
 
@@ -47,6 +48,7 @@ class AppealInSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=MAX_APPEAL_REASON)
 
 
+@example({"status": "accepted", "note": "The buyer withdrew the claim."}, request=True)
 class DecisionInSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[AppealStatus.ACCEPTED, AppealStatus.REJECTED])
     note = serializers.CharField(max_length=MAX_APPEAL_NOTE, required=False, allow_blank=True)
@@ -59,6 +61,29 @@ class CorrectionOutSerializer(serializers.Serializer):
     corrected_at = IsoDateTimeField()
 
 
+_APPEAL_OUT = {
+    "id": 3,
+    "seller": "s-1",
+    "order": "ord-1042",
+    "reason": "The buyer cancelled after the marketplace's outage.",
+    "status": "accepted",
+    "opened_at": "2026-11-03T10:00:00+09:00",
+    "decided_at": "2026-11-04T09:30:00+09:00",
+    "decided_by": "ops",
+    "note": "Outage confirmed.",
+    "correction": "done",
+    "corrections": [
+        {
+            "period": "2026-10",
+            "from_level": "Level 1",
+            "to_level": "Level 2",
+            "corrected_at": "2026-11-04T09:30:01+09:00",
+        }
+    ],
+}
+
+
+@example(_APPEAL_OUT, response=True)
 class AppealSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     seller = serializers.CharField(source="seller.external_id")
@@ -85,6 +110,20 @@ _EXAMPLE = OpenApiExample(
     "An appeal",
     value={"order": "ord-1042", "reason": "The buyer cancelled after the marketplace's outage."},
     request_only=True,
+)
+_FILED_EXAMPLE = OpenApiExample(
+    "Filed",
+    value={
+        **_APPEAL_OUT,
+        "status": "open",
+        "decided_at": None,
+        "decided_by": None,
+        "note": "",
+        "correction": None,
+        "corrections": [],
+    },
+    response_only=True,
+    status_codes=["201"],
 )
 
 
@@ -131,7 +170,7 @@ class SellerAppealsView(DocumentedQueryOnly, APIView):
                 },
             ),
         },
-        examples=[_EXAMPLE],
+        examples=[_EXAMPLE, _FILED_EXAMPLE],
         summary="Appeal one order (the seller itself, or staff on its behalf)",
     )
     def post(self, request: Request, external_id: str) -> Response:
@@ -141,7 +180,7 @@ class SellerAppealsView(DocumentedQueryOnly, APIView):
             seller=seller,
             order_external_id=body.get("order"),
             reason=body.get("reason"),
-            actor=request.user,
+            actor=acting_user(request),
         )
         fresh = _with_relations(Appeal.objects.filter(pk=appeal.pk)).get()
         return Response(AppealSerializer(fresh).data, status=status.HTTP_201_CREATED)
@@ -179,7 +218,7 @@ class AppealDecisionView(DocumentedQueryOnly, APIView):
             appeal_id=appeal_id,
             status=body.get("status"),
             note=body.get("note"),
-            actor=request.user,
+            actor=acting_user(request),
         )
         fresh = _with_relations(Appeal.objects.filter(pk=appeal.pk)).get()
         return Response(AppealSerializer(fresh).data)

@@ -11,7 +11,7 @@ order touched (SPEC §7 appeals).
   ``previous_level`` follow the corrected level).
 * **How.** One seller, one period at a time, oldest first, each in its own transaction under
   the period's advisory lock (the lock a run's publication takes): the seller's metrics and
-  grade are computed by the run's own code (``runs.grade_sellers``) under the period's policy
+  grade are computed by the run's own code (``runs.grade_chunk``) under the period's policy
   snapshot, not today's policy; the evaluation row is updated in place and what it was is kept
   in ``EvaluationCorrection`` (``corrected_from``). An exclusion changes no other seller's
   metrics (the cumulative figures and the revenue rank count excluded orders), so no other row
@@ -32,7 +32,6 @@ from functools import partial
 from typing import Any
 
 from celery import current_app
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -51,8 +50,9 @@ from metrics.models import (
     RunStatus,
     SellerEvaluation,
 )
+from metrics.runs.lease import lease_length
 from metrics.runs.lifecycle import lock_period
-from metrics.runs.period_grades import grade_sellers, policy_window
+from metrics.runs.period_grades import grade_chunk, policy_window
 from orders.models import Order
 from reviews.models import Review, Survey
 
@@ -79,8 +79,10 @@ class Deferred(Exception):  # noqa: N818 - a state, not a failure
 
 
 def lease() -> timedelta:
-    """A pending correction not finished this long after it was (re)sent is sent again."""
-    return timedelta(seconds=settings.APPEAL_CORRECTION_LEASE_SECONDS)
+    """A pending correction not finished this long after it was (re)sent is sent again: the
+    runs' one lease length (``metrics.runs.lease``, ``EVALUATION_LEASE_SECONDS``), so one
+    setting bounds how long any job may go silent before the one minute sweep takes it up."""
+    return lease_length()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,7 +183,7 @@ def correct_period(
         if evaluation is None:
             return None
         snapshot = PolicySnapshot.from_json(evaluation.run.policy_snapshot)
-        [graded] = grade_sellers(seller_ids=[seller_id], period=parsed, snapshot=snapshot)
+        [graded] = grade_chunk(seller_ids=[seller_id], period=parsed, snapshot=snapshot)
         result = graded.result
         stored = result_to_json(result)
         new = {
@@ -218,7 +220,8 @@ def correct_period(
         for field, value in new.items():
             setattr(evaluation, field, value)
         evaluation.corrected_at = now
-        evaluation.save(update_fields=[*CORRECTED_FIELDS, "corrected_at"])
+        evaluation.updated_at = now  # a correction: `GET /api/v1/grades?updated_since=` has it
+        evaluation.save(update_fields=[*CORRECTED_FIELDS, "corrected_at", "updated_at"])
         audit.record(
             action=AuditAction.GRADE_CORRECTED,
             seller=appeal.seller,
@@ -327,22 +330,22 @@ def enqueue_correction(*, appeal_id: int) -> None:
 
 def resume_pending_corrections(*, period: str | None = None) -> list[int]:
     """Send again the pending corrections whose lease has passed (the minute sweep), or, after
-    a run of ``period`` was published, every pending one (they waited for it). Each is leased
-    again by a conditional UPDATE, so two sweeps never send one twice."""
+    a run of ``period`` was published, every pending one (they waited for it). The rows are
+    leased again under ``SELECT … FOR UPDATE SKIP LOCKED``, as the runs' sweep does, so two
+    sweeps never send one twice."""
     now = timezone.now()
-    pending = Appeal.objects.filter(correction=CorrectionState.PENDING)
-    if period is None:
-        pending = pending.filter(
-            Q(correction_requested_at__lt=now - lease()) | Q(correction_requested_at=None)
+    with transaction.atomic():
+        pending = Appeal.objects.filter(correction=CorrectionState.PENDING)
+        if period is None:
+            pending = pending.filter(
+                Q(correction_requested_at__lt=now - lease()) | Q(correction_requested_at=None)
+            )
+        sent = list(
+            pending.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)
         )
-    sent = []
-    for appeal_id, requested in pending.values_list("pk", "correction_requested_at"):
-        claimed = Appeal.objects.filter(
-            pk=appeal_id, correction=CorrectionState.PENDING, correction_requested_at=requested
-        ).update(correction_requested_at=now)
-        if claimed:
-            enqueue_correction(appeal_id=appeal_id)
-            sent.append(appeal_id)
+        Appeal.objects.filter(pk__in=sent).update(correction_requested_at=now)
+        for appeal_id in sent:
+            enqueue_correction(appeal_id=appeal_id)  # sent once this transaction commits
     return sent
 
 

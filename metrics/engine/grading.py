@@ -27,7 +27,7 @@ from fractions import Fraction
 from functools import cached_property, lru_cache
 from typing import Any, cast
 
-from metrics.engine.registry import METRICS, ExactValue, Metrics
+from metrics.engine.registry import METRICS, ExactValue, Metrics, display_value
 
 GTE = ">="
 LTE = "<="
@@ -72,6 +72,13 @@ class LevelSpec:
     criteria: tuple[CriterionSpec, ...] = ()
 
 
+# A move's rank of no level, and of a level the policy no longer has (it confers nothing under
+# this policy): below every level (ranks are positive).
+NO_RANK = -1
+
+UP, DOWN, SAME = "up", "down", "same"
+
+
 @dataclass(frozen=True)
 class PolicySnapshot:
     """The rules a grade is computed under, detached from the database (stored with each run)."""
@@ -100,6 +107,20 @@ class PolicySnapshot:
     def rank_of(self, level: str | None) -> int | None:
         return None if level is None else self.ranks.get(level)
 
+    def move_rank(self, level: str | None) -> int:
+        """A level's rank for a move: its rank, or ``NO_RANK`` for no level and for a level
+        this policy no longer has."""
+        rank = self.rank_of(level)
+        return NO_RANK if rank is None else rank
+
+    def move(self, before: str | None, after: str | None) -> str:
+        """The direction of a move from ``before`` to ``after`` under this policy: ``"up"``,
+        ``"down"`` or ``"same"``: the one rule (run logs, emails, the policy preview, the staff
+        overview). No level, and a held level that has left the policy, rank below every level:
+        so reaching any level from one is up, and losing one for no level is no move."""
+        old, new = self.move_rank(before), self.move_rank(after)
+        return UP if new > old else DOWN if new < old else SAME
+
     def to_data(self, *, value: Callable[[Decimal], Any] = lambda v: v) -> dict[str, Any]:
         """The policy's one serialised shape (SPEC §7 ``GET /api/v1/policy`` without id and
         name), used by the run snapshot, the API, admin and validation; ``value`` renders each
@@ -113,16 +134,7 @@ class PolicySnapshot:
                 {
                     "name": level.name,
                     "rank": level.rank,
-                    "criteria": [
-                        {
-                            "metric": c.metric,
-                            "op": c.op,
-                            "value": value(c.value),
-                            "any_of": c.any_of,
-                            "window_days": c.window_days,
-                        }
-                        for c in level.criteria
-                    ],
+                    "criteria": [criterion_data(c, value=value) for c in level.criteria],
                 }
                 for level in self.levels
             ],
@@ -588,20 +600,62 @@ def result_to_json(result: GradeResult) -> dict[str, Any]:
         "computed_level": result.computed_level,
         "at_risk": result.at_risk,
         "grace_used": result.grace_used,
-        "criteria": [
-            {
-                "level": c.level,
-                "metric": c.metric,
-                "op": c.op,
-                "value": _decimal_to_str(c.value),
-                "any_of": c.any_of,
-                "window_days": c.window_days,
-                "actual": exact_to_json(c.actual),
-                "passed": c.passed,
-            }
-            for c in result.criteria
-        ],
+        "criteria": [criterion_to_json(c) for c in result.criteria],
         "next_level": next_level,
+    }
+
+
+# --- the criterion's one shape ------------------------------------------------------------
+# A policy's criterion is {metric, op, value, any_of}; a graded one adds its level in front and
+# its actual value and verdict after. The builders below are the only places that write it:
+# the policy (snapshot, API, admin), the stored result, and what the API and webhooks show.
+
+
+def criterion_data(criterion: Any, *, value: Callable[[Decimal], Any] = lambda v: v) -> dict:
+    """A policy's criterion (a ``CriterionSpec``, a ``Criterion`` row, anything with its
+    attributes) in the policy's shape; ``value`` renders the threshold. ``window_days`` is its
+    own window (SPEC §5; None = the policy window): for a graded criterion, the window used."""
+    return {
+        "metric": criterion.metric,
+        "op": criterion.op,
+        "value": value(criterion.value),
+        "any_of": criterion.any_of,
+        "window_days": getattr(criterion, "window_days", None),
+    }
+
+
+def criterion_to_json(criterion: CriterionResult) -> dict[str, Any]:
+    """A graded criterion as stored (``SellerEvaluation.criteria``): the threshold as a decimal
+    string, the actual exact."""
+    return {
+        "level": criterion.level,
+        **criterion_data(criterion, value=_decimal_to_str),
+        "actual": exact_to_json(criterion.actual),
+        "passed": criterion.passed,
+    }
+
+
+def json_number(value: Any) -> int | float:
+    """A threshold as a JSON number: 15 stays 15, 4.7000 becomes 4.7."""
+    exact = Decimal(str(value))
+    return int(exact) if exact == exact.to_integral_value() else float(exact)
+
+
+def criterion_shown(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored graded criterion as the API and the webhooks show it: the threshold as a JSON
+    number, the actual rounded like the grade API (null for a metric no longer known)."""
+    metric = stored["metric"]
+    return {
+        "level": stored["level"],
+        "metric": metric,
+        "op": stored["op"],
+        "value": json_number(stored["value"]),
+        "any_of": stored.get("any_of", ""),
+        "window_days": stored.get("window_days"),
+        "actual": display_value(metric, exact_from_json(stored.get("actual")))
+        if metric in METRICS
+        else None,
+        "passed": bool(stored["passed"]),
     }
 
 

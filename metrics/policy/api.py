@@ -14,14 +14,20 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import DocumentedQueryOnly, IsStaff, IsStaffOrReadOnly
+from common.api import DocumentedQueryOnly, IsStaff, IsStaffOrReadOnly, acting_user
 from common.api_schema import error_responses
+from common.ingest import unknown_field_errors
 from metrics.engine.grading import OPS
 from metrics.engine.registry import METRIC_KEYS
 from metrics.models import GradePolicy
@@ -41,6 +47,9 @@ from metrics.policy.limits import (
 from metrics.policy.presets import Preset, all_presets, get_preset
 from metrics.policy.preview import job_data, preview_job, request_preview
 from metrics.policy.services import (
+    THRESHOLD_MINIMUM,
+    VALUE_LIMIT,
+    VALUE_PLACES,
     NoActivePolicy,
     active_policy,
     create_active_policy,
@@ -51,6 +60,18 @@ from metrics.policy.services import (
 NAMED = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
+@extend_schema_field(
+    {
+        "type": "number",
+        "minimum": int(THRESHOLD_MINIMUM),
+        "maximum": int(VALUE_LIMIT),
+        "exclusiveMaximum": True,
+        "multipleOf": float(VALUE_PLACES),
+        "description": f"A JSON number from {int(THRESHOLD_MINIMUM)} to below 10^15, at most 4 "
+        "decimal places; within its metric's range (a rate 0–100, a rating 1–5, a count ≥ 0, "
+        "a net promoter score -100 to 100).",
+    }
+)
 class ThresholdField(serializers.DecimalField):
     """A threshold as a JSON number: 15, 4.7, 5000000 (not "15.0000")."""
 
@@ -167,7 +188,12 @@ EXAMPLE_POLICY: dict[str, Any] = {
     ]
 )
 class PolicySerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
+    id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="The stored policy's id. In a PUT or preview it may be sent back as GET shows "
+        "it and is ignored: the policy written gets a new id.",
+    )
     name = serializers.RegexField(
         NAMED, max_length=MAX_NAME, required=False, help_text='Default "Grade policy".'
     )
@@ -231,6 +257,7 @@ def _is_number(value: Any) -> bool:
 
 # The JSON type of each field of the policy body, as its schema declares it: (check, nullable).
 _TYPES: dict[str, tuple[Any, str]] = {
+    "id": (lambda v: v is None or _is_int(v), "an integer or null"),
     "name": (lambda v: isinstance(v, str), "a string"),
     "window_months": (lambda v: v is None or _is_int(v), "an integer or null"),
     "window_days": (lambda v: v is None or _is_int(v), "an integer or null"),
@@ -253,6 +280,17 @@ _TYPES: dict[str, tuple[Any, str]] = {
 }
 
 
+def _writable(serializer: type[serializers.Serializer]) -> frozenset[str]:
+    return frozenset(name for name, f in serializer().fields.items() if not f.read_only)
+
+
+# The fields a policy body may have: the ones its serializers declare (and the schema shows).
+POLICY_FIELDS = _writable(PolicySerializer)
+LEVEL_FIELDS = _writable(PolicyLevelSerializer)
+CRITERION_FIELDS = _writable(PolicyCriterionSerializer)
+SCORE_PART_FIELDS = _writable(ScorePartSerializer)
+
+
 def policy_json_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
     """The JSON types of a policy body (the API's schema), checked before its rules.
 
@@ -263,13 +301,19 @@ def policy_json_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
     """
     errors: dict[str, list[str]] = {}
 
+    def refuse_unknown(place: str, item: Mapping[str, Any], fields: frozenset[str]) -> None:
+        # SPEC §2: a field the policy does not have is a 400 naming it (common.ingest's check).
+        for name, messages in unknown_field_errors(item, fields).items():
+            errors[f"{place}.{name}" if place else name] = messages
+
     def check(place: str, kind: str, item: Mapping[str, Any], key: str) -> None:
         if key in item:
             ok, said = _TYPES[kind]
             if not ok(item[key]):
                 errors[place] = [f"Must be {said}."]
 
-    for key in ("name", "window_months", "window_days", "response_window_hours"):
+    refuse_unknown("", data, POLICY_FIELDS)
+    for key in ("id", "name", "window_months", "window_days", "response_window_hours"):
         check(key, key, data, key)
     check("demotion_grace_months", "demotion_grace_months", data, "demotion_grace_months")
     check("levels", "levels", data, "levels")
@@ -278,6 +322,7 @@ def policy_json_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
         if not isinstance(level, Mapping):
             errors[f"levels[{i}]"] = ["Must be an object with name, rank and criteria."]
             continue
+        refuse_unknown(f"levels[{i}]", level, LEVEL_FIELDS)
         for key in ("name", "rank", "criteria"):
             check(f"levels[{i}].{key}", f"levels[].{key}", level, key)
         criteria = level.get("criteria")
@@ -286,6 +331,7 @@ def policy_json_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
             if not isinstance(criterion, Mapping):
                 errors[place] = ["Must be an object with metric, op, value and any_of."]
                 continue
+            refuse_unknown(place, criterion, CRITERION_FIELDS)
             for key in ("metric", "op", "value", "any_of", "window_days"):
                 check(f"{place}.{key}", f"criteria[].{key}", criterion, key)
     check("score", "score", data, "score")
@@ -294,6 +340,7 @@ def policy_json_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
         if not isinstance(part, Mapping):
             errors[f"score[{i}]"] = ['Must be an object with "metric", "weight", "zero", "full".']
             continue
+        refuse_unknown(f"score[{i}]", part, SCORE_PART_FIELDS)
         for key in ("metric", "weight", "zero", "full"):
             check(f"score[{i}].{key}", f"score[].{key}", part, key)
     return errors
@@ -351,7 +398,7 @@ class PolicyView(DocumentedQueryOnly, APIView):
         had_active = GradePolicy.objects.filter(is_active=True).exists()
         # PolicyInvalid (400, field messages) and PolicyConflict (409) are application errors,
         # answered by common.api.exception_handler.
-        policy = create_active_policy(data=request.data, actor=request.user)
+        policy = create_active_policy(data=request.data, actor=acting_user(request))
         return Response(
             PolicySerializer(policy_data(policy)).data,
             status=status.HTTP_200_OK if had_active else status.HTTP_201_CREATED,
@@ -555,7 +602,7 @@ class PolicyPreviewView(DocumentedQueryOnly, APIView):
         if type_errors:
             return Response(type_errors, status=status.HTTP_400_BAD_REQUEST)
         # PolicyInvalid (400) and NoEvaluatedPeriod (409) through common.api.exception_handler.
-        answer = request_preview(data=request.data, actor=request.user)
+        answer = request_preview(data=request.data, actor=acting_user(request))
         if answer.result is not None:
             return Response(answer.result.to_data())
         assert answer.job is not None

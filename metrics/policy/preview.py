@@ -36,7 +36,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.errors import AppError, Conflict, NotFound
-from metrics.engine.grading import PolicySnapshot, exact_from_json, grade, stored_windows
+from metrics.engine.grading import (
+    DOWN,
+    UP,
+    PolicySnapshot,
+    exact_from_json,
+    grade,
+    stored_windows,
+)
 from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, PolicyPreview, RunStatus, SellerEvaluation
 from metrics.policy.services import PolicyInvalid, clean_policy_data, snapshot_of
@@ -211,18 +218,14 @@ def preview_policy(
     for seller_id, external_id, level in graded:
         sellers += 1
         counts[level] = counts.get(level, 0) + 1
-        _, old_level, old_rank = stored.get(seller_id, (external_id, None, None))
+        _, old_level, _ = stored.get(seller_id, (external_id, None, None))
         moves[(old_level, level)] = moves.get((old_level, level), 0) + 1
         if old_level == level:
             continue
         movers.append(Mover(seller=external_id, from_level=old_level, to_level=level))
-        before = -1 if old_rank is None else old_rank
-        new_rank = snapshot.rank_of(level)
-        after = -1 if new_rank is None else new_rank
-        if after > before:
-            up += 1
-        elif after < before:
-            down += 1
+        move = snapshot.move(old_level, level)
+        up += move == UP
+        down += move == DOWN
     movers.sort(key=lambda m: m.seller)
     return PreviewResult(
         period=run.period,
@@ -432,11 +435,11 @@ def job_data(job: PolicyPreview) -> dict[str, Any]:
 
 
 def tidy_previews(*, now: datetime | None = None) -> tuple[int, int]:
-    """The sweep's care of preview jobs: one still open after EVALUATION_STUCK_AFTER_SECONDS
+    """The sweep's care of preview jobs: one still open after EVALUATION_DEADLINE_SECONDS
     (its message lost, its worker gone) is marked failed, so a client polling it stops
     waiting; jobs older than POLICY_PREVIEW_KEEP_DAYS are deleted. (deleted, failed)."""
     now = now or timezone.now()
-    stuck = timedelta(seconds=settings.EVALUATION_STUCK_AFTER_SECONDS)
+    stuck = timedelta(seconds=settings.EVALUATION_DEADLINE_SECONDS)
     failed = PolicyPreview.objects.filter(
         status__in=[RunStatus.PENDING, RunStatus.RUNNING], created_at__lt=now - stuck
     ).update(

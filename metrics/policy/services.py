@@ -102,6 +102,8 @@ _BOUNDS: dict[Kind, tuple[Decimal, Decimal | None, bool, str]] = {
         "is a net promoter score: the threshold must be -100 to 100",
     ),
 }
+# The lowest threshold any metric takes (the API's schema states it): -100, a net promoter score.
+THRESHOLD_MINIMUM = min(low for low, _, _, _ in _BOUNDS.values())
 
 Errors = dict[str, list[str]]
 

@@ -1,28 +1,29 @@
-"""Evaluation runs (SPEC §6), one module a job: ``lifecycle`` (start, claim, publish, fail, take
-over), ``chunks`` (compute and stage a chunk; a whole run in this process), ``period_grades``
-(every seller's metrics and grade for a period) and ``by_hand`` (the ``evaluate`` command).
+"""Evaluation runs (SPEC §6), one module a job: ``lifecycle`` (start, claim, publish, fail,
+re-queue, the sweep), ``lease`` (the one lease model of runs and chunks), ``chunks`` (compute
+and stage a chunk; a whole run's tasks in this process), ``period_grades`` (every seller's
+metrics and grade for a period) and ``by_hand`` (the ``evaluate`` command).
 The names callers use are gathered here."""
 
 from metrics.runs.by_hand import evaluate_period
-from metrics.runs.chunks import chunk_inquiries, compute_chunk, execute_run, prepare_run
+from metrics.runs.chunks import compute_chunk, execute_run, prepare_run
+from metrics.runs.lease import deadline, lease_length
 from metrics.runs.lifecycle import (
     EARLIEST_PERIOD,
     Progress,
     RunAlreadyOpen,
     claim_run,
-    fail_stuck_runs,
+    expired_runs,
+    fail_runs_past_deadline,
     finalize_run,
     mark_failed,
     parse_completed_period,
     progress,
-    redispatch_stalled_chunks,
     request_run,
-    stale_after,
-    stale_open_run,
-    stale_runs,
+    requeue_expired_chunks,
+    requeue_expired_runs,
     start_run,
     store_figures,
-    take_over,
+    sweep,
     with_progress,
 )
 from metrics.runs.period_grades import (
@@ -31,8 +32,8 @@ from metrics.runs.period_grades import (
     PeriodOutcome,
     SellerGrade,
     chunk_size,
+    grade_chunk,
     grade_period,
-    grade_sellers,
     held_levels,
     level_counts,
     policy_window,
@@ -46,30 +47,30 @@ __all__ = [
     "Progress",
     "RunAlreadyOpen",
     "SellerGrade",
-    "chunk_inquiries",
     "chunk_size",
     "claim_run",
-    "fail_stuck_runs",
     "compute_chunk",
+    "deadline",
     "evaluate_period",
     "execute_run",
+    "expired_runs",
+    "fail_runs_past_deadline",
     "finalize_run",
+    "grade_chunk",
     "grade_period",
-    "grade_sellers",
     "held_levels",
+    "lease_length",
     "level_counts",
     "mark_failed",
     "parse_completed_period",
     "policy_window",
     "prepare_run",
     "progress",
-    "redispatch_stalled_chunks",
     "request_run",
-    "stale_after",
-    "stale_open_run",
-    "stale_runs",
+    "requeue_expired_chunks",
+    "requeue_expired_runs",
     "start_run",
     "store_figures",
-    "take_over",
+    "sweep",
     "with_progress",
 ]

@@ -1,23 +1,24 @@
-"""The life of an evaluation run (SPEC §6): start, claim, figures, publish, fail, take over.
+"""The life of an evaluation run (SPEC §6): start, claim, figures, publish, fail, re-queue.
 
-1. ``start_run`` creates it ``pending``. The partial unique constraint
-   ``one_open_run_per_period`` makes the database refuse a second open run of a period
-   (``RunAlreadyOpen``): concurrency lives in the database, not in process memory.
-2. ``claim_run`` marks it ``running``, snapshots the policy and cuts the sellers into
-   ``RunChunk`` rows by primary key; ``store_figures`` stores every seller's order and review
-   figures once (``compute.store_run_figures``: one INSERT ... SELECT).
-3. The chunks are computed and staged (``metrics.runs.chunks``), by any number of workers.
+The states and who moves a run between them are the table in docs/architecture.md ("A run's
+life"); the leases are ``metrics.runs.lease``.
+
+1. ``start_run`` creates it ``pending`` with a lease (its message must reach a worker within
+   one). The partial unique constraint ``one_open_run_per_period`` makes the database refuse a
+   second open run of a period (``RunAlreadyOpen``): concurrency lives in the database.
+2. ``claim_run`` (the run's task) marks it ``running`` under its worker's lease, snapshots the
+   policy and cuts the sellers into ``RunChunk`` rows by primary key; ``store_figures`` stores
+   every seller's order and review figures once (``compute.store_run_figures``).
+3. The chunks are computed and staged (``metrics.runs.chunks``) by any number of workers, each
+   under a chunk lease that also renews the run's.
 4. ``finalize_run``, once every chunk is done, publishes the period in ONE transaction: the
    period's old ``SellerEvaluation`` rows out, the staged rows in (INSERT ... SELECT), the run
    ``succeeded``. A reader never sees two rows per seller and period nor a half-written period.
-5. Any error marks the run ``failed``. A run whose workers went silent (a machine died: no
-   heartbeat for ``stale_after()``) is taken over by the periodic sweep or by a new trigger of
-   its period (``take_over``): the chunks that are not done are dispatched again. A run still
-   ``pending`` with no worker ever on it after ``requeue_after()`` (its message was lost: the
-   broker restarted empty) is sent again the same way. A chunk a worker began but never
-   finished (``RunChunk.started_at``, stale) is sent again while the run's other workers go on.
-6. A run open longer than ``stuck_after()`` whatever its heartbeat says is stuck
-   (``fail_stuck_runs``, the same sweep): it is marked ``failed`` and the period can be run again.
+5. Any error marks the run ``failed``. The minute ``sweep`` fails a run open past the deadline,
+   re-queues each chunk whose lease expired while its run lives on, and re-queues each run
+   whose lease expired (its workers died, or its message was lost): the run's task then sends
+   the chunks that are not done. A new request for a period whose open run's lease expired
+   re-queues that run the same way.
 
 Each step of a run's life is logged as one JSON line on the ``metrics.runs.events`` logger
 (``run_event``): run, period, status, sellers, duration and level changes.
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
 from celery import current_app
@@ -40,12 +41,13 @@ from common.errors import Conflict
 from metrics.engine.compute import (
     store_run_figures,
 )
-from metrics.engine.grading import PolicySnapshot
+from metrics.engine.grading import DOWN, SAME, UP, PolicySnapshot
 from metrics.engine.periods import Period
 from metrics.models import (
     EvaluationRun,
     GradePolicy,
     RunChunk,
+    RunKind,
     RunSellerFigures,
     RunStatus,
     RunTrigger,
@@ -53,6 +55,7 @@ from metrics.models import (
     StagedEvaluation,
 )
 from metrics.policy.services import active_policy, snapshot_of
+from metrics.runs.lease import OPEN, deadline, expiry, owner
 from metrics.runs.period_grades import chunk_size, in_chunks, level_counts, policy_window
 from metrics.signals import run_published
 from orders.models import Seller
@@ -71,21 +74,6 @@ EVALUATE_CHUNK_TASK = "metrics.tasks.evaluate_chunk"
 
 # Namespace of the advisory locks (int4): "gc" in ASCII. The key is the period as YYYYMM.
 _LOCK_NAMESPACE = 0x6763
-
-
-def stale_after() -> timedelta:
-    """A run with no sign of life (heartbeat) for this long is taken over (a dead worker)."""
-    return timedelta(seconds=settings.EVALUATION_STALE_AFTER_SECONDS)
-
-
-def requeue_after() -> timedelta:
-    """A run pending this long that no worker ever claimed is sent again (a lost message)."""
-    return timedelta(seconds=settings.EVALUATION_REQUEUE_PENDING_SECONDS)
-
-
-def stuck_after() -> timedelta:
-    """A run open this long is stuck: marked failed, whatever its heartbeat says."""
-    return timedelta(seconds=settings.EVALUATION_STUCK_AFTER_SECONDS)
 
 
 EVENTS = logging.getLogger("metrics.runs.events")
@@ -148,34 +136,48 @@ def parse_completed_period(*, text: str, now: datetime | None = None) -> Period:
     return period
 
 
-def start_run(*, period: Period, trigger: str) -> EvaluationRun:
-    """Create a pending run of ``period``; RunAlreadyOpen if one is pending or running."""
+def start_run(
+    *,
+    period: Period,
+    trigger: str,
+    kind: str = RunKind.PERIOD,
+    seller_ids: list[int] | None = None,
+) -> EvaluationRun:
+    """Create a pending run of ``period`` (its lease: the queue's); RunAlreadyOpen if one is
+    pending or running. ``seller_ids`` (a correction run): only these sellers."""
     if trigger not in RunTrigger.values:
         raise ValueError(f"Unknown trigger {trigger!r}; expected one of {RunTrigger.values}.")
+    if (kind == RunKind.CORRECTION) != (seller_ids is not None):
+        raise ValueError("A correction run names its sellers; a period run does not.")
     try:
         with transaction.atomic():
             return EvaluationRun.objects.create(
-                period=str(period), trigger=trigger, status=RunStatus.PENDING
+                period=str(period),
+                trigger=trigger,
+                status=RunStatus.PENDING,
+                kind=kind,
+                seller_ids=sorted(seller_ids) if seller_ids is not None else None,
+                lease_expires_at=expiry(),
             )
     except IntegrityError as exc:
         raise RunAlreadyOpen(str(period)) from exc
 
 
 def request_run(*, period: Period, trigger: str) -> EvaluationRun:
-    """Start a run (or take over the period's stale one) and hand it to the Celery task once the
-    run row is committed.
+    """Start a run and hand it to the Celery task once the run row is committed (the API, the
+    admin, the beat and ``evaluate --via-broker`` all start runs here).
 
     With eager tasks (the embedded default) the run has finished when this returns, unless the
     caller holds a transaction open (then it runs at that transaction's commit). A period whose
-    open run has gone silent for ``stale_after()`` is taken over instead of refused.
+    open run's lease expired gets that run re-queued instead of a refusal.
     """
     try:
         run = start_run(period=period, trigger=trigger)
     except RunAlreadyOpen:
-        stale = stale_open_run(period=period)
-        if stale is None or not take_over(run=stale):
+        expired = requeue_expired_runs(period=period)
+        if not expired:
             raise
-        return stale
+        return expired[0]
     _enqueue(run)
     return run
 
@@ -199,8 +201,9 @@ def _enqueue(run: EvaluationRun) -> None:
 
 
 def claim_run(*, run_id: int) -> list[int]:
-    """Mark the run running (heartbeat now); the first time, snapshot the policy and cut the
-    sellers into chunks by primary key. One short transaction; returns the chunks not done."""
+    """Mark the run running under this worker's lease; the first time, snapshot the policy and
+    cut the sellers into chunks by primary key; the chunks not done are queued again (a dead
+    worker's lease on one ends here). One short transaction; returns the chunks not done."""
     with transaction.atomic():
         run = EvaluationRun.objects.select_for_update().get(pk=run_id)
         if run.status == RunStatus.SUCCEEDED:
@@ -216,9 +219,14 @@ def claim_run(*, run_id: int) -> list[int]:
             run.figures_stored_at = None
             RunSellerFigures.objects.filter(run_id=run_id).delete()
             StagedEvaluation.objects.filter(run_id=run_id).delete()
-            run.chunks_total = _cut_chunks(run_id=run_id)
+            run.chunks_total = _cut_chunks(run=run)
+        else:
+            RunChunk.objects.filter(run_id=run_id, done_at__isnull=True).update(
+                lease_owner="", lease_expires_at=None
+            )
         run.status = RunStatus.RUNNING
-        run.heartbeat_at = now
+        run.lease_owner = owner()
+        run.lease_expires_at = expiry(now)
         run.finished_at = None
         run.error = ""
         try:
@@ -227,7 +235,8 @@ def claim_run(*, run_id: int) -> list[int]:
                     update_fields=[
                         "status",
                         "started_at",
-                        "heartbeat_at",
+                        "lease_owner",
+                        "lease_expires_at",
                         "finished_at",
                         "error",
                         "policy",
@@ -260,16 +269,22 @@ def store_figures(*, run_id: int) -> None:
         RunSellerFigures.objects.filter(run_id=run_id).delete()
         _more_work_mem()
         store_run_figures(run_id=run_id, window=window)
-        run.figures_stored_at = run.heartbeat_at = timezone.now()
-        run.save(update_fields=["figures_stored_at", "heartbeat_at"])
+        run.figures_stored_at = timezone.now()
+        run.lease_expires_at = expiry(run.figures_stored_at)
+        run.save(update_fields=["figures_stored_at", "lease_expires_at"])
 
 
-def _cut_chunks(*, run_id: int) -> int:
-    """RunChunk rows of ``chunk_size()`` sellers each, by primary key, over every seller now.
+def _cut_chunks(*, run: EvaluationRun) -> int:
+    """RunChunk rows of ``chunk_size()`` sellers each, by primary key, over every seller now (a
+    correction: over its sellers).
 
     A seller created later gets a higher key than every chunk's range: it waits for the next run.
     """
-    ids = list(Seller.objects.order_by("pk").values_list("pk", flat=True))
+    sellers = Seller.objects.order_by("pk")
+    if run.seller_ids is not None:
+        sellers = sellers.filter(pk__in=run.seller_ids)
+    ids = list(sellers.values_list("pk", flat=True))
+    run_id = run.pk
     chunks = [
         RunChunk(
             run_id=run_id,
@@ -309,7 +324,10 @@ def finalize_run(*, run_id: int) -> EvaluationRun:
         if RunChunk.objects.filter(run_id=run_id, done_at__isnull=True).exists():
             return run
         snapshot = PolicySnapshot.from_json(run.policy_snapshot)
-        SellerEvaluation.objects.filter(period=str(period)).delete()
+        replaced = SellerEvaluation.objects.filter(period=str(period))
+        if run.seller_ids is not None:  # a correction replaces its sellers' rows only
+            replaced = replaced.filter(seller_id__in=run.seller_ids)
+        replaced.delete()
         _publish_staged(run_id=run_id, period=period)
         _relink_following_period(period=period)
         counts = dict(
@@ -319,7 +337,8 @@ def finalize_run(*, run_id: int) -> EvaluationRun:
             .values_list("level", "n")
         )
         run.status = RunStatus.SUCCEEDED
-        run.finished_at = run.heartbeat_at = timezone.now()
+        run.finished_at = timezone.now()
+        run.lease_expires_at = None
         run.seller_count = sum(counts.values())
         run.level_counts = level_counts(counts=counts, snapshot=snapshot)
         run.error = ""
@@ -327,7 +346,7 @@ def finalize_run(*, run_id: int) -> EvaluationRun:
             update_fields=[
                 "status",
                 "finished_at",
-                "heartbeat_at",
+                "lease_expires_at",
                 "seller_count",
                 "level_counts",
                 "error",
@@ -350,8 +369,9 @@ def finalize_run(*, run_id: int) -> EvaluationRun:
 
 
 def _level_changes(*, run_id: int, snapshot: PolicySnapshot) -> dict[str, int]:
-    """How many sellers went up, down, stayed, or got their first level (one grouped query)."""
-    changes = {"up": 0, "down": 0, "unchanged": 0, "first": 0, "other": 0}
+    """How many sellers moved up, down or not at all (``PolicySnapshot.move``; one grouped
+    query)."""
+    changes = {UP: 0, DOWN: 0, SAME: 0}
     pairs = (
         StagedEvaluation.objects.filter(run_id=run_id)
         .values_list("previous_level", "level")
@@ -359,15 +379,7 @@ def _level_changes(*, run_id: int, snapshot: PolicySnapshot) -> dict[str, int]:
         .values_list("previous_level", "level", "n")
     )
     for before, after, n in pairs:
-        old_rank, new_rank = snapshot.rank_of(before), snapshot.rank_of(after)
-        if before is None:
-            changes["first"] += n
-        elif before == after:
-            changes["unchanged"] += n
-        elif old_rank is not None and new_rank is not None:
-            changes["up" if new_rank > old_rank else "down"] += n
-        else:  # a level of an older policy, or no level now
-            changes["other"] += n
+        changes[snapshot.move(before, after)] += n
     return changes
 
 
@@ -391,13 +403,13 @@ def _publish_staged(*, run_id: int, period: Period) -> None:
     columns = ", ".join(quote(column) for column in STAGED_COLUMNS)
     sql = (
         f"INSERT INTO {quote(SellerEvaluation._meta.db_table)} "  # noqa: S608 - names are ours
-        f"(run_id, period, created_at, {columns}) "
-        f"SELECT run_id, %s, %s, {columns} FROM {quote(StagedEvaluation._meta.db_table)} "
+        f"(run_id, period, created_at, updated_at, {columns}) "
+        f"SELECT run_id, %s, %s, %s, {columns} FROM {quote(StagedEvaluation._meta.db_table)} "
         "WHERE run_id = %s"
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(sql, [str(period), now, run_id])
+        cursor.execute(sql, [str(period), now, now, run_id])
 
 
 def with_progress(runs: QuerySet[EvaluationRun]) -> QuerySet[EvaluationRun]:
@@ -424,14 +436,6 @@ def progress(run: EvaluationRun) -> Progress:
         chunks_total=run.chunks_total,
         sellers_done=sellers_done or 0,
     )
-
-
-def heartbeat(*, run_id: int, chunk_id: int | None = None) -> None:
-    """The run is alive; with ``chunk_id``, a worker begins that chunk now."""
-    now = timezone.now()
-    EvaluationRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(heartbeat_at=now)
-    if chunk_id is not None:
-        RunChunk.objects.filter(pk=chunk_id).update(started_at=now)
 
 
 def lock_period(period: Period) -> None:
@@ -462,7 +466,10 @@ def _relink_following_period(*, period: Period) -> None:
     level_here = SellerEvaluation.objects.filter(
         seller_id=OuterRef("seller_id"), period=str(period)
     ).values("level")[:1]
-    later.filter(period=Subquery(next_period)).update(previous_level=Subquery(level_here))
+    # Rewritten, so written since (`/grades?updated_since=`): a sync reads them again.
+    later.filter(period=Subquery(next_period)).update(
+        previous_level=Subquery(level_here), updated_at=timezone.now()
+    )
 
 
 def mark_failed(*, run_id: int, error: str) -> None:
@@ -475,11 +482,16 @@ def mark_failed(*, run_id: int, error: str) -> None:
         updated = (
             EvaluationRun.objects.filter(pk=run_id)
             .exclude(status=RunStatus.SUCCEEDED)
-            .update(status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:2000])
+            .update(
+                status=RunStatus.FAILED,
+                finished_at=timezone.now(),
+                error=error[:2000],
+                lease_expires_at=None,
+            )
         )
     except DatabaseError:
-        # The connection itself is gone: the task's retry or the stale-run sweep will see the
-        # run still open.
+        # The connection itself is gone: the task's retry, or the sweep once the run's lease
+        # expires, will see the run still open.
         logger.exception("Could not mark evaluation run %s failed", run_id)
         return
     if not updated:
@@ -496,98 +508,105 @@ def mark_failed(*, run_id: int, error: str) -> None:
         logger.exception("Could not drop the working rows of failed run %s", run_id)
 
 
-def _stale_q(now: datetime) -> Q:
-    """Silent for stale_after(), or never claimed by a worker for requeue_after()."""
-    return Q(heartbeat_at__lt=now - stale_after()) | Q(
-        heartbeat_at__isnull=True, created_at__lt=now - requeue_after()
-    )
+def _expired(now: datetime) -> Q:
+    """An open run's lease has expired (or it never had one: a row from before leases)."""
+    return Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True)
 
 
-def stale_open_run(*, period: Period, now: datetime | None = None) -> EvaluationRun | None:
-    """The period's open run if its workers seem gone (no heartbeat for ``stale_after()``)."""
+def expired_runs(*, now: datetime | None = None) -> list[EvaluationRun]:
+    """Every open run whose lease has expired (read only: what the sweep would re-queue)."""
     now = now or timezone.now()
-    return (
-        EvaluationRun.objects.filter(
-            period=str(period), status__in=[RunStatus.PENDING, RunStatus.RUNNING]
-        )
-        .filter(_stale_q(now))
-        .first()
-    )
+    return list(EvaluationRun.objects.filter(status__in=OPEN).filter(_expired(now)))
 
 
-def stale_runs(*, now: datetime | None = None) -> list[EvaluationRun]:
-    """Every open run whose workers seem gone (the periodic sweep)."""
+def requeue_expired_runs(
+    *, period: Period | None = None, now: datetime | None = None
+) -> list[EvaluationRun]:
+    """Re-queue every open run (of ``period``) whose lease expired: a new queue lease, and its
+    task sent once this transaction commits (it claims the run and sends the chunks not done).
+
+    ``SELECT … FOR UPDATE SKIP LOCKED``: a run another sweeper or a publication holds is left
+    to it, so two sweepers never re-queue one run twice."""
     now = now or timezone.now()
-    return list(
-        EvaluationRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).filter(
-            _stale_q(now)
+    requeued = []
+    with transaction.atomic():
+        expired = (
+            EvaluationRun.objects.select_for_update(skip_locked=True)
+            .filter(status__in=OPEN)
+            .filter(_expired(now))
+            .order_by("pk")
         )
-    )
-
-
-def take_over(*, run: EvaluationRun) -> bool:
-    """Claim a stale run for a new dispatch: its heartbeat is renewed first (one UPDATE that
-    only one of several sweepers wins), so it is not taken over twice at once."""
-    now = timezone.now()
-    claimed = (
-        EvaluationRun.objects.filter(pk=run.pk, status__in=[RunStatus.PENDING, RunStatus.RUNNING])
-        .filter(_stale_q(now))
-        .update(heartbeat_at=now)
-    )
-    if claimed:
-        run_event("run.taken_over", run, heartbeat_before=_iso(run.heartbeat_at))
-        _enqueue(run)
-    return bool(claimed)
+        if period is not None:
+            expired = expired.filter(period=str(period))
+        for run in expired:
+            before = run.lease_expires_at
+            run.lease_owner = ""
+            run.lease_expires_at = expiry(now)
+            run.save(update_fields=["lease_owner", "lease_expires_at"])
+            run_event("run.taken_over", run, lease_expired_at=_iso(before))
+            _enqueue(run)
+            requeued.append(run)
+    return requeued
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def stuck_runs(*, now: datetime | None = None) -> list[EvaluationRun]:
-    """Every run open for longer than ``stuck_after()`` (since it started, or was created)."""
-    limit = (now or timezone.now()) - stuck_after()
-    return list(
-        EvaluationRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).filter(
-            Q(started_at__lt=limit) | Q(started_at__isnull=True, created_at__lt=limit)
-        )
-    )
-
-
-def redispatch_stalled_chunks(*, now: datetime | None = None) -> list[tuple[int, int]]:
-    """Send again each chunk of a running run that a worker began ``stale_after()`` ago and
-    never finished (that worker died), while the run's other workers keep it alive; the
-    (run, chunk index) pairs sent. Chunks still waiting in the queue are left to it, and so
-    are the chunks of a run gone silent as a whole: ``take_over`` sends all of those."""
+def requeue_expired_chunks(*, now: datetime | None = None) -> list[tuple[int, int]]:
+    """Re-queue each chunk a worker took whose lease expired (that worker died) while its run's
+    lease is alive (its other workers go on); the (run, chunk index) pairs sent. Queued chunks
+    live under their run's lease: a run gone silent as a whole is re-queued whole instead."""
     now = now or timezone.now()
-    limit = now - stale_after()
-    stalled = RunChunk.objects.filter(
-        run__status=RunStatus.RUNNING,
-        run__heartbeat_at__gte=limit,
-        done_at__isnull=True,
-        started_at__lt=limit,
-    )
     evaluate_chunk = current_app.tasks[EVALUATE_CHUNK_TASK]
     sent = []
-    for chunk in stalled.select_related("run"):
-        # One UPDATE that only one of several sweepers wins.
-        if not RunChunk.objects.filter(pk=chunk.pk, started_at__lt=limit).update(started_at=now):
-            continue
-        run_event("run.chunk_sent_again", chunk.run, chunk=chunk.index)
-        transaction.on_commit(partial(evaluate_chunk.apply_async, args=[chunk.run_id, chunk.index]))
-        sent.append((chunk.run_id, chunk.index))
+    with transaction.atomic():
+        expired = (
+            RunChunk.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                run__status=RunStatus.RUNNING,
+                run__lease_expires_at__gte=now,
+                done_at__isnull=True,
+                lease_expires_at__lt=now,
+            )
+            .exclude(lease_owner="")
+            .select_related("run")
+            .order_by("run_id", "index")
+        )
+        for chunk in expired:
+            chunk.lease_owner, chunk.lease_expires_at = "", None
+            chunk.save(update_fields=["lease_owner", "lease_expires_at"])
+            run_event("run.chunk_sent_again", chunk.run, chunk=chunk.index)
+            transaction.on_commit(
+                partial(evaluate_chunk.apply_async, args=[chunk.run_id, chunk.index])
+            )
+            sent.append((chunk.run_id, chunk.index))
     return sent
 
 
-def fail_stuck_runs(*, now: datetime | None = None) -> list[int]:
-    """Mark every stuck run failed, so its period can be run again; their ids."""
-    seconds = settings.EVALUATION_STUCK_AFTER_SECONDS
+def fail_runs_past_deadline(*, now: datetime | None = None) -> list[int]:
+    """Mark every run open past the deadline (since it started, or was created) failed, so its
+    period can be run again; their ids."""
+    limit = (now or timezone.now()) - deadline()
+    seconds = settings.EVALUATION_DEADLINE_SECONDS
+    late = EvaluationRun.objects.filter(status__in=OPEN).filter(
+        Q(started_at__lt=limit) | Q(started_at__isnull=True, created_at__lt=limit)
+    )
     failed = []
-    for run in stuck_runs(now=now):
+    for run in late:
         mark_failed(
             run_id=run.pk,
             error=f"Stuck: still {run.status} after {seconds} s "
-            "(EVALUATION_STUCK_AFTER_SECONDS). Marked failed; evaluate the period again.",
+            "(EVALUATION_DEADLINE_SECONDS). Marked failed; evaluate the period again.",
         )
         failed.append(run.pk)
     return failed
+
+
+def sweep(*, now: datetime | None = None) -> list[int]:
+    """The one sweep (the beat, every minute): fail the runs past the deadline, re-queue the
+    expired chunks of live runs, then the expired runs; the ids of the runs re-queued."""
+    now = now or timezone.now()
+    fail_runs_past_deadline(now=now)
+    requeue_expired_chunks(now=now)
+    return [run.pk for run in requeue_expired_runs(now=now)]

@@ -1,6 +1,6 @@
 """Grading a period (SPEC §4–§5): every seller's metrics and grade, read only.
 
-Shared by the run's chunks, the dry run and the ``evaluate`` command: the engine's queries, the
+Shared by the run's chunk tasks, the dry run and the ``evaluate`` command: the engine's queries, the
 levels held (grace), and the one pure ``grading.grade``.
 """
 
@@ -16,7 +16,6 @@ from django.db.models import OuterRef, Subquery
 
 from metrics.engine.compute import (
     Figures,
-    InquiryCounts,
     seller_figures,
     seller_metrics,
 )
@@ -82,25 +81,23 @@ def policy_window(*, period: Period, snapshot: PolicySnapshot) -> Window:
     )
 
 
-def grade_sellers(
+def grade_chunk(
     *,
     seller_ids: Sequence[int],
     period: Period,
     snapshot: PolicySnapshot,
     figures: dict[int, Figures] | None = None,
-    inquiries: dict[int, InquiryCounts] | None = None,
     windows: dict[int, dict[int, Metrics]] | None = None,
 ) -> list[SellerGrade]:
-    """Metrics and grade of these sellers for ``period`` (reads only): the engine's queries,
-    one for the external ids and one for the levels held.
+    """One chunk: metrics and grade of these sellers for ``period`` (reads only), the engine's
+    queries, one for the external ids and one for the levels held. A run's chunk task and the
+    dry run both grade with it.
 
     ``windows``: the sellers' per-criterion window metrics (``period_windows``) when the caller
-    computed them; otherwise computed here, each distinct window once. The stored metrics
-    carry ``success_score`` (the policy's score on the policy-window values)."""
+    computed them; otherwise computed here, each distinct window once. The metrics graded and
+    stored carry ``success_score`` (the policy's score on the policy-window values)."""
     window = policy_window(period=period, snapshot=snapshot)
-    metrics_by_id = seller_metrics(
-        seller_ids=seller_ids, window=window, figures=figures, inquiries=inquiries
-    )
+    metrics_by_id = seller_metrics(seller_ids=seller_ids, window=window, figures=figures)
     if windows is None:
         windows = period_windows(seller_ids=list(metrics_by_id), period=period, snapshot=snapshot)
     external_ids = dict(
@@ -136,15 +133,15 @@ def period_windows(
 
 
 def grade_period(*, period: Period, snapshot: PolicySnapshot) -> Iterator[SellerGrade]:
-    """Every seller's grade for ``period`` without storing anything (a dry run), chunk by chunk;
-    the order and review figures are read once for all sellers."""
+    """Every seller's grade for ``period`` without storing anything (a dry run: the policy
+    preview, ``evaluate --dry-run``): the run's chunks (the same cut, by primary key) graded by
+    the same ``grade_chunk``; the order and review figures read once for all sellers, held in
+    memory rather than stored."""
     figures = seller_figures(
         window=policy_window(period=period, snapshot=snapshot), seller_ids=None
     )
     for chunk in in_chunks(sorted(figures), chunk_size()):
-        yield from grade_sellers(
-            seller_ids=chunk, period=period, snapshot=snapshot, figures=figures
-        )
+        yield from grade_chunk(seller_ids=chunk, period=period, snapshot=snapshot, figures=figures)
 
 
 def held_levels(*, seller_ids: Sequence[int], period: Period) -> dict[int, tuple[str | None, int]]:

@@ -33,6 +33,8 @@ urlpatterns: list = [
     *both(f"{SELLER}/grade/preview", api.SellerGradePreviewView, "seller-grade-preview"),
     *both(f"{SELLER}/evidence", api.SellerEvidenceView, "seller-evidence"),
     *both(f"{SELLER}/evaluations", api.SellerEvaluationsView, "seller-evaluations"),
+    *both("grades", api.GradesView, "grades"),
+    *both("sellers", api.SellerListView, "sellers-list"),
     *both(f"{SELLER}/appeals", SellerAppealsView, "seller-appeals"),
     *both("appeals/<int:appeal_id>/decision", AppealDecisionView, "appeal-decision"),
     *both("evaluations", api.EvaluationRunsView, "evaluation-runs"),

@@ -23,7 +23,7 @@ from rest_framework.authtoken.models import Token
 from django.contrib.auth import get_user_model
 
 call_command("migrate", verbosity=0)
-staff = get_user_model().objects.create_user("integration", is_staff=True)
+staff = get_user_model().objects.create_user("integration", is_staff=True, is_superuser=True)
 token = Token.objects.create(user=staff).key
 headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
 Client().put("/api/v1/sellers/s-1", {"username": "s1", "joined_at": "2026-01-01T00:00:00+09:00"},
@@ -81,7 +81,7 @@ from rest_framework.authtoken.models import Token
 from django.contrib.auth import get_user_model
 
 call_command("migrate", verbosity=0)
-staff = get_user_model().objects.create_user("integration", is_staff=True)
+staff = get_user_model().objects.create_user("integration", is_staff=True, is_superuser=True)
 token = Token.objects.create(user=staff).key
 headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
 Client().post("/api/v1/sellers/bulk", [

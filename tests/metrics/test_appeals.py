@@ -518,3 +518,36 @@ def test_the_staff_seller_page_lists_the_appeals(world, admin_client):
     text = admin_client.get("/staff/sellers/s-1/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="appeals"' in text and "Courier strike" not in text
     assert "The marketplace&#x27;s courier strike." in text
+
+
+def test_a_correction_whose_message_was_lost_is_sent_again_by_the_sweep(world, staff_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from metrics.tasks import sweep_stale_runs
+
+    appeal = _file(world["seller_client"]).json()
+    # Accepted, but the task never reached a worker (the broker lost it): nothing corrected.
+    staff_client.post(
+        f"/api/v1/appeals/{appeal['id']}/decision", {"status": "accepted"}, format="json"
+    )  # the test's transaction holds the commit back: the on_commit send never happens
+    assert Appeal.objects.get().correction == "pending"
+    assert not EvaluationCorrection.objects.exists()
+    Appeal.objects.update(correction_requested_at=timezone.now() - timedelta(minutes=3))
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        sweep_stale_runs.apply()
+
+    assert Appeal.objects.get().correction == "done"
+    assert EvaluationCorrection.objects.count() == 3
+
+
+def test_a_fresh_pending_correction_is_left_to_its_worker(world, staff_client):
+    from metrics.appeals.corrections import resume_pending_corrections
+
+    appeal = _file(world["seller_client"]).json()
+    staff_client.post(
+        f"/api/v1/appeals/{appeal['id']}/decision", {"status": "accepted"}, format="json"
+    )
+    assert resume_pending_corrections() == []  # its lease has not passed

@@ -86,8 +86,8 @@ def test_trailing_slash_is_accepted(seller_client):
 
 
 def test_get_policy_takes_a_fixed_number_of_queries(staff_client, django_assert_max_num_queries):
-    # auth token + active policy + levels + criteria
-    with django_assert_max_num_queries(4):
+    # auth token + staff permissions + active policy + levels + criteria
+    with django_assert_max_num_queries(5):
         assert staff_client.get(URL).status_code == 200
 
 
@@ -370,3 +370,26 @@ def test_the_largest_allowed_policy_is_accepted(staff_client):
 
     assert response.status_code == 200, response.json()
     assert len(response.json()["levels"]) == 20
+
+
+@pytest.mark.parametrize(
+    ("change", "place"),
+    [
+        (lambda body: body.update(window_month=3), "window_month"),
+        (lambda body: body["levels"][1].update(rnak=2), "levels[1].rnak"),
+        (
+            lambda body: body["levels"][1]["criteria"][0].update(anyof="x"),
+            "levels[1].criteria[0].anyof",
+        ),
+    ],
+)
+def test_an_unknown_field_anywhere_in_the_policy_is_named_and_nothing_changes(
+    staff_client, change, place
+):
+    body = staff_client.get(URL).json()
+    policies_before = GradePolicy.objects.count()
+    change(body)
+    response = staff_client.put(URL, body, format="json")
+    assert response.status_code == 400
+    assert "Unknown field" in response.json()[place][0]
+    assert GradePolicy.objects.count() == policies_before

@@ -225,7 +225,7 @@ def test_the_policy_page_links_to_its_preview(admin_client):
 
 def test_the_sweep_fails_stuck_previews_and_deletes_old_ones(settings):
     now = timezone.now()
-    stuck_after = timedelta(seconds=settings.EVALUATION_STUCK_AFTER_SECONDS)
+    stuck_after = timedelta(seconds=settings.EVALUATION_DEADLINE_SECONDS)
     keep = timedelta(days=settings.POLICY_PREVIEW_KEEP_DAYS)
 
     def job(age: timedelta, status: str) -> PolicyPreview:

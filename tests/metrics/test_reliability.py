@@ -92,6 +92,7 @@ def own_broker() -> Iterator[str]:
 def test_a_run_queued_when_the_broker_restarts_empty_completes_once_a_worker_is_back(
     own_broker, settings
 ):
+    settings.EVALUATION_LEASE_SECONDS = 1  # the queue's lease of the run: its message lost
     given_policy()
     sellers = given_sellers(6)
     port = int(own_broker.rsplit(":", 1)[1].split("/")[0])
@@ -105,7 +106,6 @@ def test_a_run_queued_when_the_broker_restarts_empty_completes_once_a_worker_is_
         with worker(own_broker):
             time.sleep(1)
             assert EvaluationRun.objects.get(pk=run.pk).status == RunStatus.PENDING
-            settings.EVALUATION_REQUEUE_PENDING_SECONDS = 1
             time.sleep(1.1)
             assert tasks.sweep_stale_runs.apply().get() == [run.pk]  # the beat's minute sweep
 
@@ -135,7 +135,9 @@ def _blocked_backend(query_start: str, timeout: float = 20) -> int:
 def test_a_bulk_ingest_whose_database_connection_is_cut_answers_503_and_writes_nothing():
     """The bulk has created its logins (auth_user) and waits to insert the sellers when its
     connection is terminated: the client gets a JSON 503, and not one login is left behind."""
-    staff = get_user_model().objects.create_user("integration", password="x", is_staff=True)
+    staff = get_user_model().objects.create_user(
+        "integration", password="x", is_staff=True, is_superuser=True
+    )
     users_before = get_user_model().objects.count()
     db = settings.DATABASES["default"]
     holder = psycopg2.connect(

@@ -99,7 +99,7 @@ def test_staff_list_runs_newest_first(staff_client, django_assert_max_num_querie
     runs.evaluate_period(period=SEP)
     runs.evaluate_period(period=OCT)
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # with the staff user's permissions
         body = staff_client.get("/api/v1/evaluations").json()
 
     assert [run["period"] for run in body["results"]] == ["2026-10", "2026-09"]
@@ -202,3 +202,12 @@ def test_previous_level_follows_a_rerun_of_an_older_period(staff_client):
         (e["period"], e["level"], e["previous_level"]) for e in evaluations_of(staff_client, s)
     ]
     assert history == [("2026-10", "Bronze", "Bronze"), ("2026-09", "Bronze", None)]
+
+
+def test_an_evaluation_request_with_an_unknown_field_is_refused(staff_client):
+    response = staff_client.post(
+        "/api/v1/evaluations", {"period": "2026-10", "dry_run": True}, format="json"
+    )
+    assert response.status_code == 400
+    assert "Unknown field 'dry_run'" in response.json()["dry_run"][0]
+    assert not EvaluationRun.objects.exists()

@@ -6,9 +6,12 @@ Real threads on real connections, so the data is committed (``transaction=True``
 from __future__ import annotations
 
 import threading
+import time
+from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
+from django.utils import timezone
 
 from metrics import runs
 from metrics.engine.periods import Period
@@ -46,3 +49,56 @@ def test_a_run_executed_twice_at_once_stores_one_result_per_seller():
     assert outcomes == [RunStatus.SUCCEEDED, RunStatus.SUCCEEDED]
     assert SellerEvaluation.objects.filter(period="2026-10").count() == len(sellers)
     assert EvaluationRun.objects.get(pk=run.pk).seller_count == len(sellers)
+
+
+def test_a_sweep_skips_a_run_another_sweeper_holds_locked():
+    """SELECT … FOR UPDATE SKIP LOCKED: while one sweeper holds an expired run's row, another
+    sweep re-queues nothing (and does not wait); once released, the run is re-queued once."""
+    given_policy()
+    run = runs.start_run(period=Period(2026, 10), trigger="manual")
+    EvaluationRun.objects.filter(pk=run.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    locked, release = threading.Event(), threading.Event()
+
+    def other_sweeper() -> None:
+        try:
+            with transaction.atomic():
+                EvaluationRun.objects.select_for_update().get(pk=run.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=other_sweeper)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        started = time.monotonic()
+        assert runs.requeue_expired_runs(period=Period(2026, 10)) == []
+        assert time.monotonic() - started < 5  # skipped, not waited for
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    # released: re-queued once (eager here: its task has run the whole run at the commit)
+    assert [r.pk for r in runs.requeue_expired_runs()] == [run.pk]
+    assert runs.requeue_expired_runs() == []
+    assert EvaluationRun.objects.get(pk=run.pk).status == RunStatus.SUCCEEDED
+
+
+def test_a_worker_keeps_its_lease_renewed_while_it_works(settings):
+    """A step longer than the lease does not lose it: a thread renews it while the step runs,
+    and stops renewing when the step ends."""
+    settings.EVALUATION_LEASE_SECONDS = 1
+    given_policy()
+    run = runs.start_run(period=Period(2026, 10), trigger="manual")
+    EvaluationRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+
+    with runs.lease.kept(run_id=run.pk):
+        time.sleep(2.2)  # two leases long
+        assert runs.expired_runs() == []
+        renewed = EvaluationRun.objects.get(pk=run.pk).lease_expires_at
+
+    assert renewed is not None and renewed > timezone.now()
+    time.sleep(1.2)
+    assert [r.pk for r in runs.expired_runs()] == [run.pk]  # nobody renews it any more

@@ -147,14 +147,13 @@ def test_a_run_of_no_sellers_succeeds_with_no_chunks():
     assert (run.chunks_total, run.seller_count) == (0, 0)
 
 
-def test_a_stale_run_is_taken_over_once(settings, django_capture_on_commit_callbacks):
-    settings.EVALUATION_STALE_AFTER_SECONDS = 60
+def test_a_run_whose_lease_expired_is_requeued_once(django_capture_on_commit_callbacks):
     given_policy()
     given_sellers(2)
     run = runs.start_run(period=OCT, trigger="manual")
     runs.prepare_run(run_id=run.pk)
     EvaluationRun.objects.filter(pk=run.pk).update(
-        heartbeat_at=timezone.now() - timedelta(minutes=5)
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -166,14 +165,13 @@ def test_a_stale_run_is_taken_over_once(settings, django_capture_on_commit_callb
     assert SellerEvaluation.objects.filter(run=run).count() == 2
 
 
-def test_a_live_run_is_not_taken_over(settings):
-    settings.EVALUATION_STALE_AFTER_SECONDS = 60
+def test_a_run_under_a_live_lease_is_not_requeued():
     given_policy()
     run = runs.start_run(period=OCT, trigger="manual")
-    runs.prepare_run(run_id=run.pk)  # heartbeat now
+    runs.prepare_run(run_id=run.pk)  # its worker's lease, now
 
-    assert runs.stale_runs() == []
-    assert runs.take_over(run=run) is False
+    assert runs.expired_runs() == []
+    assert runs.requeue_expired_runs(period=OCT) == []
 
 
 def test_level_names_with_quotes_commas_and_backslashes_survive_staging():
@@ -197,3 +195,34 @@ def test_admin_lists_runs_with_their_progress(admin_client, small_chunks):
     page = admin_client.get("/admin/metrics/evaluationrun/").content.decode()
 
     assert "1/3 chunks, 2 sellers" in page
+
+
+def test_a_correction_run_re_evaluates_its_sellers_and_keeps_the_others_results(small_chunks):
+    """The lease, chunks and publication of a correction run (issue 22 builds appeals on it):
+    only its sellers are cut into chunks and their rows replaced."""
+    policy = given_policy()
+    sellers = given_sellers(3)
+    runs.evaluate_period(period=OCT)
+    first = dict(SellerEvaluation.objects.filter(period="2026-10").values_list("seller_id", "run"))
+    policy.levels.filter(name="Silver").update(name="Silver2")
+
+    run = runs.start_run(
+        period=OCT, trigger="manual", kind="correction", seller_ids=[sellers[1].pk]
+    )
+    done = runs.execute_run(run_id=run.pk)
+
+    assert (done.status, done.chunks_total, done.seller_count) == (RunStatus.SUCCEEDED, 1, 1)
+    assert levels_of(OCT) == {
+        sellers[0].external_id: "Silver",
+        sellers[1].external_id: "Silver2",
+        sellers[2].external_id: "Silver",
+    }
+    kept = dict(SellerEvaluation.objects.filter(period="2026-10").values_list("seller_id", "run"))
+    assert kept == {**first, sellers[1].pk: run.pk}
+
+
+def test_a_run_names_its_sellers_only_when_it_is_a_correction():
+    with pytest.raises(ValueError, match="correction run names its sellers"):
+        runs.start_run(period=OCT, trigger="manual", kind="correction")
+    with pytest.raises(ValueError, match="correction run names its sellers"):
+        runs.start_run(period=OCT, trigger="manual", seller_ids=[1])

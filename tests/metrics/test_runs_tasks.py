@@ -23,12 +23,17 @@ pytestmark = pytest.mark.django_db
 FIRST_OF_NOVEMBER = aware("2026-11-01 00:05")
 
 
-def test_beat_evaluates_the_month_that_just_ended():
+def test_beat_evaluates_the_month_that_just_ended(django_capture_on_commit_callbacks):
     given_policy()
     seller = a_seller()
 
-    with time_machine.travel(FIRST_OF_NOVEMBER, tick=False):
+    with (
+        time_machine.travel(FIRST_OF_NOVEMBER, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         run_id = tasks.evaluate_previous_month.delay().get()
+        # like every start (runs.request_run): the run's task is sent once its row commits
+        assert EvaluationRun.objects.get(pk=run_id).status == RunStatus.PENDING
 
     run = EvaluationRun.objects.get(pk=run_id)
     assert (run.period, run.trigger, run.status) == ("2026-10", "schedule", RunStatus.SUCCEEDED)
@@ -53,7 +58,7 @@ def test_beat_redoes_a_run_abandoned_by_a_killed_worker(django_capture_on_commit
     with time_machine.travel(FIRST_OF_NOVEMBER, tick=False):
         abandoned = runs.start_run(period=Period(2026, 10), trigger="schedule")
     EvaluationRun.objects.filter(pk=abandoned.pk).update(
-        status=RunStatus.RUNNING, heartbeat_at=FIRST_OF_NOVEMBER
+        status=RunStatus.RUNNING, lease_expires_at=FIRST_OF_NOVEMBER + timedelta(minutes=2)
     )
 
     with (

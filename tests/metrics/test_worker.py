@@ -119,6 +119,8 @@ def worker(
         # Redis redelivers an unacknowledged task after this long (settings; 5 min in production).
         "CELERY_VISIBILITY_TIMEOUT": str(visibility_timeout),
         "EVALUATION_CHUNK_SIZE": str(chunk_size or settings.EVALUATION_CHUNK_SIZE),
+        # One lease for every process of the deployment, the test's included.
+        "EVALUATION_LEASE_SECONDS": str(settings.EVALUATION_LEASE_SECONDS),
     }
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -296,8 +298,9 @@ def test_a_dead_worker_machine_is_taken_over_and_the_period_completes_exactly_on
 ):
     """The whole worker (parent and pool children) is SIGKILLed mid-run, as when its machine
     dies. Redis would hold the lost task for its visibility timeout (an hour here, so it cannot
-    help): the stale-run sweep hands the chunks that are not done to the next worker."""
-    settings.EVALUATION_STALE_AFTER_SECONDS = 2
+    help): the run's lease expires, and the sweep re-queues it for the next worker, which
+    computes the chunks that are not done."""
+    settings.EVALUATION_LEASE_SECONDS = 2
     settings.EVALUATION_CHUNK_SIZE = 200
     given_policy()
     given_sellers(3000)
@@ -316,7 +319,7 @@ def test_a_dead_worker_machine_is_taken_over_and_the_period_completes_exactly_on
     assert 2 <= chunks_done(run.pk) < dead.chunks_total == 15
     assert not SellerEvaluation.objects.filter(period=str(OCT)).exists()  # nothing half-published
 
-    time.sleep(2.5)  # no heartbeat for longer than EVALUATION_STALE_AFTER_SECONDS
+    time.sleep(2.5)  # no renewal for longer than EVALUATION_LEASE_SECONDS: the lease expired
     # The beat's sweep, before any worker is back: a worker that started first would take the
     # chunks still queued at once, and the run would no longer look silent.
     assert tasks.sweep_stale_runs.apply().get() == [run.pk]
@@ -332,8 +335,7 @@ def test_a_dead_worker_machine_is_taken_over_and_the_period_completes_exactly_on
 def test_a_new_trigger_of_a_period_whose_run_went_silent_takes_it_over(
     broker, settings, staff_client
 ):
-    settings.EVALUATION_STALE_AFTER_SECONDS = 2
-    settings.EVALUATION_REQUEUE_PENDING_SECONDS = 2  # never claimed: this delay applies
+    settings.EVALUATION_LEASE_SECONDS = 2  # never claimed: the queue's lease expires
     given_policy()
     given_sellers(20)
     silent = runs.start_run(period=OCT, trigger="schedule")  # its worker never came

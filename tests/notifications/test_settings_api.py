@@ -74,3 +74,19 @@ def test_an_unknown_seller_is_a_404(staff_client):
 
 def test_anonymous_is_401(api_client, seller):
     assert api_client.get(url(seller)).status_code == 401
+
+
+@pytest.mark.parametrize("flag", [0, 1, "true", "false", "off"])
+def test_at_risk_emails_takes_only_a_json_boolean(staff_client, seller, flag):
+    # Issue 19: `at_risk_emails: 0` was read as false.
+    response = staff_client.put(url(seller), {**SETTINGS, "at_risk_emails": flag}, format="json")
+    assert response.status_code == 400
+    assert response.json()["at_risk_emails"] == ["Must be a JSON boolean: true or false."]
+    assert not SellerPreference.objects.exists()
+
+
+def test_an_unknown_settings_field_is_named(staff_client, seller):
+    response = staff_client.put(url(seller), {**SETTINGS, "langauge": "en"}, format="json")
+    assert response.status_code == 400
+    assert "Did you mean 'language'?" in response.json()["langauge"][0]
+    assert not SellerPreference.objects.exists()

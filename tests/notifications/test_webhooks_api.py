@@ -137,7 +137,7 @@ def test_the_list_reads_a_fixed_number_of_queries(staff_client, django_assert_ma
             url=f"{PUBLIC}/{index}", events=["run.completed"], secret=SECRET
         )
 
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):  # with the staff user's permissions
         response = staff_client.get("/api/v1/webhooks")
 
     assert response.json()["count"] == 5
@@ -153,3 +153,23 @@ def test_the_schema_documents_the_webhooks_api(staff_client):
     assert set(request["required"]) == {"url", "events", "secret"}
     assert "secret" not in schema["components"]["schemas"]["WebhookEndpoint"]["properties"]
     assert "GradeCraft-Signature" in operations["post"]["description"]
+
+
+@pytest.mark.parametrize("extra", [{"secrett": SECRET}, {"id": 5}, {"created_at": "2026-10-01"}])
+def test_a_field_the_subscription_does_not_take_is_named(staff_client, extra):
+    response = staff_client.post("/api/v1/webhooks", body(**extra), format="json")
+    assert response.status_code == 400
+    [name] = extra
+    assert name in response.json()
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_schema_states_the_url_scheme_and_closes_the_body(staff_client):
+    schema = staff_client.get("/api/schema/?format=json").json()
+    request = schema["components"]["schemas"]["WebhookEndpointRequest"]
+    assert request["additionalProperties"] is False
+    assert request["properties"]["url"]["pattern"].startswith("^[Hh][Tt][Tt][Pp][Ss]?://")
+    response = staff_client.post(
+        "/api/v1/webhooks", body(url="ftp://93.184.216.34/"), format="json"
+    )
+    assert response.status_code == 400

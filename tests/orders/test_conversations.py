@@ -100,7 +100,7 @@ def test_bulk_of_1000_conversations_takes_a_fixed_number_of_queries(
     staff_client, seller, django_assert_max_num_queries
 ):
     items = [conversation_body(f"c-{n}", seller=seller.external_id) for n in range(1000)]
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):  # + the staff user's permissions
         response = staff_client.post("/api/v1/conversations/bulk", items, format="json")
     assert response.json() == {"created": 1000, "updated": 0}
 

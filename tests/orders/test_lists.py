@@ -18,8 +18,8 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# token lookup + page count + page rows
-LIST_QUERIES = 3
+# token lookup + the staff user's permissions + page count + page rows
+LIST_QUERIES = 4
 
 
 @pytest.fixture

@@ -32,14 +32,17 @@ def test_invalid_message_field_is_refused(staff_client, seller, field, value, fr
 
 
 def test_no_message_body_is_stored(staff_client, seller):
+    # A message body is a field the resource does not have (SPEC §2 privacy): refused, named.
     body = message_body(seller=seller.external_id, text="private words")
-    data = put_message(staff_client, body).json()
-    assert "text" not in data
+    response = put_message(staff_client, body)
+    assert response.status_code == 400
+    assert "Unknown field 'text'" in response.json()["text"][0]
     assert "text" not in {f.name for f in Message._meta.get_fields()}
+    assert not Message.objects.exists()
 
 
 def test_message_body_text_is_not_stored_or_returned(staff_client, seller):
     body = message_body(seller=seller.external_id, body="secret", text="secret")
     response = put_message(staff_client, body)
-    assert response.status_code == 201
+    assert response.status_code == 400
     assert "secret" not in response.content.decode()

@@ -198,12 +198,47 @@ def test_reviewed_order_cannot_be_replaced_by_an_uncompleted_one(staff_client):
     assert order.completed_at is not None
 
 
-def test_unknown_fields_are_ignored_and_not_echoed(staff_client, seller):
+def test_unknown_fields_are_each_named_and_nothing_is_written(staff_client, seller):
     body = open_order_body(seller=seller.external_id, status="completed", colour="blue", id=99)
     response = put_order(staff_client, body)
-    assert response.status_code == 201
-    assert "colour" not in response.json()
-    assert response.json()["status"] == "in_progress"
+    assert response.status_code == 400
+    assert set(response.json()) == {"status", "colour", "id"}
+    assert not Order.objects.exists()
+
+
+def test_a_misspelled_field_is_refused_with_the_field_it_resembles(staff_client, seller):
+    # Issue 19: `deliverd_at` was answered 201 and the order silently stayed in_progress.
+    body = open_order_body(seller=seller.external_id, deliverd_at="2026-10-03T10:00:00+09:00")
+    response = put_order(staff_client, body)
+    assert response.status_code == 400
+    [message] = response.json()["deliverd_at"]
+    assert "Unknown field 'deliverd_at'" in message
+    assert "Did you mean 'delivered_at'?" in message
+    assert not Order.objects.exists()
+
+
+def test_an_unknown_field_of_one_bulk_item_fails_the_whole_batch(staff_client, seller):
+    items = [
+        open_order_body("o-1", seller=seller.external_id),
+        open_order_body("o-2", seller=seller.external_id, sellr="s-x"),
+    ]
+    response = staff_client.post("/api/v1/orders/bulk", items, format="json")
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["index"], error["external_id"]) == (1, "o-2")
+    assert "Did you mean 'seller'?" in error["sellr"][0]
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("flag", [0, 1, "true", "false", "yes", None])
+def test_excluded_from_metrics_is_a_strict_json_boolean(staff_client, seller, flag):
+    body = open_order_body(seller=seller.external_id, excluded_from_metrics=flag)
+    response = put_order(staff_client, body)
+    if flag is None:  # null: keep the stored value (documented)
+        assert response.status_code == 201
+    else:
+        assert response.status_code == 400
+        assert response.json()["excluded_from_metrics"] == ["Expected true or false."]
 
 
 @pytest.mark.parametrize("field", ["seller", "buyer", "amount", "created_at"])

@@ -96,8 +96,15 @@ def test_review_comment_may_be_left_out_or_null(staff_client, completed_order):
 
 
 def test_reviews_seller_is_its_orders_seller(staff_client, completed_order):
-    response = put_review(staff_client, review_body(order="o-1", seller="someone-else"))
+    response = put_review(staff_client, review_body(order="o-1"))
     assert response.json()["seller"] == completed_order.seller.external_id
+
+
+def test_a_review_body_naming_its_seller_is_refused(staff_client, completed_order):
+    # The seller is the order's (SPEC §2): a review has no seller field to send.
+    response = put_review(staff_client, review_body(order="o-1", seller="someone-else"))
+    assert response.status_code == 400
+    assert "Unknown field 'seller'" in response.json()["seller"][0]
 
 
 def test_second_review_of_one_order_is_refused(staff_client, completed_order):
@@ -157,7 +164,8 @@ def test_bulk_of_1000_reviews_takes_a_fixed_number_of_queries(
     )
     refs = [str(ref) for ref in seller.orders.values_list("external_id", flat=True)]
     items = [review_body(f"r-{n}", order=ref) for n, ref in enumerate(refs)]
-    # token, orders, existing reviews, savepoint, order locks, the upsert, release
-    with django_assert_max_num_queries(7):
+    # token, staff permissions, orders, existing reviews, savepoint, order locks, the upsert,
+    # release
+    with django_assert_max_num_queries(8):
         response = staff_client.post("/api/v1/reviews/bulk", items, format="json")
     assert response.json() == {"created": 1000, "updated": 0}

@@ -33,14 +33,26 @@ class Command(BaseCommand):
         months: int = options["months"]
         if not 1 <= months <= 240:
             raise CommandError("--months must be between 1 and 240.")
+        quiet = {}
         if options["verbosity"] < 2:
             # A first run prints one line per month, not a line per task: the eager tasks'
-            # "succeeded …: False" (celery.app.trace) and the runs' JSON events stay quiet.
+            # "succeeded …: False" (celery.app.trace) and the runs' JSON events stay quiet
+            # while the command runs (the levels are put back after: the command may run
+            # inside a longer-lived process, such as the test suite).
             for name in ("celery.app.trace", "metrics.runs.events", "notifications"):
-                logging.getLogger(name).setLevel(logging.WARNING)
+                logger = logging.getLogger(name)
+                quiet[name] = logger.level
+                logger.setLevel(logging.WARNING)
+        try:
+            self._evaluate(months=months, if_missing=options["if_missing"])
+        finally:
+            for name, level in quiet.items():
+                logging.getLogger(name).setLevel(level)
+
+    def _evaluate(self, *, months: int, if_missing: bool) -> None:
         current = Period.containing(timezone.now())
         periods = [current.shifted(-offset) for offset in range(months, 0, -1)]
-        done = selectors.succeeded_periods() if options["if_missing"] else set()
+        done = selectors.succeeded_periods() if if_missing else set()
         for period in periods:
             if str(period) in done:
                 self.stdout.write(f"{period}: already evaluated, skipped")

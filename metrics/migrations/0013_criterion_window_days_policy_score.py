@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("metrics", "0010_program_figures"),
+        ("metrics", "0012_evaluation_updated_at"),
     ]
 
     operations = [
