@@ -36,6 +36,7 @@ from metrics.engine.grading import (
     exact_from_json,
     grade,
     result_to_json,
+    stored_windows,
 )
 from metrics.engine.periods import Period
 from metrics.models import (
@@ -65,6 +66,7 @@ from metrics.policy.services import (
     duplicate_policy,
     policy_data,
     policy_is_used,
+    score_errors,
     snapshot_of,
     validate_policy_data,
 )
@@ -73,8 +75,15 @@ from metrics.web import selectors, sentences
 _POLICY_FIELDS = ("window_months", "window_days", "response_window_hours", "demotion_grace_months")
 
 
+_CRITERION_FIELDS = ("metric", "op", "value", "any_of", "window_days")
+
+
 def _policy_fields(policy: GradePolicy) -> dict[str, Any]:
-    return {"name": policy.name, **{f: getattr(policy, f) for f in _POLICY_FIELDS}}
+    return {
+        "name": policy.name,
+        "score": policy.score,
+        **{f: getattr(policy, f) for f in _POLICY_FIELDS},
+    }
 
 
 def _criteria_data(level: GradeLevel | None) -> list[dict[str, Any]]:
@@ -138,7 +147,7 @@ class CriterionFormSet(BaseInlineFormSet):
                 {"name": other.name, "rank": other.rank, "criteria": _criteria_data(other)}
             )
         criteria = [
-            {key: form.cleaned_data.get(key) for key in ("metric", "op", "value", "any_of")}
+            {key: form.cleaned_data.get(key) for key in _CRITERION_FIELDS}
             for form in _live_forms(self)
         ]
         levels.append({"name": level.name, "rank": level.rank, "criteria": criteria})
@@ -172,7 +181,9 @@ class GradeLevelInline(admin.TabularInline):
         snapshot = LevelSpec(
             name=obj.name,
             rank=obj.rank,
-            criteria=tuple(CriterionSpec(c.metric, c.op, c.value, c.any_of) for c in criteria),
+            criteria=tuple(
+                CriterionSpec(c.metric, c.op, c.value, c.any_of, c.window_days) for c in criteria
+            ),
         )
         return format_html_join(
             "", "{}<br>", ((rule,) for rule in sentences.level_rules(snapshot, currency="KRW"))
@@ -198,7 +209,21 @@ class GradePolicyForm(forms.ModelForm):
 
     class Meta:
         model = GradePolicy
-        fields = ["name", *_POLICY_FIELDS]
+        fields = ["name", *_POLICY_FIELDS, "score"]
+        help_texts = {
+            "score": 'Optional success score: a JSON list such as [{"metric": "response_rate", '
+            '"weight": 30, "zero": 50, "full": 100}]. Each metric maps to 0 at zero and 1 at '
+            "full (clamped; zero above full for a lower-is-better metric), weighted; "
+            "success_score is 100 × the weighted mean over the parts that are not null. "
+            "Empty list: no score.",
+        }
+
+    def clean_score(self) -> Any:
+        score = self.cleaned_data.get("score")
+        errors = score_errors(score)
+        if errors:
+            raise ValidationError(describe_errors(errors))
+        return score if score else []
 
 
 @admin.register(GradePolicy)
@@ -230,9 +255,9 @@ class GradePolicyAdmin(admin.ModelAdmin):
         )
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = ["name", *_POLICY_FIELDS, "is_active", "created_at", "created_by"]
+        fields = ["name", *_POLICY_FIELDS, "score", "is_active", "created_at", "created_by"]
         if not _frozen(obj) and not (obj is not None and obj.is_active):
-            fields.insert(len(_POLICY_FIELDS) + 1, "make_active")
+            fields.insert(len(_POLICY_FIELDS) + 2, "make_active")
         return fields
 
     @admin.display(description="window")
@@ -477,7 +502,7 @@ def _presets_page(model_admin: GradePolicyAdmin, request: HttpRequest) -> HttpRe
 class CriterionInline(admin.TabularInline):
     model = Criterion
     formset = CriterionFormSet
-    fields = ["metric", "op", "value", "any_of"]
+    fields = ["metric", "op", "value", "any_of", "window_days"]
     extra = 1
     ordering = ["id"]
 
@@ -655,7 +680,11 @@ def _movers_explained(result: PreviewResult, snapshot: PolicySnapshot) -> list[d
         evaluation = stored.get(mover.seller)
         flipped: list[str] = []
         if evaluation is not None and not result.recomputed:
-            draft = grade({k: exact_from_json(v) for k, v in evaluation.metrics.items()}, snapshot)
+            draft = grade(
+                {k: exact_from_json(v) for k, v in evaluation.metrics.items()},
+                snapshot,
+                windows=stored_windows(evaluation.criteria),  # per-criterion windows (SPEC §5)
+            )
             flipped = [
                 sentences.rule_sentence(
                     metric=c["metric"],

@@ -8,14 +8,19 @@ result can be explained by the exact rules it was graded under (``EvaluationRun.
 import uuid
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
 from metrics.engine.grading import OPS
 from metrics.engine.registry import METRICS
-from metrics.policy.limits import MAX_ANY_OF, MAX_LEVEL_NAME, MAX_NAME
+from metrics.policy.limits import (
+    MAX_ANY_OF,
+    MAX_CRITERION_WINDOW_DAYS,
+    MAX_LEVEL_NAME,
+    MAX_NAME,
+)
 
 
 class GradePolicy(models.Model):
@@ -36,6 +41,13 @@ class GradePolicy(models.Model):
         default=24, validators=[MinValueValidator(1)]
     )
     demotion_grace_months = models.PositiveSmallIntegerField(default=0)
+    score = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Optional success score (SPEC §5): a list of {"metric", "weight" > 0, "zero", '
+        '"full"}; each metric maps linearly to 0 at zero and 1 at full (clamped), weighted. '
+        "Empty: no score (success_score is null).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
@@ -80,6 +92,13 @@ class Criterion(models.Model):
         blank=True,
         help_text="Criteria of one level sharing this label pass when any one of them passes.",
     )
+    window_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CRITERION_WINDOW_DAYS)],
+        help_text="Its own window: the metric over the N days before the cutoff (1–3650) instead "
+        "of the policy window. Empty: the policy window. Cumulative metrics ignore it.",
+    )
 
     class Meta:
         verbose_name_plural = "criteria"
@@ -87,7 +106,8 @@ class Criterion(models.Model):
 
     def __str__(self) -> str:
         group = f" [any of {self.any_of}]" if self.any_of else ""
-        return f"{self.metric} {self.op} {self.value}{group}"
+        window = f" over {self.window_days} days" if self.window_days else ""
+        return f"{self.metric} {self.op} {self.value}{window}{group}"
 
 
 class RunStatus(models.TextChoices):

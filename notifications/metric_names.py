@@ -45,4 +45,5 @@ METRIC_NAMES: dict[str, str] = {
     "median_resolution_hours": gettext_noop("Median resolution time (h)"),
     "buyer_retention_rate": gettext_noop("Buyer retention rate"),
     "buyer_churn_rate": gettext_noop("Buyer churn rate"),
+    "success_score": gettext_noop("Success score"),
 }

@@ -29,7 +29,8 @@ from metrics.engine.grading import (
     grade,
 )
 from metrics.engine.periods import Period
-from metrics.engine.registry import METRIC_KEYS
+from metrics.engine.registry import ENGINE_METRIC_KEYS
+from metrics.engine.windows import criterion_window_metrics
 from metrics.models import EvaluationRun, MonthToDate, RunStatus, SellerEvaluation
 from metrics.policy.services import NoActivePolicy, active_policy, snapshot_of
 from metrics.runs import held_levels
@@ -260,12 +261,25 @@ def sellers_at_risk(*, as_of: datetime, snapshot: PolicySnapshot) -> list[AtRisk
 
     def flush() -> None:
         held = held_levels(seller_ids=[seller_id for seller_id, _ in batch], period=period)
+        # Per-criterion windows (SPEC §5): each distinct one, to as_of (none without them).
+        windows = criterion_window_metrics(
+            seller_ids=[seller_id for seller_id, _ in batch],
+            cutoff=as_of,
+            windows=snapshot.extra_windows,
+            response_window_hours=snapshot.response_window_hours,
+        )
         for seller_id, stored in batch:
             level, grace_used = held.get(seller_id, (None, 0))
-            if level is None or level not in ranks or set(stored) != set(METRIC_KEYS):
+            if level is None or level not in ranks or set(stored) != set(ENGINE_METRIC_KEYS):
                 continue
-            metrics = {key: exact_from_json(stored[key]) for key in METRIC_KEYS}
-            result = grade(metrics, snapshot, held_level=level, grace_used=grace_used)
+            metrics = {key: exact_from_json(stored[key]) for key in ENGINE_METRIC_KEYS}
+            result = grade(
+                metrics,
+                snapshot,
+                held_level=level,
+                grace_used=grace_used,
+                windows=windows.get(seller_id),
+            )
             computed = result.computed_level
             if computed is not None and ranks[computed] >= ranks[level]:
                 continue

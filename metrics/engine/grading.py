@@ -7,6 +7,14 @@ Exactness (SPEC §4): every comparison is made on exact rationals. A metric arri
 ``Decimal`` or ``Fraction`` (see metrics/engine/registry.py) and a threshold as ``Decimal``;
 they are compared exactly (as ``Fraction``, or Decimal with Decimal for money), so 89.996 %
 never passes ``>= 90`` and 4.7 exactly passes ``>= 4.7``. Floats never enter a decision.
+
+Per-criterion windows (SPEC §5): a criterion may carry its own ``window_days``; its window metric
+is then read from ``windows[window_days]`` (the same metrics computed over the N days before the
+cutoff, by ``metrics.engine.windows``), never from the policy-window ``metrics``. Cumulative
+metrics ignore it. The caller computes each distinct window once (``PolicySnapshot.extra_windows``).
+
+The success score (SPEC §5 ``score``): ``success_score`` is derived from the policy-window values
+and the policy's ``score`` parts (``success_score`` / ``score_parts``), exactly, as a Fraction.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ GTE = ">="
 LTE = "<="
 OPS = (GTE, LTE)
 TOP_PERCENT = "revenue_top_percent"
+SUCCESS_SCORE = "success_score"
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,27 @@ class CriterionSpec:
     op: str  # ">=" or "<="
     value: Decimal
     any_of: str = ""  # "" = no group
+    window_days: int | None = None  # its own window (SPEC §5); None = the policy window
+
+    @property
+    def own_window(self) -> int | None:
+        """The window this criterion's metric is read over, when not the policy's: its
+        ``window_days`` on a window metric (cumulative metrics ignore it)."""
+        if self.window_days is None:
+            return None
+        info = METRICS.get(self.metric)
+        return self.window_days if info is not None and info.window and not info.derived else None
+
+
+@dataclass(frozen=True)
+class ScorePart:
+    """One part of the policy's score (SPEC §5): ``metric`` maps linearly to 0 at ``zero`` and
+    1 at ``full`` (clamped to 0–1), weighted by ``weight``."""
+
+    metric: str
+    weight: Decimal
+    zero: Decimal
+    full: Decimal
 
 
 @dataclass(frozen=True)
@@ -58,6 +88,16 @@ class PolicySnapshot:
     window_days: int | None = None
     response_window_hours: int = 24
     demotion_grace_months: int = 0
+    score: tuple[ScorePart, ...] = ()
+
+    @cached_property
+    def extra_windows(self) -> tuple[int, ...]:
+        """The distinct per-criterion windows (days) a grade needs besides the policy window,
+        ascending: each is computed once per run or preview, however many criteria use it.
+        A criterion window equal to the policy's own ``window_days`` is the policy window."""
+        own = {c.own_window for level in self.levels for c in level.criteria if c.own_window}
+        own.discard(self.window_days)
+        return tuple(sorted(w for w in own if w is not None))
 
     @cached_property
     def ranks(self) -> dict[str, int]:
@@ -98,6 +138,15 @@ class PolicySnapshot:
                 }
                 for level in self.levels
             ],
+            "score": [
+                {
+                    "metric": part.metric,
+                    "weight": value(part.weight),
+                    "zero": value(part.zero),
+                    "full": value(part.full),
+                }
+                for part in self.score
+            ],
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -117,6 +166,7 @@ class PolicySnapshot:
                         op=str(c["op"]),
                         value=_to_decimal(c["value"]),
                         any_of=str(c.get("any_of") or ""),
+                        window_days=_optional_int(c.get("window_days")),
                     )
                     for c in level.get("criteria") or ()
                 ),
@@ -129,6 +179,15 @@ class PolicySnapshot:
             window_days=_optional_int(data.get("window_days")),
             response_window_hours=int(data.get("response_window_hours", 24)),
             demotion_grace_months=int(data.get("demotion_grace_months", 0) or 0),
+            score=tuple(
+                ScorePart(
+                    metric=str(part["metric"]),
+                    weight=_to_decimal(part["weight"]),
+                    zero=_to_decimal(part["zero"]),
+                    full=_to_decimal(part["full"]),
+                )
+                for part in data.get("score") or ()
+            ),
         )
 
 
@@ -139,8 +198,9 @@ class CriterionResult:
     op: str
     value: Decimal
     any_of: str
-    actual: ExactValue
+    actual: ExactValue  # over the criterion's own window when it has one
     passed: bool
+    window_days: int | None = None  # the window used, when not the policy's (SPEC §5)
 
 
 @dataclass(frozen=True)
@@ -211,17 +271,27 @@ def grade(
     *,
     held_level: str | None = None,
     grace_used: int = 0,
+    windows: Mapping[int, Metrics] | None = None,
 ) -> GradeResult:
     """Grade one seller's exact metrics under ``policy`` (SPEC §5: ladder, any_of, grace).
 
-    ``held_level`` / ``grace_used`` are the final level and grace count of the seller's
-    evaluation for the latest earlier period (``None`` / 0 when there is none).
+    ``metrics`` are the policy-window values; ``windows`` maps each of
+    ``policy.extra_windows`` to the seller's metrics over that many days before the cutoff
+    (a criterion with its own ``window_days`` reads its actual there; a window left out gives a
+    null actual, which fails). ``success_score`` is derived here from ``metrics`` and
+    ``policy.score`` (whatever ``metrics`` holds under that key). ``held_level`` /
+    ``grace_used`` are the final level and grace count of the seller's evaluation for the
+    latest earlier period (``None`` / 0 when there is none).
     """
+    metrics = with_score(metrics, policy)
     levels = sorted(policy.levels, key=lambda lvl: lvl.rank)
     results: list[CriterionResult] = []
     level_results: dict[str, tuple[CriterionResult, ...]] = {}
     for level in levels:
-        own = tuple(_evaluate(level.name, c, metrics) for c in level.criteria)
+        own = tuple(
+            _evaluate(level.name, c, _metrics_for(c, metrics, policy, windows))
+            for c in level.criteria
+        )
         level_results[level.name] = own
         results.extend(own)
 
@@ -253,6 +323,19 @@ def grade(
     )
 
 
+def _metrics_for(
+    spec: CriterionSpec,
+    metrics: Metrics,
+    policy: PolicySnapshot,
+    windows: Mapping[int, Metrics] | None,
+) -> Metrics:
+    """The metrics a criterion is decided on: its own window's, or the policy window's."""
+    own = spec.own_window
+    if own is None or own == policy.window_days:
+        return metrics
+    return (windows or {}).get(own) or {}
+
+
 def _evaluate(level: str, spec: CriterionSpec, metrics: Metrics) -> CriterionResult:
     actual = metrics.get(spec.metric)
     if spec.metric == TOP_PERCENT:
@@ -269,7 +352,80 @@ def _evaluate(level: str, spec: CriterionSpec, metrics: Metrics) -> CriterionRes
         any_of=spec.any_of,
         actual=actual,
         passed=passed,
+        window_days=spec.own_window,
     )
+
+
+# --- the success score (SPEC §5 ``score``) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreContribution:
+    """What one part of the score gives (for the dashboard's "response rate adds 27 of 30
+    points"): ``points`` = its share of the 100 points (weight / Σ weight of the parts that
+    count × 100), ``earned`` = points × its clamped part; both exact. A part whose metric is
+    null counts in neither (``counted`` False, points and earned 0)."""
+
+    metric: str
+    weight: Decimal
+    actual: ExactValue
+    part: Fraction | None  # clamp((actual − zero) / (full − zero), 0, 1); None when null
+    points: Fraction
+    earned: Fraction
+
+    @property
+    def counted(self) -> bool:
+        return self.part is not None
+
+
+def _part(actual: ExactValue, spec: ScorePart) -> Fraction | None:
+    if actual is None or isinstance(actual, bool):
+        return None
+    zero, full = Fraction(spec.zero), Fraction(spec.full)
+    raw = (Fraction(actual) - zero) / (full - zero)
+    return min(max(raw, Fraction(0)), Fraction(1))
+
+
+def score_parts(
+    metrics: Mapping[str, ExactValue], policy: PolicySnapshot
+) -> tuple[ScoreContribution, ...]:
+    """Each part of the policy's score with its exact contribution, in the policy's order
+    (pure; the one place the score is computed: ``success_score`` sums these)."""
+    parts = [
+        (spec, metrics.get(spec.metric), _part(metrics.get(spec.metric), spec))
+        for spec in policy.score
+    ]
+    total = sum((Fraction(spec.weight) for spec, _, part in parts if part is not None), Fraction(0))
+    contributions = []
+    for spec, actual, part in parts:
+        points = Fraction(0) if part is None or not total else 100 * Fraction(spec.weight) / total
+        earned = Fraction(0) if part is None else points * part
+        contributions.append(
+            ScoreContribution(
+                metric=spec.metric,
+                weight=spec.weight,
+                actual=actual,
+                part=part,
+                points=points,
+                earned=earned,
+            )
+        )
+    return tuple(contributions)
+
+
+def success_score(metrics: Mapping[str, ExactValue], policy: PolicySnapshot) -> Fraction | None:
+    """SPEC §5: 100 × Σ weight × part / Σ weight over the parts whose metric is not null,
+    exactly; None when the policy has no score or every part is null."""
+    contributions = score_parts(metrics, policy)
+    if not any(c.counted for c in contributions):
+        return None
+    return sum((c.earned for c in contributions), Fraction(0))
+
+
+def with_score(metrics: Mapping[str, ExactValue], policy: PolicySnapshot) -> Metrics:
+    """``metrics`` with ``success_score`` set from the policy's score (the policy-window values);
+    the metrics a run stores and grades."""
+    return {**metrics, SUCCESS_SCORE: success_score(metrics, policy)}
 
 
 @lru_cache(maxsize=1024)
@@ -409,6 +565,19 @@ def exact_from_json(value: Any) -> ExactValue:
     raise TypeError(f"not a stored exact metric value: {value!r}")
 
 
+def stored_windows(criteria: Any) -> dict[int, Metrics]:
+    """The per-criterion window actuals of stored criteria results (``result_to_json``):
+    {window_days: {metric: actual}}, what ``grade`` takes as ``windows`` to grade them again."""
+    windows: dict[int, Metrics] = {}
+    for item in criteria if isinstance(criteria, list) else ():
+        days = item.get("window_days") if isinstance(item, Mapping) else None
+        if days:
+            windows.setdefault(int(days), {})[str(item["metric"])] = exact_from_json(
+                item.get("actual")
+            )
+    return windows
+
+
 def result_to_json(result: GradeResult) -> dict[str, Any]:
     """A GradeResult as JSON-safe dicts: thresholds as decimal strings, actuals exact."""
     next_level = None
@@ -443,13 +612,15 @@ def result_to_json(result: GradeResult) -> dict[str, Any]:
 
 
 def criterion_data(criterion: Any, *, value: Callable[[Decimal], Any] = lambda v: v) -> dict:
-    """A policy's criterion (a ``CriterionSpec``, a ``Criterion`` row, anything with its four
-    attributes) in the policy's shape; ``value`` renders the threshold."""
+    """A policy's criterion (a ``CriterionSpec``, a ``Criterion`` row, anything with its
+    attributes) in the policy's shape; ``value`` renders the threshold. ``window_days`` is its
+    own window (SPEC §5; None = the policy window): for a graded criterion, the window used."""
     return {
         "metric": criterion.metric,
         "op": criterion.op,
         "value": value(criterion.value),
         "any_of": criterion.any_of,
+        "window_days": getattr(criterion, "window_days", None),
     }
 
 
@@ -480,6 +651,7 @@ def criterion_shown(stored: Mapping[str, Any]) -> dict[str, Any]:
         "op": stored["op"],
         "value": json_number(stored["value"]),
         "any_of": stored.get("any_of", ""),
+        "window_days": stored.get("window_days"),
         "actual": display_value(metric, exact_from_json(stored.get("actual")))
         if metric in METRICS
         else None,

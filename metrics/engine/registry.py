@@ -45,6 +45,9 @@ class MetricInfo:
     kind: Kind
     label: str  # English; marked for translation, translated by the pages only (never the API)
     window: bool  # computed over the rolling window (True) or all time before the cutoff
+    # Derived from the policy (``success_score``: its ``score``, SPEC §5) by the grading, not
+    # computed by the engine's statements.
+    derived: bool = False
 
     @property
     def integral(self) -> bool:
@@ -150,9 +153,21 @@ METRICS: dict[str, MetricInfo] = {
             window=True,
         ),
         _M("buyer_churn_rate", Kind.RATE, gettext_noop("Buyer churn rate"), window=True),
+        # The policy's score (SPEC §5 ``score``), 0–100 like a rate, from the policy-window values.
+        _M(
+            "success_score",
+            Kind.RATE,
+            gettext_noop("Success score"),
+            window=True,
+            derived=True,
+        ),
     ]
 }
 METRIC_KEYS: tuple[str, ...] = tuple(METRICS)
+# The keys the engine's statements compute (every key but the policy-derived ones).
+ENGINE_METRIC_KEYS: tuple[str, ...] = tuple(
+    key for key, info in METRICS.items() if not info.derived
+)
 
 ExactValue = int | Decimal | Fraction | None
 Metrics = dict[str, ExactValue]

@@ -35,9 +35,11 @@ from metrics.policy.limits import (
     MAX_ANY_OF,
     MAX_CRITERIA,
     MAX_CRITERIA_PER_LEVEL,
+    MAX_CRITERION_WINDOW_DAYS,
     MAX_LEVEL_NAME,
     MAX_LEVELS,
     MAX_NAME,
+    MAX_SCORE_PARTS,
     MAX_WINDOW_DAYS,
     MAX_WINDOW_MONTHS,
     SMALLINT_MAX,
@@ -95,6 +97,30 @@ class PolicyCriterionSerializer(serializers.Serializer):
         default="",
         help_text="Criteria of a level sharing this label pass when any one of them passes "
         "(empty, null or left out: none).",
+    )
+    window_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=MAX_CRITERION_WINDOW_DAYS,
+        help_text="The criterion's own window: its window metric over the N days before the "
+        "cutoff (1–3650) instead of the policy window; null or left out: the policy window. "
+        "Cumulative metrics ignore it; refused on `success_score`.",
+    )
+
+
+class ScorePartSerializer(serializers.Serializer):
+    # The criteria's choices (one MetricEnum in the schema); success_score is refused by the
+    # rules with a message (a score cannot be made of itself).
+    metric = serializers.ChoiceField(
+        choices=list(METRIC_KEYS), help_text="Any metric key but `success_score`, at most once."
+    )
+    weight = ThresholdField(help_text="Above 0.")
+    zero = ThresholdField(help_text="The value worth 0 of this part.")
+    full = ThresholdField(
+        help_text="The value worth all of it; differs from `zero` (below it for a "
+        "lower-is-better metric such as `case_rate`)."
     )
 
 
@@ -199,13 +225,23 @@ class PolicySerializer(serializers.Serializer):
         help_text=f"Ordered by rank. At most {MAX_LEVELS} levels and {MAX_CRITERIA} criteria in "
         "all.",
     )
+    score = serializers.ListField(
+        child=ScorePartSerializer(),
+        required=False,
+        max_length=MAX_SCORE_PARTS,
+        help_text="Optional success score (SPEC §5): `success_score` = 100 × Σ weight × "
+        "clamp((value − zero) / (full − zero), 0, 1) / Σ weight over the parts whose metric is "
+        "not null (null when all are, or when the list is empty), on the policy-window values.",
+    )
 
 
 POLICY_400 = (
     "The policy breaks a rule; each key names the place, e.g. `levels[1].criteria[0].value` "
     "(a body that is not JSON: `detail`). Rules the schema cannot say: at least one level; "
     "level names and ranks unique; window_months or window_days set; a threshold within its "
-    "metric's range (a rate 0–100, a rating 1–5, a count ≥ 0), at most 4 decimal places."
+    "metric's range (a rate 0–100, a rating 1–5, a count ≥ 0), at most 4 decimal places; a "
+    "criterion's window_days 1–3650 and never on success_score; score parts with weight > 0, "
+    "zero ≠ full, a metric other than success_score (`score[0].full`, ...)."
 )
 
 
@@ -235,6 +271,12 @@ _TYPES: dict[str, tuple[Any, str]] = {
     "criteria[].op": (lambda v: isinstance(v, str), "a string"),
     "criteria[].value": (_is_number, "a JSON number"),
     "criteria[].any_of": (lambda v: v is None or isinstance(v, str), "a string or null"),
+    "criteria[].window_days": (lambda v: v is None or _is_int(v), "an integer or null"),
+    "score": (lambda v: isinstance(v, list), "a list of score parts (empty for none)"),
+    "score[].metric": (lambda v: isinstance(v, str), "a string"),
+    "score[].weight": (_is_number, "a JSON number"),
+    "score[].zero": (_is_number, "a JSON number"),
+    "score[].full": (_is_number, "a JSON number"),
 }
 
 
@@ -246,6 +288,7 @@ def _writable(serializer: type[serializers.Serializer]) -> frozenset[str]:
 POLICY_FIELDS = _writable(PolicySerializer)
 LEVEL_FIELDS = _writable(PolicyLevelSerializer)
 CRITERION_FIELDS = _writable(PolicyCriterionSerializer)
+SCORE_PART_FIELDS = _writable(ScorePartSerializer)
 
 
 def policy_json_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -289,8 +332,17 @@ def policy_json_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
                 errors[place] = ["Must be an object with metric, op, value and any_of."]
                 continue
             refuse_unknown(place, criterion, CRITERION_FIELDS)
-            for key in ("metric", "op", "value", "any_of"):
+            for key in ("metric", "op", "value", "any_of", "window_days"):
                 check(f"{place}.{key}", f"criteria[].{key}", criterion, key)
+    check("score", "score", data, "score")
+    score = data.get("score")
+    for i, part in enumerate(score if isinstance(score, list) else []):
+        if not isinstance(part, Mapping):
+            errors[f"score[{i}]"] = ['Must be an object with "metric", "weight", "zero", "full".']
+            continue
+        refuse_unknown(f"score[{i}]", part, SCORE_PART_FIELDS)
+        for key in ("metric", "weight", "zero", "full"):
+            check(f"score[{i}].{key}", f"score[].{key}", part, key)
     return errors
 
 

@@ -17,3 +17,7 @@ MAX_WINDOW_DAYS = 3650
 MAX_LEVELS = 20
 MAX_CRITERIA_PER_LEVEL = 25
 MAX_CRITERIA = 100
+# A criterion's own window (SPEC §5): 1–3650 days, the bound of a policy's window.
+MAX_CRITERION_WINDOW_DAYS = MAX_WINDOW_DAYS
+# A policy's score: a handful of weighted parts.
+MAX_SCORE_PARTS = 20

@@ -36,7 +36,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.errors import AppError, Conflict, NotFound
-from metrics.engine.grading import DOWN, UP, PolicySnapshot, exact_from_json, grade
+from metrics.engine.grading import (
+    DOWN,
+    UP,
+    PolicySnapshot,
+    exact_from_json,
+    grade,
+    stored_windows,
+)
 from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, PolicyPreview, RunStatus, SellerEvaluation
 from metrics.policy.services import PolicyInvalid, clean_policy_data, snapshot_of
@@ -156,16 +163,27 @@ def run_snapshot(run: EvaluationRun) -> PolicySnapshot | None:
     return None
 
 
+def _window_pairs(snapshot: PolicySnapshot) -> set[tuple[int, str]]:
+    """(window days, metric) of every criterion read over a window of its own (SPEC §5)."""
+    return {
+        (c.own_window, c.metric)
+        for level in snapshot.levels
+        for c in level.criteria
+        if c.own_window is not None and c.own_window != snapshot.window_days
+    }
+
+
 def same_windows(*, run: EvaluationRun, snapshot: PolicySnapshot) -> bool:
     """Whether the run's stored metrics are those the draft would compute: same window and
-    same response window for the run's period."""
+    same response window for the run's period, and every per-criterion window the draft reads
+    (window, metric) stored by the run (a run stores those actuals in its criteria results)."""
     used = run_snapshot(run)
     if used is None:
-        return True  # nothing says otherwise: the stored metrics are all there is
+        return not _window_pairs(snapshot)  # the stored metrics are all there is
     period = Period.parse(run.period)
     return policy_window(period=period, snapshot=used) == policy_window(
         period=period, snapshot=snapshot
-    )
+    ) and _window_pairs(snapshot) <= _window_pairs(used)
 
 
 def preview_policy(
@@ -229,15 +247,21 @@ def _regraded(
     period (grace) exactly as a run computes them; a chunk of sellers at a time."""
     rows = SellerEvaluation.objects.filter(run=run).order_by("seller_id")
     ids = list(rows.values_list("seller_id", flat=True))
+    # Per-criterion windows: their actuals are read back from the stored criteria results
+    # (same_windows made sure the run stored every one the draft reads).
+    windowed = bool(snapshot.extra_windows)
     for chunk in in_chunks(ids, chunk_size()):
         held = held_levels(seller_ids=chunk, period=period)
         values = rows.filter(seller_id__in=chunk).values_list(
-            "seller_id", "seller__external_id", "metrics"
+            "seller_id", "seller__external_id", "metrics", "criteria" if windowed else "metrics"
         )
-        for seller_id, external_id, stored in values:
+        for seller_id, external_id, stored, criteria in values:
             metrics = {key: exact_from_json(value) for key, value in (stored or {}).items()}
+            windows = stored_windows(criteria) if windowed else None
             held_level, grace_used = held.get(seller_id, (None, 0))
-            result = grade(metrics, snapshot, held_level=held_level, grace_used=grace_used)
+            result = grade(
+                metrics, snapshot, held_level=held_level, grace_used=grace_used, windows=windows
+            )
             yield seller_id, external_id, result.level
 
 

@@ -4,7 +4,9 @@ The validation rules live here once; the admin and ``PUT /api/v1/policy`` both c
 ``validate_policy_data`` on the same plain shape::
 
     {"name", "window_months", "window_days", "response_window_hours", "demotion_grace_months",
-     "levels": [{"name", "rank", "criteria": [{"metric", "op", "value", "any_of"}]}]}
+     "levels": [{"name", "rank", "criteria": [{"metric", "op", "value", "any_of",
+                                               "window_days"}]}],
+     "score": [{"metric", "weight", "zero", "full"}]}
 
 Bounds are driven by the metric's kind in ``metrics.engine.registry.METRICS``, never by its name.
 A fractional threshold on an integral metric (``completed_orders >= 14.5``) is allowed: the
@@ -26,9 +28,11 @@ from django.db.models import Prefetch
 from common.errors import Conflict, InvalidInput, Unavailable
 from metrics.engine.grading import (
     OPS,
+    SUCCESS_SCORE,
     CriterionSpec,
     LevelSpec,
     PolicySnapshot,
+    ScorePart,
 )
 from metrics.engine.registry import METRICS, Kind
 from metrics.models import (
@@ -41,9 +45,11 @@ from metrics.policy.limits import (
     MAX_ANY_OF,
     MAX_CRITERIA,
     MAX_CRITERIA_PER_LEVEL,
+    MAX_CRITERION_WINDOW_DAYS,
     MAX_LEVEL_NAME,
     MAX_LEVELS,
     MAX_NAME,
+    MAX_SCORE_PARTS,
     MAX_WINDOW_DAYS,
     MAX_WINDOW_MONTHS,
     SMALLINT_MAX,
@@ -154,7 +160,13 @@ def snapshot_of(policy: GradePolicy) -> PolicySnapshot:
                 name=level.name,
                 rank=level.rank,
                 criteria=tuple(
-                    CriterionSpec(metric=c.metric, op=c.op, value=c.value, any_of=c.any_of)
+                    CriterionSpec(
+                        metric=c.metric,
+                        op=c.op,
+                        value=c.value,
+                        any_of=c.any_of,
+                        window_days=c.window_days,
+                    )
                     for c in level.criteria.all()
                 ),
             )
@@ -164,7 +176,13 @@ def snapshot_of(policy: GradePolicy) -> PolicySnapshot:
         window_days=policy.window_days,
         response_window_hours=policy.response_window_hours,
         demotion_grace_months=policy.demotion_grace_months,
+        score=_stored_score(policy.score),
     )
+
+
+def _stored_score(raw: Any) -> tuple[ScorePart, ...]:
+    """A policy's stored ``score`` (validated when written) as the grading takes it."""
+    return PolicySnapshot.from_json({"score": raw if isinstance(raw, list) else []}).score
 
 
 def policy_data(policy: GradePolicy) -> dict[str, Any]:
@@ -226,6 +244,7 @@ def clean_policy_data(data: Any) -> tuple[CleanPolicy | None, Errors]:
         )
 
     levels = _levels_field(data.get("levels"), add)
+    score = _score_field(data.get("score"), add)
     if errors:
         return None, errors
     snapshot = PolicySnapshot(
@@ -234,6 +253,7 @@ def clean_policy_data(data: Any) -> tuple[CleanPolicy | None, Errors]:
         window_days=window_days,
         response_window_hours=hours if hours is not None else 24,
         demotion_grace_months=grace if grace is not None else 0,
+        score=tuple(score),
     )
     return CleanPolicy(name=name, snapshot=snapshot), {}
 
@@ -357,9 +377,112 @@ def _criteria_field(raw: Any, place: str, add: Any) -> list[CriterionSpec]:
         any_of = any_of.strip()
         if problem := _text_problem(any_of, MAX_ANY_OF):
             add(f"{at}.any_of", problem)
+        window_days = _criterion_window(item, at, info, add)
         if info is not None and op in OPS and value is not None:
-            criteria.append(CriterionSpec(metric=info.key, op=str(op), value=value, any_of=any_of))
+            criteria.append(
+                CriterionSpec(
+                    metric=info.key,
+                    op=str(op),
+                    value=value,
+                    any_of=any_of,
+                    window_days=window_days,
+                )
+            )
     return criteria
+
+
+def _criterion_window(item: Mapping[str, Any], at: str, info: Any, add: Any) -> int | None:
+    """A criterion's own ``window_days`` (SPEC §5): empty, or 1–3650 days; refused on
+    ``success_score`` (the score is made of policy-window values)."""
+    raw = item.get("window_days")
+    if raw is None or raw == "":
+        return None
+    number = _as_int(raw)
+    if number is None:
+        add(f"{at}.window_days", f"Must be a whole number of days (got {raw!r}).")
+        return None
+    if not 1 <= number <= MAX_CRITERION_WINDOW_DAYS:
+        add(
+            f"{at}.window_days",
+            f"Must be between 1 and {MAX_CRITERION_WINDOW_DAYS} days, or empty for the policy "
+            f"window (got {number}).",
+        )
+        return None
+    if info is not None and info.key == SUCCESS_SCORE:
+        add(
+            f"{at}.window_days",
+            "success_score is made of the policy-window values: it cannot have its own window.",
+        )
+        return None
+    return number
+
+
+def score_errors(raw: Any) -> Errors:
+    """The problems of a policy's ``score`` alone (admin checks the field on its own), keyed
+    ``score`` / ``score[i].field`` like ``validate_policy_data``."""
+    errors: Errors = {}
+    _score_field(raw, lambda key, message: errors.setdefault(key, []).append(message))
+    return errors
+
+
+def _score_field(raw: Any, add: Any) -> list[ScorePart]:
+    """The policy's optional ``score`` (SPEC §5): a list of {"metric", "weight" > 0, "zero",
+    "full"}, zero ≠ full, any metric key but ``success_score``; errors at ``score[i].field``."""
+    if raw is None or raw == "" or (isinstance(raw, list | tuple) and not raw):
+        return []
+    if not isinstance(raw, list | tuple):
+        add("score", 'Must be a list of {"metric", "weight", "zero", "full"} (or empty).')
+        return []
+    if len(raw) > MAX_SCORE_PARTS:
+        add("score", f"At most {MAX_SCORE_PARTS} parts (got {len(raw)}).")
+        return []
+    parts: list[ScorePart] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        at = f"score[{i}]"
+        if not isinstance(item, Mapping):
+            add(at, 'Must be an object with "metric", "weight", "zero" and "full".')
+            continue
+        unknown = sorted(set(item) - {"metric", "weight", "zero", "full"})
+        if unknown:
+            add(at, f"Unknown field(s): {', '.join(map(str, unknown))}.")
+        metric = item.get("metric")
+        info = METRICS.get(metric) if isinstance(metric, str) else None
+        if info is None:
+            add(f"{at}.metric", f"Unknown metric {metric!r}. Known metrics: {', '.join(METRICS)}.")
+        elif info.key == SUCCESS_SCORE:
+            add(f"{at}.metric", "The score cannot be made of itself (success_score).")
+            info = None
+        elif info.key in seen:
+            add(f"{at}.metric", f"{info.key} is already a part of the score.")
+        else:
+            seen.add(info.key)
+        numbers: dict[str, Decimal | None] = {}
+        for key in ("weight", "zero", "full"):
+            number = _as_decimal(item.get(key))
+            if number is None:
+                add(f"{at}.{key}", f"Must be a number (got {item.get(key)!r}).")
+            elif abs(number) >= VALUE_LIMIT:
+                add(f"{at}.{key}", "The number is too large.")
+                number = None
+            elif number != number.quantize(VALUE_PLACES):
+                add(f"{at}.{key}", "At most 4 decimal places.")
+                number = None
+            numbers[key] = number
+        weight, zero, full = numbers["weight"], numbers["zero"], numbers["full"]
+        if weight is not None and weight <= 0:
+            add(f"{at}.weight", f"The weight must be above 0 (got {weight}).")
+            weight = None
+        if zero is not None and full is not None and zero == full:
+            add(
+                f"{at}.full",
+                f"zero and full must differ (both {zero}): the part maps zero to 0 and full to 1 "
+                "(zero > full for a lower-is-better metric).",
+            )
+            full = None
+        if info is not None and weight is not None and zero is not None and full is not None:
+            parts.append(ScorePart(metric=info.key, weight=weight, zero=zero, full=full))
+    return parts
 
 
 def _as_int(value: Any) -> int | None:
@@ -419,6 +542,12 @@ def describe_errors(errors: Errors, data: Mapping[str, Any] | None = None) -> li
                 field = rest[rest.index("]") + 1 :].lstrip(".")
                 rest = f"criterion #{c_index + 1}" + (f" › {field}" if field else "")
             place = f"{label} › {rest}" if rest else label
+        elif key == "score":
+            place = "Score"
+        elif key.startswith("score["):
+            index = int(key[len("score[") : key.index("]")])
+            rest = key[key.index("]") + 1 :].lstrip(".")
+            place = f"Score › part #{index + 1}" + (f" › {rest}" if rest else "")
         elif key == "non_field_errors":
             place = ""
         for message in messages:
@@ -500,17 +629,31 @@ def _create_policy(
         window_days=snapshot.window_days,
         response_window_hours=snapshot.response_window_hours,
         demotion_grace_months=snapshot.demotion_grace_months,
+        score=_score_json(snapshot),
         created_by=actor if actor is not None and actor.is_authenticated else None,  # type: ignore[misc]
     )
     criteria: list[Criterion] = []
     for spec in snapshot.levels:
         level = GradeLevel.objects.create(policy=policy, name=spec.name, rank=spec.rank)
-        criteria.extend(
-            Criterion(level=level, metric=c.metric, op=c.op, value=c.value, any_of=c.any_of)
-            for c in spec.criteria
-        )
+        criteria.extend(_criterion_row(level, c) for c in spec.criteria)
     Criterion.objects.bulk_create(criteria)
     return policy
+
+
+def _criterion_row(level: GradeLevel, spec: CriterionSpec) -> Criterion:
+    return Criterion(
+        level=level,
+        metric=spec.metric,
+        op=spec.op,
+        value=spec.value,
+        any_of=spec.any_of,
+        window_days=spec.window_days,
+    )
+
+
+def _score_json(snapshot: PolicySnapshot) -> list[dict[str, str]]:
+    """The score as stored in ``GradePolicy.score``: exact decimal strings."""
+    return snapshot.to_json()["score"]
 
 
 def replace_policy_levels(*, policy: GradePolicy, levels: Any) -> GradePolicy:
@@ -534,8 +677,5 @@ def replace_policy_levels(*, policy: GradePolicy, levels: Any) -> GradePolicy:
         GradeLevel.objects.filter(policy=locked).delete()
         for spec in clean.snapshot.levels:
             level = GradeLevel.objects.create(policy=locked, name=spec.name, rank=spec.rank)
-            Criterion.objects.bulk_create(
-                Criterion(level=level, metric=c.metric, op=c.op, value=c.value, any_of=c.any_of)
-                for c in spec.criteria
-            )
+            Criterion.objects.bulk_create(_criterion_row(level, c) for c in spec.criteria)
     return locked

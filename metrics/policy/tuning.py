@@ -24,7 +24,12 @@ from django.urls import reverse
 from metrics.engine.grading import OPS
 from metrics.engine.registry import METRICS
 from metrics.models import GradePolicy, PolicyPreview, RunStatus
-from metrics.policy.limits import MAX_ANY_OF, MAX_LEVEL_NAME, SMALLINT_MAX
+from metrics.policy.limits import (
+    MAX_ANY_OF,
+    MAX_CRITERION_WINDOW_DAYS,
+    MAX_LEVEL_NAME,
+    SMALLINT_MAX,
+)
 from metrics.policy.preview import (
     NoEvaluatedPeriod,
     PreviewResult,
@@ -62,6 +67,12 @@ class CriterionRow(forms.Form):
     op = forms.ChoiceField(choices=[("", "--"), *((op, op) for op in OPS)])
     value = forms.DecimalField(max_digits=20, decimal_places=4)
     any_of = forms.CharField(max_length=MAX_ANY_OF, required=False)
+    window_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_CRITERION_WINDOW_DAYS,
+        help_text="Its own window in days (empty: the policy window).",
+    )
 
 
 def metric_choices() -> list[tuple[str, str]]:
@@ -82,7 +93,7 @@ def _initial(policy: GradePolicy) -> tuple[list[dict[str, Any]], list[dict[str, 
     criteria = [
         {
             "level": lvl["name"],
-            **{k: c[k] for k in ("metric", "op", "any_of")},
+            **{k: c[k] for k in ("metric", "op", "any_of", "window_days")},
             # 15, not 15.0000 (the column's scale); 5000000, not 5E+6
             "value": format(c["value"].normalize(), "f"),
         }
@@ -116,7 +127,8 @@ def _levels_data(
             )
             continue
         level["criteria"].append(
-            {k: c[k] for k in ("metric", "op", "value")} | {"any_of": c.get("any_of") or ""}
+            {k: c[k] for k in ("metric", "op", "value")}
+            | {"any_of": c.get("any_of") or "", "window_days": c.get("window_days")}
         )
     return sorted(by_name.values(), key=lambda lvl: lvl["rank"]), unknown
 

@@ -35,7 +35,7 @@ from metrics.runs.lifecycle import (
     claim_run,
     store_figures,
 )
-from metrics.runs.period_grades import SellerGrade, grade_chunk
+from metrics.runs.period_grades import SellerGrade, grade_chunk, period_windows
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +81,15 @@ def compute_chunk(*, run_id: int, index: int) -> bool:
             figures = stored_run_figures(
                 run_id=run_id, first=chunk.first_seller_id, last=chunk.last_seller_id
             )
+            period = Period.parse(run.period)
             graded = grade_chunk(
                 seller_ids=list(figures),
-                period=Period.parse(run.period),
+                period=period,
                 snapshot=snapshot,
                 figures=figures,
+                # Per-criterion windows (SPEC §5): each distinct window of the policy computed
+                # once for the chunk's sellers (nothing when the policy has none).
+                windows=period_windows(seller_ids=list(figures), period=period, snapshot=snapshot),
             )
             rows = [_staged_row(run_id=run_id, item=item, snapshot=snapshot) for item in graded]
             with transaction.atomic():

@@ -19,9 +19,10 @@ from metrics.engine.compute import (
     seller_figures,
     seller_metrics,
 )
-from metrics.engine.grading import GradeResult, PolicySnapshot, grade
+from metrics.engine.grading import GradeResult, PolicySnapshot, grade, with_score
 from metrics.engine.periods import Period, Window, window_for_period
 from metrics.engine.registry import Metrics
+from metrics.engine.windows import criterion_window_metrics
 from metrics.models import (
     EvaluationRun,
     SellerEvaluation,
@@ -86,12 +87,19 @@ def grade_chunk(
     period: Period,
     snapshot: PolicySnapshot,
     figures: dict[int, Figures] | None = None,
+    windows: dict[int, dict[int, Metrics]] | None = None,
 ) -> list[SellerGrade]:
     """One chunk: metrics and grade of these sellers for ``period`` (reads only), the engine's
     queries, one for the external ids and one for the levels held. A run's chunk task and the
-    dry run both grade with it."""
+    dry run both grade with it.
+
+    ``windows``: the sellers' per-criterion window metrics (``period_windows``) when the caller
+    computed them; otherwise computed here, each distinct window once. The metrics graded and
+    stored carry ``success_score`` (the policy's score on the policy-window values)."""
     window = policy_window(period=period, snapshot=snapshot)
     metrics_by_id = seller_metrics(seller_ids=seller_ids, window=window, figures=figures)
+    if windows is None:
+        windows = period_windows(seller_ids=list(metrics_by_id), period=period, snapshot=snapshot)
     external_ids = dict(
         Seller.objects.filter(pk__in=list(metrics_by_id)).values_list("pk", "external_id")
     )
@@ -99,9 +107,29 @@ def grade_chunk(
     graded = []
     for pk in sorted(metrics_by_id):
         held_level, grace_used = held.get(pk, (None, 0))
-        result = grade(metrics_by_id[pk], snapshot, held_level=held_level, grace_used=grace_used)
-        graded.append(SellerGrade(pk, external_ids[pk], held_level, metrics_by_id[pk], result))
+        metrics = with_score(metrics_by_id[pk], snapshot)
+        result = grade(
+            metrics,
+            snapshot,
+            held_level=held_level,
+            grace_used=grace_used,
+            windows=windows.get(pk),
+        )
+        graded.append(SellerGrade(pk, external_ids[pk], held_level, metrics, result))
     return graded
+
+
+def period_windows(
+    *, seller_ids: Sequence[int], period: Period, snapshot: PolicySnapshot
+) -> dict[int, dict[int, Metrics]]:
+    """The sellers' metrics over each distinct per-criterion window of ``snapshot`` for
+    ``period`` (SPEC §5; nothing when the policy has none)."""
+    return criterion_window_metrics(
+        seller_ids=seller_ids,
+        cutoff=period.cutoff,
+        windows=snapshot.extra_windows,
+        response_window_hours=snapshot.response_window_hours,
+    )
 
 
 def grade_period(*, period: Period, snapshot: PolicySnapshot) -> Iterator[SellerGrade]:

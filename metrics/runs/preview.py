@@ -29,9 +29,11 @@ from metrics.engine.grading import (
     exact_from_json,
     exact_to_json,
     grade,
+    with_score,
 )
 from metrics.engine.periods import Period, Window, window_to_now
-from metrics.engine.registry import METRIC_KEYS, Metrics
+from metrics.engine.registry import ENGINE_METRIC_KEYS, Metrics
+from metrics.engine.windows import criterion_window_metrics
 from metrics.models import MonthToDate, SellerEvaluation
 from metrics.policy.services import active_policy, snapshot_of
 from metrics.runs import chunk_size
@@ -76,7 +78,7 @@ def _fits(row: MonthToDate, *, now: datetime, snapshot: PolicySnapshot) -> bool:
         and row.window_months == snapshot.window_months
         and row.window_days == snapshot.window_days
         and row.response_window_hours == snapshot.response_window_hours
-        and set(row.metrics) == set(METRIC_KEYS)
+        and set(row.metrics) == set(ENGINE_METRIC_KEYS)
     )
 
 
@@ -98,7 +100,7 @@ def month_to_date(
     else computed now for this seller alone and stored."""
     row = MonthToDate.objects.filter(seller_id=seller.pk).first()
     if row is not None and _fits(row, now=now, snapshot=snapshot):
-        return {key: exact_from_json(row.metrics[key]) for key in METRIC_KEYS}, row.as_of
+        return {key: exact_from_json(row.metrics[key]) for key in ENGINE_METRIC_KEYS}, row.as_of
     metrics = seller_metrics(seller_ids=[seller.pk], window=_window(now=now, snapshot=snapshot))[
         seller.pk
     ]
@@ -134,7 +136,15 @@ def preview_grade(*, seller: Seller, now: datetime | None = None) -> GradePrevie
         .first()
     )
     held_level, grace_used = held if held else (None, 0)
-    result = grade(metrics, snapshot, held_level=held_level, grace_used=grace_used)
+    # Per-criterion windows (SPEC §5): this seller's metrics over each distinct one, to as_of.
+    windows = criterion_window_metrics(
+        seller_ids=[seller.pk],
+        cutoff=as_of,
+        windows=snapshot.extra_windows,
+        response_window_hours=snapshot.response_window_hours,
+    ).get(seller.pk)
+    metrics = with_score(metrics, snapshot)
+    result = grade(metrics, snapshot, held_level=held_level, grace_used=grace_used, windows=windows)
     return GradePreview(
         period=period,
         effective_from=period.cutoff,

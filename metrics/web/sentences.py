@@ -690,6 +690,8 @@ def level_rules(level: Any, *, currency: str) -> list[str]:
     by_label: dict[str, list[str]] = {}
     for c in level.criteria:
         said = rule_sentence(metric=c.metric, op=c.op, threshold=c.value, currency=currency)
+        if getattr(c, "own_window", None):  # a criterion's own window (SPEC §5)
+            said = _("%(rule)s, over the last %(days)s days") % {"rule": said, "days": c.own_window}
         if c.any_of and c.any_of in by_label:
             by_label[c.any_of].append(said)
             continue
@@ -721,6 +723,8 @@ UNITS: dict[Kind, str] = {
     Kind.RATING: gettext_noop("stars, 1–5"),
     Kind.PERCENT: gettext_noop("top %"),
     Kind.MINUTES: gettext_noop("minutes"),
+    Kind.NPS: gettext_noop("NPS, −100–100"),
+    Kind.HOURS: gettext_noop("hours"),
 }
 
 

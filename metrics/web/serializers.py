@@ -55,6 +55,7 @@ EXAMPLE_CRITERIA = [
         "op": ">=",
         "value": 15,
         "any_of": "volume",
+        "window_days": None,
         "actual": 12,
         "passed": False,
     },
@@ -64,6 +65,7 @@ EXAMPLE_CRITERIA = [
         "op": ">=",
         "value": 5000000,
         "any_of": "volume",
+        "window_days": None,
         "actual": 1830000,
         "passed": False,
     },
@@ -73,6 +75,7 @@ EXAMPLE_CRITERIA = [
         "op": ">=",
         "value": 4.7,
         "any_of": "",
+        "window_days": None,
         "actual": 4.58,
         "passed": False,
     },
@@ -155,7 +158,9 @@ def _metrics(stored: dict[str, Any]) -> dict[str, int | float | None]:
 
 # The months the API takes: the years every stored timestamp may have (``common.ingest``).
 PERIOD_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])$"
-WINDOW_METRICS = tuple(key for key in METRIC_KEYS if METRICS[key].window)
+WINDOW_METRICS = tuple(
+    key for key in METRIC_KEYS if METRICS[key].window and not METRICS[key].derived
+)
 
 
 def period_field(help_text: str) -> serializers.RegexField:
@@ -222,6 +227,11 @@ class CriterionResultSerializer(serializers.Serializer):
     op = serializers.ChoiceField(choices=[">=", "<="])
     value = serializers.FloatField(help_text="The threshold (a JSON number).")
     any_of = serializers.CharField(allow_blank=True)
+    window_days = serializers.IntegerField(
+        allow_null=True,
+        help_text="The criterion's own window in days (SPEC §5), its actual computed over it; "
+        "null = the policy window.",
+    )
     actual = serializers.FloatField(
         allow_null=True, help_text="The metric, rounded half-up to 2 places; null = no data."
     )

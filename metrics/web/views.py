@@ -28,9 +28,15 @@ from django.views.decorators.http import require_POST
 from common.errors import AppError
 from metrics.appeals import services as appeal_services
 from metrics.engine.evidence import ITEM_COLUMNS, evidence_kind
-from metrics.engine.grading import NextLevel, PolicySnapshot, exact_from_json
+from metrics.engine.grading import (
+    NextLevel,
+    PolicySnapshot,
+    exact_from_json,
+    score_parts,
+    success_score,
+)
 from metrics.engine.periods import Period
-from metrics.engine.registry import METRICS, Metrics
+from metrics.engine.registry import METRICS, Metrics, to_decimal
 from metrics.models import (
     MAX_APPEAL_REASON,
     Appeal,
@@ -361,6 +367,27 @@ def _grace(
     )
 
 
+def _score_rows(policy: PolicySnapshot | None, exact: Metrics) -> dict[str, Any] | None:
+    """The success score and each part's contribution (``grading.score_parts``, exact, rounded
+    here for display) when the policy has a score; the sentences are the pages' (issue 21)."""
+    if policy is None or not policy.score:
+        return None
+    total = success_score(exact, policy)
+    return {
+        "total": None if total is None else to_decimal(total),
+        "parts": [
+            {
+                "metric": part.metric,
+                "label": sentences.metric_label(part.metric),
+                "counted": part.counted,
+                "points": to_decimal(part.points),
+                "earned": to_decimal(part.earned),
+            }
+            for part in score_parts(exact, policy)
+        ],
+    }
+
+
 def _ladder(
     policy: PolicySnapshot | None, *, level: str | None, currency: str
 ) -> list[dict[str, Any]]:
@@ -483,6 +510,7 @@ def _seller_dashboard(
         "history": _history_rows(history),
         "customer_success": _customer_success(history=history, policy=rules, currency=currency),
         "chart": _chart(history),
+        "score": _score_rows(policy, exact),
     }
     return render(request, "dashboard/index.html", context)
 

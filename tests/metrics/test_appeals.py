@@ -104,7 +104,8 @@ def _expected(seller: str, period: str) -> tuple[str | None, dict[str, Any]]:
         market=_market(), policy=ORACLE_POLICY, period=period, tz="Asia/Seoul"
     )[pk]
     level = oracle.computed_level(metrics=values, policy=ORACLE_POLICY)
-    return level, {key: display_value(key, value) for key, value in values.items()}
+    shown = {key: display_value(key, value) for key, value in values.items()}
+    return level, {**shown, "success_score": None}  # the policy has no score (SPEC §5)
 
 
 def _by_period(client: APIClient, seller: str) -> dict[str, dict[str, Any]]:

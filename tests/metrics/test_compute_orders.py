@@ -9,7 +9,7 @@ import pytest
 
 from metrics.engine.compute import seller_metrics
 from metrics.engine.periods import Period, window_for_period
-from metrics.engine.registry import METRIC_KEYS
+from metrics.engine.registry import ENGINE_METRIC_KEYS
 from orders.models import Seller
 from tests.factories import OrderFactory, ReviewFactory, SellerFactory, aware
 
@@ -344,7 +344,7 @@ def test_seller_with_no_activity_gets_zero_counts_and_null_rates(db):
 
     metrics = when_evaluated(idle)
 
-    assert set(metrics) == set(METRIC_KEYS)
+    assert set(metrics) == set(ENGINE_METRIC_KEYS)  # success_score: added by the grading
     assert metrics == {
         "completed_orders": 0,
         "revenue": Decimal("0.00"),

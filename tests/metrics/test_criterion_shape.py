@@ -14,7 +14,7 @@ from metrics.engine.grading import (
     json_number,
 )
 
-POLICY_KEYS = ["metric", "op", "value", "any_of"]
+POLICY_KEYS = ["metric", "op", "value", "any_of", "window_days"]
 GRADED_KEYS = ["level", *POLICY_KEYS, "actual", "passed"]
 
 
@@ -48,6 +48,7 @@ def test_a_metric_no_longer_known_shows_no_actual():
         "op": ">=",
         "value": 15,
         "any_of": "",
+        "window_days": None,
         "actual": None,
         "passed": False,
     }

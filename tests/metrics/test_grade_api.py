@@ -72,7 +72,7 @@ GRADE_KEYS = {
     "criteria",
     "next_level",
 }
-CRITERION_KEYS = {"level", "metric", "op", "value", "any_of", "actual", "passed"}
+CRITERION_KEYS = {"level", "metric", "op", "value", "any_of", "window_days", "actual", "passed"}
 MISSING_KEYS = {"metric", "op", "value", "actual"}
 
 
@@ -135,6 +135,7 @@ def test_grade_shows_the_latest_evaluated_period(seller_client, seller):
             "op": ">=",
             "value": 1,
             "any_of": "",
+            "window_days": None,
             "actual": 1,
             "passed": True,
         },
@@ -144,6 +145,7 @@ def test_grade_shows_the_latest_evaluated_period(seller_client, seller):
             "op": ">=",
             "value": 3,
             "any_of": "",
+            "window_days": None,
             "actual": 1,
             "passed": False,
         },
@@ -326,6 +328,7 @@ def test_grade_criteria_list_every_criterion_of_every_level(staff_client, one_bu
         "op": ">=",
         "value": 15,
         "any_of": "volume",
+        "window_days": None,
         "actual": 1,
         "passed": False,
     }

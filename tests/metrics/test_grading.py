@@ -454,6 +454,7 @@ def test_snapshot_json_keeps_thresholds_exact_as_strings():
         "op": ">=",
         "value": "4.7",
         "any_of": "",
+        "window_days": None,
     }
 
 
@@ -501,6 +502,7 @@ def test_result_to_json_keeps_actuals_exact_and_is_json_safe():
                 "op": ">=",
                 "value": "90",
                 "any_of": "",
+                "window_days": None,
                 "actual": "200/3",
                 "passed": False,
             }

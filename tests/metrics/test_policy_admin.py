@@ -245,3 +245,72 @@ def test_preview_impact_action_opens_the_preview_page(admin_client, seller):
     assert response.redirect_chain[-1][0] == f"{POLICIES}{active_policy().pk}/preview/"
     assert "0</strong> would move up, <strong>1</strong> down" in text
     assert f"<td>{seller.external_id}</td><td>Level 2</td><td>Level 1</td>" in text
+
+
+# --- per-criterion windows and the score (SPEC §5) --------------------------------------------
+
+
+def test_a_criterion_window_is_saved_on_the_level_page(admin_client):
+    _, pro = given_draft_policy()
+    form = criteria_form(pro, **{"criteria-0-window_days": "7"})
+    response = admin_client.post(f"{LEVELS}{pro.pk}/change/", form)
+    assert response.status_code == 302
+    assert Criterion.objects.get(level=pro).window_days == 7
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragment"),
+    [
+        ({"criteria-0-window_days": "3651"}, "3650"),
+        ({"criteria-0-window_days": "0"}, "1"),
+        (
+            {
+                "criteria-0-metric": "success_score",
+                "criteria-0-value": "50",
+                "criteria-0-window_days": "7",
+            },
+            "success_score is made of the policy-window values",
+        ),
+    ],
+)
+def test_an_incoherent_criterion_window_is_refused_on_the_level_page(
+    admin_client, fields, fragment
+):
+    _, pro = given_draft_policy()
+    response = admin_client.post(f"{LEVELS}{pro.pk}/change/", criteria_form(pro, **fields))
+    assert response.status_code == 200
+    assert fragment in response.content.decode()
+    assert not Criterion.objects.filter(level=pro).exists()
+
+
+def test_a_score_is_saved_with_the_policy(admin_client):
+    score = '[{"metric": "response_rate", "weight": 30, "zero": 50, "full": 100}]'
+    response = admin_client.post(f"{POLICIES}add/", policy_form(score=score))
+    assert response.status_code == 302
+    saved = GradePolicy.objects.get(name="Draft")
+    assert saved.score == [{"metric": "response_rate", "weight": 30, "zero": 50, "full": 100}]
+
+
+@pytest.mark.parametrize(
+    ("score", "message"),
+    [
+        (
+            '[{"metric": "response_rate", "weight": 1, "zero": 90, "full": 90}]',
+            "Score › part #1 › full: zero and full must differ",
+        ),
+        (
+            '[{"metric": "response_rate", "weight": 0, "zero": 0, "full": 100}]',
+            "Score › part #1 › weight: The weight must be above 0",
+        ),
+        (
+            '[{"metric": "success_score", "weight": 1, "zero": 0, "full": 100}]',
+            "Score › part #1 › metric: The score cannot be made of itself",
+        ),
+        ('{"metric": "response_rate"}', "Score: Must be a list"),
+    ],
+)
+def test_an_incoherent_score_is_refused_with_its_place(admin_client, score, message):
+    response = admin_client.post(f"{POLICIES}add/", policy_form(score=score))
+    assert response.status_code == 200
+    assert message in response.content.decode().replace("&#x27;", "'").replace("&quot;", '"')
+    assert not GradePolicy.objects.filter(name="Draft").exists()

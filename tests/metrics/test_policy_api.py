@@ -61,6 +61,7 @@ def test_seller_reads_the_active_policy_with_levels_by_rank_and_numbers(seller_c
         "window_days": None,
         "response_window_hours": 24,
         "demotion_grace_months": 0,
+        "score": [],
     }
     assert [(lvl["name"], lvl["rank"]) for lvl in body["levels"]] == [
         ("Level 1", 1),
@@ -70,10 +71,13 @@ def test_seller_reads_the_active_policy_with_levels_by_rank_and_numbers(seller_c
     ]
     assert body["levels"][0]["criteria"] == []
     assert body["levels"][1]["criteria"] == [
-        {"metric": "completed_orders", "op": ">=", "value": 15, "any_of": "volume"},
-        {"metric": "revenue", "op": ">=", "value": 5000000, "any_of": "volume"},
-        {"metric": "average_rating", "op": ">=", "value": 4.7, "any_of": ""},
-        {"metric": "response_rate", "op": ">=", "value": 90, "any_of": ""},
+        {**criterion, "window_days": None}
+        for criterion in (
+            {"metric": "completed_orders", "op": ">=", "value": 15, "any_of": "volume"},
+            {"metric": "revenue", "op": ">=", "value": 5000000, "any_of": "volume"},
+            {"metric": "average_rating", "op": ">=", "value": 4.7, "any_of": ""},
+            {"metric": "response_rate", "op": ">=", "value": 90, "any_of": ""},
+        )
     ]
 
 
@@ -110,6 +114,7 @@ def test_staff_replaces_the_policy_and_the_old_one_is_kept_inactive(staff_client
         "op": "<=",
         "value": 2.5,
         "any_of": "",
+        "window_days": None,
     }
     assert staff_client.get(URL).json() == body
 
@@ -176,7 +181,13 @@ def test_policy_get_lists_levels_by_rank_with_numbers(staff_client, seller_clien
     assert (body["window_months"], body["window_days"]) == (1, None)
     assert (body["response_window_hours"], body["demotion_grace_months"]) == (24, 0)
     assert body["levels"][2]["criteria"] == [
-        {"metric": "window_completed_orders", "op": ">=", "value": 2, "any_of": ""}
+        {
+            "metric": "window_completed_orders",
+            "op": ">=",
+            "value": 2,
+            "any_of": "",
+            "window_days": None,
+        }
     ]
 
 

@@ -31,6 +31,8 @@ REQUIRED = {
     "fiverr_levels",
     "amazon_account_health",
     "facebook_responsive",
+    "customer_success",
+    "customer_success_score",
 }
 POLICY_KEYS = {
     "name",
@@ -39,7 +41,9 @@ POLICY_KEYS = {
     "response_window_hours",
     "demotion_grace_months",
     "levels",
+    "score",
 }
+STRICT_RULE = "a published 'under p %' is op <= value p"
 
 
 def preset_files() -> dict[str, dict]:
@@ -58,20 +62,50 @@ def test_each_preset_is_a_valid_policy_with_its_source_and_notes(name):
     preset = preset_files()[name]
     assert set(preset) == {"name", "source", "notes", "policy"}
     assert preset["name"] == name
-    assert "http" in preset["source"] and "20" in preset["source"]  # a page and a date
+    # A page read and its date; GradeCraft's own programs say so instead of a page.
+    assert "2026-" in preset["source"]
+    assert "http" in preset["source"] or preset["source"].startswith("GradeCraft")
     assert len(preset["notes"]) > 80
     assert set(preset["policy"]) == POLICY_KEYS
     assert validate_policy_data(preset["policy"]) == {}
 
 
-def test_strict_rules_say_how_they_are_expressed():
+def test_strict_rules_are_written_one_way_and_say_so():
     files = preset_files()
-    for name in ("airbnb_superhost", "amazon_account_health"):
-        assert "0.9999" in files[name]["notes"], name
-        values = [
-            c["value"] for level in files[name]["policy"]["levels"] for c in level["criteria"]
-        ]
-        assert 0.9999 in values, name
+    # Amazon's targets are strict ("< 1 %"): written as <= the published number, explained.
+    for name in ("amazon_account_health", "customer_success"):
+        assert STRICT_RULE in files[name]["notes"], name
+    amazon = {
+        (c["metric"], c["window_days"]): (c["op"], c["value"])
+        for level in files["amazon_account_health"]["policy"]["levels"]
+        for c in level["criteria"]
+    }
+    assert amazon[("order_defect_rate", None)] == ("<=", 1)
+    assert amazon[("seller_cancellation_rate", 7)] == ("<=", 2.5)
+    assert amazon[("late_shipment_rate", 10)] == ("<=", 4)
+    assert amazon[("valid_tracking_rate", 30)] == (">=", 95)
+    assert files["amazon_account_health"]["policy"]["window_days"] == 60
+    # No preset approximates a strict rule with a value just below it any more.
+    for name, preset in files.items():
+        values = [c["value"] for lv in preset["policy"]["levels"] for c in lv["criteria"]]
+        assert not any(str(v).endswith("9999") for v in values), name
+
+
+def test_ebay_has_no_negative_review_rule_and_counts_cases_dispatch_and_tracking():
+    ebay = preset_files()["ebay_top_rated"]["policy"]
+    rules = {(c["metric"], c["op"], c["value"]) for lv in ebay["levels"] for c in lv["criteria"]}
+    assert not {metric for metric, _, _ in rules} & {"negative_review_rate", "window_review_count"}
+    assert rules >= {
+        ("unresolved_case_rate", "<=", 0.3),
+        ("late_shipment_rate", "<=", 3),
+        ("valid_tracking_rate", ">=", 95),
+    }
+
+
+def test_the_customer_success_score_variant_states_its_weights():
+    preset = preset_files()["customer_success_score"]
+    for part in preset["policy"]["score"]:
+        assert f"{part['metric']} {part['weight']} (" in preset["notes"], part
 
 
 def test_the_kmong_preset_is_the_seeded_default_policy():
@@ -172,7 +206,7 @@ def test_admin_lists_the_presets_and_creates_a_draft_from_one(admin_client):
     page = admin_client.get("/admin/metrics/gradepolicy/presets/").content.decode()
     for preset in all_presets():
         assert f'value="{preset.name}"' in page
-    assert "seller_cancellation_rate &lt;= 0.9999" in page
+    assert "seller_cancellation_rate &lt;= 1" in page
     active = active_policy()
 
     response = admin_client.post(

@@ -228,18 +228,23 @@ JSON = st.recursive(
 )
 FIELDS = st.sampled_from(
     ["name", "window_months", "window_days", "response_window_hours", "levels", "rank", "value"]
+    + ["score"]
 )
+CRITERION_FIELDS = st.sampled_from(["metric", "op", "value", "any_of", "window_days"])
+SCORE_PART = st.dictionaries(st.sampled_from(["metric", "weight", "zero", "full", "x"]), JSON)
 
 
 @given(
     data=st.dictionaries(FIELDS, JSON),
-    criterion=st.dictionaries(st.sampled_from(["metric", "op", "value", "any_of"]), JSON),
+    criterion=st.dictionaries(CRITERION_FIELDS, JSON),
+    score=st.lists(SCORE_PART | JSON, max_size=3) | JSON,
 )
-def test_any_json_gives_errors_or_nothing_but_never_raises(data, criterion):
+def test_any_json_gives_errors_or_nothing_but_never_raises(data, criterion, score):
     assert isinstance(validate_policy_data(data), dict)
     policy = valid_policy()
     policy["levels"][1]["criteria"].append(criterion)
     assert isinstance(validate_policy_data(policy), dict)
+    assert isinstance(validate_policy_data({**valid_policy(), "score": score}), dict)
 
 
 def test_threshold_too_small_to_store_is_rejected():

@@ -99,6 +99,7 @@ def test_a_level_change_is_posted_signed_with_its_reasons(publish, staff_client,
                 "op": ">=",
                 "value": 1,
                 "any_of": "",
+                "window_days": None,
                 "actual": 1,
                 "passed": True,
             }
