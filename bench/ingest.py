@@ -281,7 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     prefix = f"bench-{secrets.token_hex(3)}"
     user_model = get_user_model()
-    staff = user_model.objects.create(username=f"{prefix}-staff", is_staff=True)
+    # A superuser: staff tokens are held to Django's model permissions (issue 19), and the
+    # benchmark's integration may do everything an ingestion does.
+    staff = user_model.objects.create(username=f"{prefix}-staff", is_staff=True, is_superuser=True)
     token = Token.objects.create(user=staff).key
     joined = datetime(2025, 1, 1, tzinfo=KST)
     Seller.objects.bulk_create(

@@ -45,9 +45,14 @@ def test_dashboard_shows_level_missing_criteria_and_null_metrics_as_no_data(page
         missing = page.locator("#missing").inner_text()
         # Level 2 needs 15 completed orders (or ₩5,000,000 revenue), a 4.7 rating and 90 %
         # replies; the seller has 1 order of ₩10,000, no review and 0 of 1 inquiry answered.
+        # The next steps are actions (issue 21): one 5-star review makes the average 5; k more
+        # inquiries answered in time reach 90 % when 100 k >= 90 (1 + k), so k = 9.
         assert "14 more completed orders, or ₩4,990,000 more revenue (either one)" in missing
-        assert "Average rating: not enough data yet (at least 4.7 needed)" in missing
-        assert "Response rate 90 percentage points higher (90 % or more; you have 0 %)" in missing
+        assert (
+            "1 more 5-star review (Average rating: not enough data yet, at least 4.70 needed)"
+            in missing
+        )
+        assert "Answer your next 9 inquiries within 24 hours (Response rate: 0 % now" in missing
         rating_row = page.locator("tr[data-metric=average_rating]").inner_text()
         assert "not enough data yet" in rating_row
         on_time_row = page.locator("tr[data-metric=on_time_rate]").inner_text()

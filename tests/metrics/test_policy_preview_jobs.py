@@ -19,6 +19,7 @@ from metrics.models import PolicyPreview
 from metrics.policy.preview import run_preview_job
 from metrics.runs import evaluate_period
 from tests.api_helpers import token_client
+from tests.api_helpers import grant_api_permissions
 from tests.factories import SellerFactory, UserFactory, aware
 from tests.metrics.test_runs import given_completed_orders, given_policy
 
@@ -43,7 +44,8 @@ def a_run(clock):
 
 
 def staff(name: str, *, superuser: bool = False) -> Any:
-    return UserFactory(username=name, is_staff=True, is_superuser=superuser)
+    """A staff login with the API's model permissions (issue 19: staff are held to them)."""
+    return grant_api_permissions(UserFactory(username=name, is_staff=True, is_superuser=superuser))
 
 
 def draft(staff_client, *, window_days: int) -> dict[str, Any]:
