@@ -18,8 +18,7 @@ from metrics.engine.periods import Period
 from metrics.models import PolicyPreview
 from metrics.policy.preview import run_preview_job
 from metrics.runs import evaluate_period
-from tests.api_helpers import token_client
-from tests.api_helpers import grant_api_permissions
+from tests.api_helpers import grant_api_permissions, token_client
 from tests.factories import SellerFactory, UserFactory, aware
 from tests.metrics.test_runs import given_completed_orders, given_policy
 
