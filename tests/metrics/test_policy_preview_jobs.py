@@ -42,9 +42,11 @@ def a_run(clock):
     return policy
 
 
-def staff(name: str, *, superuser: bool = False) -> Any:
-    """A staff login with the API's model permissions (issue 19: staff are held to them)."""
-    return grant_api_permissions(UserFactory(username=name, is_staff=True, is_superuser=superuser))
+def staff(name: str, *, superuser: bool = False, api: bool = True) -> Any:
+    """A staff login, with the API's model permissions unless ``api`` is False (issue 19:
+    staff are held to them)."""
+    user = UserFactory(username=name, is_staff=True, is_superuser=superuser)
+    return grant_api_permissions(user) if api else user
 
 
 def draft(staff_client, *, window_days: int) -> dict[str, Any]:
@@ -146,7 +148,7 @@ def browser_of(user) -> Client:
 
 
 def test_a_staff_user_without_the_policys_view_permission_is_refused(a_run):
-    nobody = browser_of(staff("nobody"))
+    nobody = browser_of(staff("nobody", api=False))
 
     page = nobody.get(tune_url(a_run))
 
@@ -155,7 +157,7 @@ def test_a_staff_user_without_the_policys_view_permission_is_refused(a_run):
 
 
 def test_the_view_permission_shows_the_page_but_saving_needs_change(a_run):
-    viewer = staff("viewer")
+    viewer = staff("viewer", api=False)
     viewer.user_permissions.add(Permission.objects.get(codename="view_gradepolicy"))
     client = browser_of(viewer)
 
