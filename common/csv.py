@@ -39,13 +39,16 @@ def safe_text(text: str) -> str:
 
 
 def safe_cell(value: Any) -> str:
-    """A value as a CSV cell: empty for None, ``true``/``false``, ISO 8601 for dates and
-    times, numbers as written, and any text through the formula guard."""
+    """A value as a CSV cell: empty for None, ``true``/``false``, RFC 3339 to the second for
+    times (ISO 8601 for dates), numbers as written, and any text through the formula guard."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        # RFC 3339 to the second (issue 21): spreadsheets and log tools read it as is.
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, int | float | Decimal):
         return str(value)

@@ -58,3 +58,12 @@ def test_the_evidence_csv_neutralises_every_form(seller_client, seller, conversa
 
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[1][0] == "'" + conversation
+
+
+def test_times_are_rfc_3339_to_the_second():
+    from datetime import UTC, datetime
+
+    from common.csv import safe_cell
+
+    moment = datetime(2026, 10, 3, 10, 0, 5, 123456, tzinfo=UTC)
+    assert safe_cell(moment) == "2026-10-03T10:00:05+00:00"
