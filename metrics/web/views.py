@@ -100,10 +100,13 @@ def _has_evidence(metric: str) -> bool:
     return True
 
 
-def _evidence_links(seller: Seller, metric: str, period: str | None) -> dict[str, str] | None:
+def _evidence_links(
+    seller: Seller, metric: str, period: str | None, *, as_staff: bool = False
+) -> dict[str, str] | None:
     if not period or not _has_evidence(metric):
         return None
-    query = urlencode({"period": period})
+    # Staff looking at a seller's page follow its evidence for that seller (issue 21).
+    query = urlencode({"period": period, **({"seller": seller.external_id} if as_staff else {})})
     csv = urlencode({"period": period, "metric": metric, "format": "csv"})
     return {
         "page": f"{reverse('evidence', args=[metric])}?{query}",
@@ -118,6 +121,7 @@ def _metric_rows(
     exact: Metrics,
     currency: str,
     response_hours: int,
+    as_staff: bool = False,
 ) -> list[dict[str, Any]]:
     """Main metrics plus every metric the next level asks for: the value as the seller counts
     it, the counts behind a rate, each threshold of the next level with a progress bar, and
@@ -161,7 +165,7 @@ def _metric_rows(
                 "shown": sentences.value(key, actual, currency=currency),
                 "counts": sentences.rate_counts(key, exact, response_hours=response_hours),
                 "checks": checks,
-                "evidence": _evidence_links(seller, key, grade["period"]),
+                "evidence": _evidence_links(seller, key, grade["period"], as_staff=as_staff),
             }
         )
     return rows
@@ -481,7 +485,12 @@ def _seller_dashboard(
         "leaving": _leaving(seller=seller, current=current, policy=policy),
         "grace": _grace(current, policy),
         "rows": _metric_rows(
-            seller=seller, grade=grade, exact=exact, currency=currency, response_hours=hours
+            seller=seller,
+            grade=grade,
+            exact=exact,
+            currency=currency,
+            response_hours=hours,
+            as_staff=as_staff,
         ),
         "preview": preview,
         "preview_level": sentences.level_name(preview["level"]),
@@ -767,6 +776,11 @@ def evidence(request: HttpRequest, metric: str) -> HttpResponse:
     page that does not exist are a 404, like an unknown metric.
     """
     seller = _seller_for(request)
+    as_staff = False
+    if getattr(request.user, "is_staff", False) and request.GET.get("seller"):
+        # A staff user following a seller's page (the staff seller view) sees its evidence.
+        seller = Seller.objects.filter(external_id=request.GET["seller"]).first()
+        as_staff = True
     if seller is None or metric not in METRICS or not _has_evidence(metric):
         raise Http404("No evidence for this metric.")
     try:
@@ -779,6 +793,8 @@ def evidence(request: HttpRequest, metric: str) -> HttpResponse:
     except InvalidPage as exc:
         raise Http404(str(exc)) from exc
     rows = _with_appeals(seller=seller, kind=items.kind, items=list(page.object_list))
+    if as_staff:  # staff decide appeals in admin; they do not file them from here
+        rows = [(item, None) for item, _state in rows]
     columns = ITEM_COLUMNS.get(items.kind, ())
     context = {
         "rows": rows,
@@ -795,7 +811,8 @@ def evidence(request: HttpRequest, metric: str) -> HttpResponse:
         "metric": metric,
         "label": sentences.metric_label(metric),
         "month": sentences.month(period),
-        "csv": _evidence_links(seller, metric, str(period)),
+        "csv": _evidence_links(seller, metric, str(period), as_staff=as_staff),
+        "staff_seller": seller.external_id if as_staff else "",
         "period": period,
         "kind": items.kind,
         "page": page,

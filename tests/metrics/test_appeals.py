@@ -551,3 +551,18 @@ def test_a_fresh_pending_correction_is_left_to_its_worker(world, staff_client):
         f"/api/v1/appeals/{appeal['id']}/decision", {"status": "accepted"}, format="json"
     )
     assert resume_pending_corrections() == []  # its lease has not passed
+
+
+def test_staff_following_a_sellers_page_see_its_evidence_without_appeal_forms(world, admin_client):
+    page = admin_client.get("/staff/sellers/s-1/dashboard/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "/evidence/on_time_rate/?period=2026-12&amp;seller=s-1" in page.content.decode()
+    evidence = admin_client.get("/evidence/on_time_rate/?period=2026-12&seller=s-1")
+    assert evidence.status_code == 200
+    text = evidence.content.decode()
+    assert "o-late" in text and 'name="order"' not in text
+
+
+def test_a_seller_cannot_read_another_sellers_evidence_by_the_seller_parameter(world, client):
+    client.force_login(Seller.objects.get(external_id="s-1").user)
+    page = client.get("/evidence/on_time_rate/?period=2026-12&seller=s-2")
+    assert page.status_code == 200 and "o-other" not in page.content.decode()
