@@ -11,6 +11,7 @@ import pytest
 import time_machine
 
 from metrics.engine.periods import Period
+from metrics.models import GradePolicy
 from metrics.runs import evaluate_period
 from tests.browser.conftest import login
 from tests.browser.test_pages_i18n_a11y import (
@@ -69,6 +70,7 @@ def test_every_page_fits_reads_well_and_is_accessible(open_page, viewport, local
         for period in ("2026-09", "2026-10"):
             evaluate_period(period=Period.parse(period))
         UserFactory(username="root", is_staff=True, is_superuser=True)
+        policy = GradePolicy.objects.get(is_active=True).pk
         page = open_page(viewport, locale)
         login(page, "root", STAFF_PASSWORD)
         for path, name in [
@@ -78,6 +80,11 @@ def test_every_page_fits_reads_well_and_is_accessible(open_page, viewport, local
             ("/staff/sellers/ext-mina/dashboard/", "seller-dashboard"),
             ("/admin/metrics/evaluationrun/", "admin-runs"),
             ("/admin/metrics/gradepolicy/", "admin-policies"),
+            ("/evidence/on_time_rate/?period=2026-10&seller=ext-mina", "evidence"),
+            ("/evidence/response_rate/?period=2026-10&seller=ext-mina", "evidence-inquiries"),
+            (f"/admin/metrics/gradepolicy/{policy}/tune/", "admin-tuning"),
+            (f"/admin/metrics/gradepolicy/{policy}/preview/", "admin-preview"),
+            ("/admin/metrics/appeal/", "admin-appeals"),
         ]:
             page.goto(path)
             page.wait_for_load_state()
