@@ -172,6 +172,17 @@ class Rule:
     op: str  # ">=" | "<="
     value: Decimal
     any_of: str = ""
+    window_days: int | None = None  # SPEC §5: its own window (window metrics only)
+
+
+@dataclass(frozen=True)
+class ScorePart:
+    """SPEC §5 ``score``: ``metric`` maps linearly to 0 at ``zero`` and 1 at ``full``."""
+
+    metric: str
+    weight: Decimal
+    zero: Decimal
+    full: Decimal
 
 
 @dataclass(frozen=True)
@@ -188,6 +199,7 @@ class Policy:
     window_days: int | None = None
     response_window_hours: int = 24
     demotion_grace_months: int = 0
+    score: tuple[ScorePart, ...] = ()
 
 
 # --------------------------------------------------------------------------- periods (§3)
@@ -644,3 +656,78 @@ def grade_periods(
         for sid, values in metrics.items():
             levels[sid].append(computed_level(metrics=values, policy=policy))
     return {sid: grade_sequence(computed=seq, policy=policy) for sid, seq in levels.items()}
+
+
+# --------------------------------------------------------------------------- §5: own windows, score
+
+
+def success_score(*, metrics: MetricValues, policy: Policy) -> Value:
+    """SPEC §5: 100 × Σ weight × clamp((value − zero) / (full − zero), 0, 1) / Σ weight over the
+    parts whose metric is not null; null when the policy has no score or every part is null."""
+    weighted = Fraction(0)
+    weights = Fraction(0)
+    for part in policy.score:
+        value = metrics.get(part.metric)
+        if value is None:
+            continue
+        share = (Fraction(value) - Fraction(part.zero)) / (
+            Fraction(part.full) - Fraction(part.zero)
+        )
+        share = min(max(share, Fraction(0)), Fraction(1))
+        weighted += Fraction(part.weight) * share
+        weights += Fraction(part.weight)
+    if weights == 0:
+        return None
+    return 100 * weighted / weights
+
+
+def graded_levels(
+    *, market: Market, policy: Policy, period: str, tz: str
+) -> dict[int, tuple[str | None, list[bool]]]:
+    """Each seller's level (the ladder, no grace) and every criterion's pass, in level-rank
+    order, when criteria may read their own ``window_days`` and the policy may have a score.
+
+    A criterion with its own window reads a window metric over the N days before the cutoff
+    (cumulative metrics ignore it); ``success_score`` is always the policy window's."""
+    base = seller_metrics(market=market, policy=policy, period=period, tz=tz)
+    days = sorted({r.window_days for lv in policy.levels for r in lv.rules if r.window_days})
+    own = {
+        d: seller_metrics(
+            market=market,
+            policy=Policy(
+                levels=(),
+                window_months=None,
+                window_days=d,
+                response_window_hours=policy.response_window_hours,
+            ),
+            period=period,
+            tz=tz,
+        )
+        for d in days
+    }
+    result = {}
+    for sid, values in base.items():
+        values = {**values, "success_score": success_score(metrics=values, policy=policy)}
+        passes: list[bool] = []
+        reached: str | None = None
+        climbing = True
+        for level in sorted(policy.levels, key=lambda lv: lv.rank):
+            groups: dict[str, list[bool]] = {}
+            plain: list[bool] = []
+            for rule in level.rules:
+                read = values
+                if (
+                    rule.window_days
+                    and rule.metric not in CUMULATIVE_KEYS
+                    and (rule.metric != "success_score")
+                ):
+                    read = {**values, **{k: own[rule.window_days][sid][k] for k in WINDOW_KEYS}}
+                passed = rule_passes(rule=rule, metrics=read)
+                passes.append(passed)
+                (groups.setdefault(rule.any_of, []) if rule.any_of else plain).append(passed)
+            if climbing and all(plain) and all(any(g) for g in groups.values()):
+                reached = level.name
+            else:
+                climbing = False
+        result[sid] = (reached, passes)
+    return result

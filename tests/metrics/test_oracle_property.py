@@ -23,9 +23,17 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from metrics.engine.compute import seller_metrics
-from metrics.engine.grading import CriterionSpec, LevelSpec, PolicySnapshot, grade
+from metrics.engine.grading import (
+    CriterionSpec,
+    LevelSpec,
+    PolicySnapshot,
+    ScorePart,
+    grade,
+    with_score,
+)
 from metrics.engine.periods import Period, window_for_period
 from metrics.engine.registry import METRICS, Kind
+from metrics.engine.windows import criterion_window_metrics
 from orders.models import Case, Conversation, Message, Order, Seller
 from reviews.models import Review, Survey
 from tests import oracle
@@ -457,7 +465,13 @@ def snapshot(policy: oracle.Policy) -> PolicySnapshot:
                 name=level.name,
                 rank=level.rank,
                 criteria=tuple(
-                    CriterionSpec(metric=r.metric, op=r.op, value=r.value, any_of=r.any_of)
+                    CriterionSpec(
+                        metric=r.metric,
+                        op=r.op,
+                        value=r.value,
+                        any_of=r.any_of,
+                        window_days=r.window_days,
+                    )
                     for r in level.rules
                 ),
             )
@@ -467,6 +481,10 @@ def snapshot(policy: oracle.Policy) -> PolicySnapshot:
         window_days=policy.window_days,
         response_window_hours=policy.response_window_hours,
         demotion_grace_months=policy.demotion_grace_months,
+        score=tuple(
+            ScorePart(metric=p.metric, weight=p.weight, zero=p.zero, full=p.full)
+            for p in policy.score
+        ),
     )
 
 
@@ -591,3 +609,143 @@ def test_grace_over_three_periods_equals_the_oracle(data: st.DataObject) -> None
                 f"seller {sid}, period {period}: engine {got}, oracle {want}"
             )
             previous[sid] = result
+
+
+# Per-criterion windows and the score (SPEC §5, issue 17 items 3, 4 and 6).
+OWN_WINDOWS = (None, None, 7, 31, 60)
+SCORE_METRICS = (
+    "response_rate",
+    "on_time_rate",
+    "success_rate",
+    "average_rating",
+    "order_defect_rate",
+    "csat_percent",
+    "nps",
+    "median_first_response_minutes",
+)
+SCORE_RANGES = (
+    (Decimal(0), Decimal(100)),
+    (Decimal(100), Decimal(0)),
+    (Decimal(50), Decimal(90)),
+    (Decimal("4.5"), Decimal(5)),
+    (Decimal(60), Decimal(5)),
+    (Decimal(-100), Decimal(100)),
+)
+
+
+def draw_score(draw: st.DrawFn) -> tuple[oracle.ScorePart, ...]:
+    parts = []
+    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        zero, full = draw(st.sampled_from(SCORE_RANGES))
+        parts.append(
+            oracle.ScorePart(
+                metric=draw(st.sampled_from(SCORE_METRICS)),
+                weight=draw(st.sampled_from([Decimal(1), Decimal(3), Decimal("0.5")])),
+                zero=zero,
+                full=full,
+            )
+        )
+    return tuple(parts)
+
+
+@pytest.mark.django_db(transaction=False)
+@PROPERTY_SETTINGS
+@given(data=st.data())
+def test_own_windows_and_the_score_grade_as_the_oracle_does(data: st.DataObject) -> None:
+    hours = data.draw(st.sampled_from(HOURS), label="response_window_hours")
+    market = data.draw(st.composite(lambda draw: draw_market(draw, hours=hours))(), label="market")
+    period = data.draw(st.sampled_from(PERIODS), label="period")
+    # Policy windows in months mostly, so that a criterion's own days differ from them.
+    window = data.draw(st.sampled_from(POLICY_WINDOWS), label="window")
+    bare = oracle.Policy(levels=(), response_window_hours=hours, **window)
+    expected = oracle.seller_metrics(market=market, policy=bare, period=period, tz=TZ)
+    drawn = data.draw(
+        st.composite(lambda draw: draw_levels(draw, list(expected.values())))(), label="levels"
+    )
+    levels = tuple(
+        oracle.Level(
+            name=level.name,
+            rank=level.rank,
+            rules=tuple(
+                oracle.Rule(
+                    metric=r.metric,
+                    op=r.op,
+                    value=r.value,
+                    any_of=r.any_of,
+                    window_days=data.draw(st.sampled_from(OWN_WINDOWS)),
+                )
+                for r in level.rules
+            )
+            + (
+                (oracle.Rule("success_score", ">=", data.draw(st.sampled_from(SCORE_CUTS))),)
+                if data.draw(st.booleans(), label="score criterion")
+                else ()
+            ),
+        )
+        for level in drawn
+    )
+    # One criterion on its own window whose threshold sits next to a value over that window,
+    # so that reading the wrong window flips it.
+    days = data.draw(st.sampled_from([d for d in OWN_WINDOWS if d]), label="own window")
+    over_days = oracle.seller_metrics(
+        market=market,
+        policy=oracle.Policy(
+            levels=(), window_months=None, window_days=days, response_window_hours=hours
+        ),
+        period=period,
+        tz=TZ,
+    )
+    metric = data.draw(st.sampled_from(OWN_WINDOW_METRICS), label="own window metric")
+    sample = data.draw(st.sampled_from(list(over_days.values())))
+    pinned = oracle.Rule(
+        metric=metric,
+        op=data.draw(st.sampled_from([">=", "<="])),
+        value=data.draw(st.sampled_from(threshold_candidates(sample[metric], sample))),
+        window_days=days,
+    )
+    first, *rest = levels
+    levels = (
+        oracle.Level(name=first.name, rank=first.rank, rules=(pinned, *first.rules)),
+        *rest,
+    )
+    score = data.draw(st.composite(draw_score)(), label="score")
+    policy = oracle.Policy(levels=levels, response_window_hours=hours, score=score, **window)
+
+    pks = store(market)
+    engine = engine_metrics(pks=pks, policy=policy, period=period)
+    rules = snapshot(policy)
+    own = criterion_window_metrics(
+        seller_ids=list(pks.values()),
+        cutoff=Period.parse(period).cutoff,
+        windows=rules.extra_windows,
+        response_window_hours=hours,
+    )
+    want = oracle.graded_levels(market=market, policy=policy, period=period, tz=TZ)
+    for sid, pk in pks.items():
+        result = grade(engine[sid], rules, windows=own[pk])
+        level, passes = want[sid]
+        assert result.computed_level == level, (sid, period, window)
+        assert [c.passed for c in result.criteria] == passes, (sid, period, window)
+        assert with_score(engine[sid], rules)["success_score"] == oracle.success_score(
+            metrics=expected[sid], policy=policy
+        ), sid
+
+
+SCORE_CUTS = (Decimal(0), Decimal(50), Decimal("66.67"), Decimal(100))
+POLICY_WINDOWS: tuple[dict[str, Any], ...] = (
+    {"window_months": 3, "window_days": None},
+    {"window_months": 2, "window_days": None},
+    {"window_months": 0, "window_days": None},
+    {"window_months": None, "window_days": 45},
+)
+OWN_WINDOW_METRICS = (
+    "window_completed_orders",
+    "finished_orders",
+    "success_rate",
+    "on_time_rate",
+    "response_rate",
+    "inquiries",
+    "window_review_count",
+    "window_orders",
+    "csat_responses",
+)
