@@ -83,9 +83,10 @@ def generate(url: str, sellers: int) -> None:
             [sellers],
         )
         cur.execute(
-            "INSERT INTO metrics_evaluationrun (period, status, trigger, policy_snapshot, "
-            "created_at, seller_count, level_counts, error, task_id, chunks_total) VALUES "
-            "(%s, 'succeeded', 'manual', '{}', now(), %s, '{}', '', '', 1) RETURNING id",
+            "INSERT INTO metrics_evaluationrun (period, status, trigger, kind, policy_snapshot, "
+            "created_at, seller_count, level_counts, error, task_id, chunks_total, lease_owner) "
+            "VALUES (%s, 'succeeded', 'manual', 'period', '{}', now(), %s, '{}', '', '', 1, '') "
+            "RETURNING id",
             [PERIOD, sellers],
         )
         (run_id,) = cur.fetchone()
@@ -153,11 +154,11 @@ def peak_rss_mb() -> float:
 
 
 def measure_app(url: str, sellers: int, repeat: int) -> dict[str, Any]:
-    import django
-
-    django.setup()
+    # The served process's start-up, as gunicorn loads it (gradecraft/wsgi.py: django.setup()
+    # and the garbage collector's freeze of what start-up loaded).
     from django.test import Client
 
+    import gradecraft.wsgi  # noqa: F401
     from access.models import ApiKey
 
     ApiKey.objects.filter(name="bench").delete()
