@@ -667,7 +667,7 @@ PREVIEW_MOVERS_SHOWN = 500
 def _movers_explained(result: PreviewResult, snapshot: PolicySnapshot) -> list[dict[str, Any]]:
     """Each mover with the seller's name, id and link, and the criteria that flipped between
     the stored grade and the draft's (re-graded by ``grade`` from the stored metrics; with
-    other windows the stored metrics do not fit the draft, so no criterion is named). 1 query."""
+    other windows, the draft's criteria results the preview job kept). 1 query."""
     by_id = {m.seller: m for m in result.movers}
     stored = {
         e.seller.external_id: e
@@ -679,12 +679,18 @@ def _movers_explained(result: PreviewResult, snapshot: PolicySnapshot) -> list[d
     for mover in result.movers:
         evaluation = stored.get(mover.seller)
         flipped: list[str] = []
-        if evaluation is not None and not result.recomputed:
+        draft_criteria: list[dict[str, Any]] | None = None
+        if evaluation is not None and mover.criteria is not None:
+            # Recomputed for the draft's windows: the job kept the draft's criteria results.
+            draft_criteria = list(mover.criteria)
+        elif evaluation is not None and not result.recomputed:
             draft = grade(
                 {k: exact_from_json(v) for k, v in evaluation.metrics.items()},
                 snapshot,
                 windows=stored_windows(evaluation.criteria),  # per-criterion windows (SPEC §5)
             )
+            draft_criteria = result_to_json(draft)["criteria"]
+        if evaluation is not None and draft_criteria is not None:
             flipped = [
                 sentences.rule_sentence(
                     metric=c["metric"],
@@ -693,9 +699,7 @@ def _movers_explained(result: PreviewResult, snapshot: PolicySnapshot) -> list[d
                     currency="KRW",
                 )
                 + (" ✓" if c["passed"] else " ✗")
-                for c in selectors.flipped_criteria(
-                    evaluation.criteria, result_to_json(draft)["criteria"]
-                )
+                for c in selectors.flipped_criteria(evaluation.criteria, draft_criteria)
             ]
         seller = evaluation.seller if evaluation is not None else None
         out.append(

@@ -42,6 +42,7 @@ from metrics.engine.grading import (
     PolicySnapshot,
     exact_from_json,
     grade,
+    result_to_json,
     stored_windows,
 )
 from metrics.engine.periods import Period
@@ -89,6 +90,10 @@ class Mover:
     seller: str  # external_id
     from_level: str | None
     to_level: str | None
+    # The draft's criteria results of this seller when the metrics were recomputed for the
+    # draft's windows (the stored ones do not fit it): what explains the move. Kept in the job,
+    # not in the API's answer.
+    criteria: tuple[dict[str, Any], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,16 @@ class PreviewResult:
     def from_job(cls, data: Mapping[str, Any]) -> PreviewResult:
         """The answer a preview job stored (``to_data`` plus its ``summary``)."""
         summary = data.get("summary") or {}
-        movers = [Mover(m["seller"], m["from"], m["to"]) for m in data["movers"]]
+        explained = data.get("explanations") or {}
+        movers = [
+            Mover(
+                m["seller"],
+                m["from"],
+                m["to"],
+                tuple(explained[m["seller"]]) if m["seller"] in explained else None,
+            )
+            for m in data["movers"]
+        ]
         moves: dict[tuple[str | None, str | None], int] = {}
         for mover in movers:
             move = (mover.from_level, mover.to_level)
@@ -204,25 +218,37 @@ def preview_policy(
             run=run
         ).values_list("seller_id", "seller__external_id", "level", "level_rank")
     }
+    graded: Iterable[tuple[int, str, str | None, Any]]
     if recompute:
-        graded: Iterable[tuple[int, str, str | None]] = (
-            (item.seller_id, item.external_id, item.result.level)
+        graded = (
+            (item.seller_id, item.external_id, item.result.level, item.result)
             for item in grade_period(period=period, snapshot=snapshot)
         )
     else:
-        graded = _regraded(run=run, period=period, snapshot=snapshot)
+        graded = ((*row, None) for row in _regraded(run=run, period=period, snapshot=snapshot))
     counts: dict[str | None, int] = {}
     moves: dict[tuple[str | None, str | None], int] = {}
     movers: list[Mover] = []
     up = down = sellers = 0
-    for seller_id, external_id, level in graded:
+    for seller_id, external_id, level, recomputed_result in graded:
         sellers += 1
         counts[level] = counts.get(level, 0) + 1
         _, old_level, _ = stored.get(seller_id, (external_id, None, None))
         moves[(old_level, level)] = moves.get((old_level, level), 0) + 1
         if old_level == level:
             continue
-        movers.append(Mover(seller=external_id, from_level=old_level, to_level=level))
+        movers.append(
+            Mover(
+                seller=external_id,
+                from_level=old_level,
+                to_level=level,
+                criteria=(
+                    tuple(result_to_json(recomputed_result)["criteria"])
+                    if recomputed_result is not None
+                    else None
+                ),
+            )
+        )
         move = snapshot.move(old_level, level)
         up += move == UP
         down += move == DOWN
@@ -397,7 +423,14 @@ def run_preview_job(*, preview_id: uuid.UUID | str) -> str:
     summary = {"sellers": result.sellers, "up": result.up, "down": result.down}
     PolicyPreview.objects.filter(pk=job.pk).update(
         status=RunStatus.SUCCEEDED,
-        result={**result.to_data(), "summary": summary},
+        result={
+            **result.to_data(),
+            "summary": summary,
+            # Each mover's draft criteria, for the admin's "criteria that flipped".
+            "explanations": {
+                m.seller: list(m.criteria) for m in result.movers if m.criteria is not None
+            },
+        },
         finished_at=timezone.now(),
     )
     return RunStatus.SUCCEEDED

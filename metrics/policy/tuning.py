@@ -9,6 +9,7 @@ out: duplicate it as a draft.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,6 +134,49 @@ def _levels_data(
     return sorted(by_name.values(), key=lambda lvl: lvl["rank"]), unknown
 
 
+def _live_forms(formset: Any) -> list[Any]:
+    return [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+
+
+def _mark_unknown_levels(level_rows: Any, criterion_rows: Any) -> None:
+    """Put "no level named …" on the criterion row's level field, where it is to be fixed."""
+    names = {f.cleaned_data["name"] for f in _live_forms(level_rows)}
+    for form in _live_forms(criterion_rows):
+        if form.cleaned_data["level"] not in names:
+            form.add_error("level", "No level of this name in the levels above.")
+
+
+def _mark_fields(
+    errors: dict[str, list[str]], levels: list[dict[str, Any]], level_rows: Any, criterion_rows: Any
+) -> None:
+    """Put the policy's field messages (``levels[i].criteria[j].value`` …) on the rows and
+    fields they are about: the i-th level of ``levels`` (by rank) is the level row of that
+    name; its j-th criterion is the j-th criterion row naming that level."""
+    level_forms = {f.cleaned_data["name"]: f for f in _live_forms(level_rows)}
+    criterion_forms: dict[str, list[Any]] = {}
+    for form in _live_forms(criterion_rows):
+        criterion_forms.setdefault(form.cleaned_data["level"], []).append(form)
+    pattern = re.compile(r"levels\[(\d+)\](?:\.criteria\[(\d+)\])?(?:\.(\w+))?$")
+    for key, messages_ in errors.items():
+        found = pattern.match(key)
+        if found is None:
+            continue
+        index, c_index, field = found.groups()
+        if int(index) >= len(levels):
+            continue
+        name = levels[int(index)]["name"]
+        if c_index is None:
+            form = level_forms.get(name)
+        else:
+            rows = criterion_forms.get(name, [])
+            form = rows[int(c_index)] if int(c_index) < len(rows) else None
+        if form is None:
+            continue
+        target = field if field in form.fields else None
+        for message in messages_:
+            form.add_error(target, message)
+
+
 @dataclass(frozen=True)
 class Impact:
     """The draft's impact as the page shows it: the result, or the job still computing it
@@ -188,13 +232,16 @@ def tune_view(model_admin: ModelAdmin, request: HttpRequest, pk: int) -> HttpRes
             errors = ["Some rows are incomplete or invalid: see the fields marked below."]
         else:
             levels, errors = _levels_data(_live(level_rows), _live(criterion_rows))
-            if not errors:
+            if errors:
+                _mark_unknown_levels(level_rows, criterion_rows)
+            else:
                 try:
                     replace_policy_levels(policy=policy, levels=levels)
                     if "_activate" in request.POST:
                         activate_policy(policy=policy)
                 except PolicyInvalid as exc:
                     errors = describe_errors(exc.errors, {**policy_data(policy), "levels": levels})
+                    _mark_fields(exc.errors, levels, level_rows, criterion_rows)
                 except PolicyConflict as exc:
                     errors = [str(exc)]
                 else:

@@ -182,3 +182,20 @@ def test_another_window_draft_is_queued_not_recomputed_in_the_request(a_run):
     run_preview_job(preview_id=job.pk)  # the worker's part
     done = root.get(tune_url(a_run))
     assert done.context["impact"].recomputed and done.context["impact"].sellers == 1
+
+
+def test_a_recomputed_preview_names_the_criteria_that_flipped(a_run):
+    # given the run's policy with a 7-day window instead of its month: the seller's two orders
+    # of October 10 fall outside it, so it would move from Silver to Bronze
+    root = browser_of(staff("root", superuser=True))
+    a_run.window_days = 7
+    a_run.save(update_fields=["window_days"])
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        queued = root.get(f"/admin/metrics/gradepolicy/{a_run.pk}/preview/")
+
+    page = root.get(queued["Location"], HTTP_ACCEPT_LANGUAGE="en")
+
+    [mover] = page.context["movers"]
+    assert (mover["from"], mover["to"]) == ("Silver", "Bronze")
+    assert len(mover["flipped"]) == 1 and mover["flipped"][0].endswith("✗")
+    assert b"(recomputed for other windows)" not in page.content

@@ -193,3 +193,30 @@ def test_the_tuning_page_speaks_korean_to_a_korean_browser(admin_client, draft_a
 
     assert "기준값 조정" in page and "최근 실행의 저장된 지표에 미치는 영향" in page
     assert "판매자 1명: <strong" in page
+
+
+def test_each_error_is_shown_on_the_field_it_is_about(admin_client, draft_after_a_run):
+    _, draft = draft_after_a_run
+    # A criterion naming no level: the message sits on that row's level field.
+    refused = admin_client.post(
+        tune_url(draft), rows(LEVELS, [("Platinum", "revenue", ">=", 1, "")])
+    )
+    platinum = refused.context["criterion_rows"].forms[0]
+    assert "level" in platinum.errors
+    # A rate above 100 %: the policy's message sits on that criterion's value field (the second
+    # criterion naming Silver is the second Silver row, whatever comes between).
+    refused = admin_client.post(
+        tune_url(draft),
+        rows(
+            LEVELS,
+            [
+                ("Silver", "response_rate", ">=", 90, ""),
+                ("Gold", "window_completed_orders", ">=", 3, ""),
+                ("Silver", "on_time_rate", ">=", 150, ""),
+            ],
+        ),
+    )
+    forms = refused.context["criterion_rows"].forms
+    assert "value" in forms[2].errors and "100" in " ".join(forms[2].errors["value"])
+    assert not forms[0].errors and not forms[1].errors
+    assert refused.context["impact"] is None  # the saved policy's impact is not shown
