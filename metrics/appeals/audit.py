@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from common.csv import safe_cell
 from metrics.models import Appeal, AuditAction, AuditEntry
+from metrics.web.api import CSV_PIECE_CHARS
 from orders.models import Order, Seller
 
 AUDIT_COLUMNS = (
@@ -76,10 +77,7 @@ def audit_csv(rows: Iterable[AuditEntry]) -> Iterator[str]:
             [
                 safe_cell(value)
                 for value in (
-                    entry.at.astimezone(UTC)
-                    .replace(microsecond=0)
-                    .isoformat()
-                    .replace("+00:00", "Z"),
+                    entry.at.astimezone(UTC),  # safe_cell: RFC 3339 to the second
                     entry.action,
                     entry.actor_name,
                     entry.seller.external_id if entry.seller else "",
@@ -90,7 +88,9 @@ def audit_csv(rows: Iterable[AuditEntry]) -> Iterator[str]:
                 )
             ]
         )
-        yield flush()
+        if buffer.tell() >= CSV_PIECE_CHARS:  # one write per ~64 kB, not per row
+            yield flush()
+    yield flush()
 
 
 def _detail_text(detail: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ order touched (SPEC §7 appeals).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -76,13 +77,6 @@ CORRECTED_FIELDS = (
 
 class Deferred(Exception):  # noqa: N818 - a state, not a failure
     """A run of the period is open: the correction waits for its publication."""
-
-
-def lease() -> timedelta:
-    """A pending correction not finished this long after it was (re)sent is sent again: the
-    runs' one lease length (``metrics.runs.lease``, ``EVALUATION_LEASE_SECONDS``), so one
-    setting bounds how long any job may go silent before the one minute sweep takes it up."""
-    return lease_length()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,6 +251,23 @@ def _periods_to_correct(*, appeal: Appeal) -> tuple[list[str], set[str]]:
     return later, set(affected)
 
 
+def _correct_periods(
+    *, appeal: Appeal, wait_for_runs: bool = True
+) -> Iterator[PeriodCorrection | None]:
+    """Correct the affected periods oldest first, and a later one too while the level held
+    before it changed (grace, ``previous_level``); one result per period corrected."""
+    periods, affected = _periods_to_correct(appeal=appeal)
+    level_moved = False
+    for period in periods:
+        if period not in affected and not level_moved:
+            continue
+        done = correct_period(
+            seller_id=appeal.seller_id, period=period, appeal=appeal, wait_for_runs=wait_for_runs
+        )
+        level_moved = done is not None and done.from_level != done.to_level
+        yield done
+
+
 def correct_appeal(*, appeal_id: int) -> str:
     """Carry out the correction an accepted appeal owes (idempotent). Returns the appeal's
     correction state: ``done``, or ``pending`` when a run of a period is open (it resumes
@@ -264,17 +275,12 @@ def correct_appeal(*, appeal_id: int) -> str:
     appeal = Appeal.objects.select_related("order", "seller").get(pk=appeal_id)
     if appeal.status != AppealStatus.ACCEPTED or appeal.correction != CorrectionState.PENDING:
         return str(appeal.correction)
-    periods, affected = _periods_to_correct(appeal=appeal)
-    level_moved = False
-    for period in periods:
-        if period not in affected and not level_moved:
-            continue
-        try:
-            done = correct_period(seller_id=appeal.seller_id, period=period, appeal=appeal)
-        except Deferred:
-            logger.info("Correction of appeal %s waits for the open run of %s", appeal_id, period)
-            return CorrectionState.PENDING
-        level_moved = done is not None and done.from_level != done.to_level
+    try:
+        for _done in _correct_periods(appeal=appeal):
+            pass
+    except Deferred as waiting:
+        logger.info("Correction of appeal %s waits for the open run of %s", appeal_id, waiting)
+        return CorrectionState.PENDING
     Appeal.objects.filter(pk=appeal_id, correction=CorrectionState.PENDING).update(
         correction=CorrectionState.DONE, corrected_at=timezone.now()
     )
@@ -292,17 +298,11 @@ def preview_correction(*, appeal: Appeal) -> list[PeriodCorrection]:
     try:
         with transaction.atomic():
             Order.objects.filter(pk=appeal.order_id).update(excluded_from_metrics=True)
-            periods, affected = _periods_to_correct(appeal=appeal)
-            level_moved = False
-            for period in periods:
-                if period not in affected and not level_moved:
-                    continue
-                done = correct_period(
-                    seller_id=appeal.seller_id, period=period, appeal=appeal, wait_for_runs=False
-                )
-                if done is not None:
-                    outcome.append(done)
-                level_moved = done is not None and done.from_level != done.to_level
+            outcome = [
+                done
+                for done in _correct_periods(appeal=appeal, wait_for_runs=False)
+                if done is not None
+            ]
             raise _RollBack
     except _RollBack:
         pass
@@ -338,7 +338,8 @@ def resume_pending_corrections(*, period: str | None = None) -> list[int]:
         pending = Appeal.objects.filter(correction=CorrectionState.PENDING)
         if period is None:
             pending = pending.filter(
-                Q(correction_requested_at__lt=now - lease()) | Q(correction_requested_at=None)
+                Q(correction_requested_at__lt=now - lease_length())
+                | Q(correction_requested_at=None)
             )
         sent = list(
             pending.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)

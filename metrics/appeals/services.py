@@ -9,7 +9,6 @@ commit (a Celery task; the sweep resumes one whose worker died).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -43,12 +42,6 @@ def appealable_since(now: datetime) -> datetime:
         return local.replace(year=year)
     except ValueError:  # 29 February
         return local.replace(year=year, day=28)
-
-
-@dataclass(frozen=True)
-class AppealIn:
-    order: str
-    reason: str
 
 
 def _text(value: Any, *, field: str, limit: int, required: bool) -> str:
@@ -114,7 +107,7 @@ def decide_appeal(*, appeal_id: int, status: Any, note: Any, actor: Any) -> Appe
     text = _text(note, field="note", limit=MAX_APPEAL_NOTE, required=False)
     with transaction.atomic():
         appeal = (
-            Appeal.objects.select_for_update()
+            Appeal.objects.select_for_update(of=("self",))
             .select_related("order", "seller")
             .filter(pk=appeal_id)
             .first()

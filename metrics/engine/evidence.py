@@ -252,8 +252,7 @@ _ORDER_FIELDS = tuple(field for field in ITEM_COLUMNS["orders"] if field != "on_
 
 
 def _order_item(window: Window) -> Callable[[dict[str, Any]], Item]:
-    def as_of_cutoff(moment: datetime | None) -> datetime | None:
-        return moment if moment is not None and moment < window.cutoff else None
+    as_of_cutoff = _as_of(window)
 
     def to_item(order: dict[str, Any]) -> Item:
         delivered_at = as_of_cutoff(order["delivered_at"])

@@ -212,12 +212,7 @@ def preview_policy(
     if recompute is None:
         recompute = not same_windows(run=run, snapshot=snapshot)
     period = Period.parse(run.period)
-    stored = {
-        seller_id: (external_id, level, rank)
-        for seller_id, external_id, level, rank in SellerEvaluation.objects.filter(
-            run=run
-        ).values_list("seller_id", "seller__external_id", "level", "level_rank")
-    }
+    stored = dict(SellerEvaluation.objects.filter(run=run).values_list("seller_id", "level"))
     graded: Iterable[tuple[int, str, str | None, Any]]
     if recompute:
         graded = (
@@ -233,7 +228,7 @@ def preview_policy(
     for seller_id, external_id, level, recomputed_result in graded:
         sellers += 1
         counts[level] = counts.get(level, 0) + 1
-        _, old_level, _ = stored.get(seller_id, (external_id, None, None))
+        old_level = stored.get(seller_id)
         moves[(old_level, level)] = moves.get((old_level, level), 0) + 1
         if old_level == level:
             continue
@@ -323,7 +318,8 @@ def request_preview(
         raise PolicyInvalid(errors)
     run = last_evaluated_run()
     if same_windows(run=run, snapshot=clean.snapshot):
-        return PreviewRequest(result=preview_policy(snapshot=clean.snapshot, run=run))
+        result = preview_policy(snapshot=clean.snapshot, run=run, recompute=False)
+        return PreviewRequest(result=result)
     return PreviewRequest(job=queue_preview(snapshot=clean.snapshot, run=run, actor=actor))
 
 

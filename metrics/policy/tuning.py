@@ -106,11 +106,7 @@ def _initial(policy: GradePolicy) -> tuple[list[dict[str, Any]], list[dict[str, 
 
 def _live(formset: Any) -> list[dict[str, Any]]:
     # A blank extra row has no cleaned data; a row marked for deletion is left out.
-    return [
-        form.cleaned_data
-        for form in formset.forms
-        if form.cleaned_data and not form.cleaned_data.get("DELETE")
-    ]
+    return [form.cleaned_data for form in _live_forms(formset)]
 
 
 def _levels_data(
@@ -198,7 +194,7 @@ def _impact(policy: GradePolicy, request: HttpRequest) -> Impact:
         return Impact()
     snapshot = snapshot_of(policy)
     if same_windows(run=run, snapshot=snapshot):
-        return Impact(result=preview_policy(snapshot=snapshot, run=run))
+        return Impact(result=preview_policy(snapshot=snapshot, run=run, recompute=False))
     try:
         job = queue_preview(snapshot=snapshot, run=run, actor=request.user)
     except TooManyPreviews as exc:

@@ -35,7 +35,7 @@ from metrics.runs.lifecycle import (
     claim_run,
     store_figures,
 )
-from metrics.runs.period_grades import SellerGrade, grade_chunk, period_windows
+from metrics.runs.period_grades import SellerGrade, grade_chunk
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +87,6 @@ def compute_chunk(*, run_id: int, index: int) -> bool:
                 period=period,
                 snapshot=snapshot,
                 figures=figures,
-                # Per-criterion windows (SPEC §5): each distinct window of the policy computed
-                # once for the chunk's sellers (nothing when the policy has none).
-                windows=period_windows(seller_ids=list(figures), period=period, snapshot=snapshot),
             )
             rows = [_staged_row(run_id=run_id, item=item, snapshot=snapshot) for item in graded]
             with transaction.atomic():

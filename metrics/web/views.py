@@ -779,7 +779,7 @@ def evidence(request: HttpRequest, metric: str) -> HttpResponse:
     as_staff = False
     if getattr(request.user, "is_staff", False) and request.GET.get("seller"):
         # A staff user following a seller's page (the staff seller view) sees its evidence.
-        seller = Seller.objects.filter(external_id=request.GET["seller"]).first()
+        seller = selectors.seller_by_external_id(external_id=request.GET["seller"])
         as_staff = True
     if seller is None or metric not in METRICS or not _has_evidence(metric):
         raise Http404("No evidence for this metric.")
@@ -792,9 +792,12 @@ def evidence(request: HttpRequest, metric: str) -> HttpResponse:
         page = Paginator(items, EVIDENCE_PAGE_SIZE).page(request.GET.get("page") or 1)
     except InvalidPage as exc:
         raise Http404(str(exc)) from exc
-    rows = _with_appeals(seller=seller, kind=items.kind, items=list(page.object_list))
-    if as_staff:  # staff decide appeals in admin; they do not file them from here
-        rows = [(item, None) for item, _state in rows]
+    # Staff decide appeals in admin; they do not file them from here.
+    rows = (
+        [(item, None) for item in page.object_list]
+        if as_staff
+        else _with_appeals(seller=seller, kind=items.kind, items=list(page.object_list))
+    )
     columns = ITEM_COLUMNS.get(items.kind, ())
     context = {
         "rows": rows,

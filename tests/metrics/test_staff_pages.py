@@ -71,8 +71,10 @@ def test_the_staff_page_of_a_seller_names_the_criteria_that_flipped(staff):
 
 def test_a_seller_cannot_open_a_staff_page(client):
     seller = SellerFactory(external_id="X")
-    response = client.get(f"/staff/sellers/{seller.external_id}/")
-    assert response.status_code == 302  # to the login page
+    client.force_login(seller.user)  # a signed-in seller, not staff
+    for path in ("/staff/sellers/X/", "/staff/sellers/X/dashboard/"):
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
 
 
 def test_late_replies_of_the_oldest_month_leave_at_the_next_evaluation():

@@ -45,4 +45,6 @@ def test_message_body_text_is_not_stored_or_returned(staff_client, seller):
     body = message_body(seller=seller.external_id, body="secret", text="secret")
     response = put_message(staff_client, body)
     assert response.status_code == 400
+    assert set(response.json()) == {"body", "text"}  # both named, neither stored
+    assert not Message.objects.exists()
     assert "secret" not in response.content.decode()
