@@ -321,8 +321,6 @@ def leaving_window(
     """What leaves ``period``'s window by ``next_period``'s evaluation, counted from the stored
     items with the filters the metrics count with (``engine.compute``): 3 queries. None for an
     all-time window (nothing ever leaves it) or when the next window starts no later."""
-    from django.db.models import F, Q
-
     from metrics.engine.compute import delivered_q, finished_q, window_inquiries, window_reviews_q
     from orders.models import Order
     from reviews.models import Review
@@ -349,7 +347,13 @@ def leaving_window(
     late_replies = sum(
         1 for i in window_inquiries(seller_ids=[seller_id], window=part) if not i.in_time
     )
-    orders = Order.objects.filter(seller_id=seller_id).aggregate(
+    # Only the orders delivered or cancelled in the slice are read (the seller's delivered_at and
+    # cancelled_at indexes), not every order the seller ever had: the biggest seller's dashboard
+    # counted all of them on every view.
+    in_slice = Q(delivered_at__gte=part.start, delivered_at__lt=part.cutoff) | Q(
+        cancelled_at__gte=part.start, cancelled_at__lt=part.cutoff
+    )
+    orders = Order.objects.filter(in_slice, seller_id=seller_id).aggregate(
         late=Count(
             "id", filter=delivered_q(part) & Q(due_at__isnull=False, delivered_at__gt=F("due_at"))
         ),
