@@ -256,11 +256,13 @@ class RunChunk(models.Model):
 
 
 class RunSellerFigures(models.Model):
-    """A seller's order and review figures for the run's window (``metrics.engine.compute``:
-    one pass per run, all-time and window); the chunks add the inquiries."""
+    """A seller's order and review figures for one of the run's windows (``metrics.engine.compute``:
+    one pass per run, all-time and every window); the chunks add the inquiries."""
 
     run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="+")
     seller_id = models.BigIntegerField()
+    # The window of these figures: 0 the policy window, N a criterion's own N days (SPEC §5).
+    window_days = models.PositiveSmallIntegerField(default=0)
     joined_at = models.DateTimeField()
     completed_orders = models.BigIntegerField()
     revenue_cents = models.BigIntegerField()
@@ -304,7 +306,9 @@ class RunSellerFigures(models.Model):
     class Meta:
         verbose_name_plural = "run seller figures"
         constraints = [
-            models.UniqueConstraint(fields=["run", "seller_id"], name="one_figures_per_run_seller"),
+            models.UniqueConstraint(
+                fields=["run", "seller_id", "window_days"], name="one_figures_per_run_seller_window"
+            ),
         ]
 
     def __str__(self) -> str:

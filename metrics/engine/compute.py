@@ -35,6 +35,7 @@ JIT is off (``-c jit=off``): it compiled for seconds on queries that run in a fr
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -321,21 +322,20 @@ FROM inquiries
 ORDER BY seller_id, sent_at, id
 """
 
-# PostgreSQL aggregates per seller in the database. The median of the response times in
-# microseconds is exact in double precision (integers below 2**53, i.e. under 285 years; the
-# mean of the two middle ones is a half-integer, also exact), so percentile_cont loses nothing.
-_INQUIRY_COUNTS_SQL_POSTGRES = """
-SELECT seller_id,
-       COUNT(*) AS inquiries,
-       SUM(CASE WHEN first_reply_at <= sent_at + %(hours)s * INTERVAL '1 hour'
-                THEN 1 ELSE 0 END) AS answered_in_time,
+# PostgreSQL aggregates per seller in the database, each window's inquiries in the same pass
+# (those sent from the window start minus the response window on). The median of the response
+# times in microseconds is exact in double precision (integers below 2**53, i.e. under 285 years;
+# the mean of the two middle ones is a half-integer, also exact), so percentile_cont loses
+# nothing.
+_INQUIRY_WINDOW_COUNTS_POSTGRES = """
+       COUNT(*) FILTER (WHERE {sent}) AS inquiries_{i},
+       COUNT(*) FILTER (WHERE {sent}
+                        AND first_reply_at <= sent_at + %(hours)s * INTERVAL '1 hour')
+           AS answered_in_time_{i},
        percentile_cont(0.5) WITHIN GROUP (
            ORDER BY CAST(ROUND(EXTRACT(EPOCH FROM (first_reply_at - sent_at)) * 1000000)
                          AS double precision)
-       ) AS median_microseconds
-FROM inquiries
-GROUP BY seller_id
-"""
+       ) FILTER (WHERE {sent}) AS median_microseconds_{i}"""
 
 
 def _inquiries_sql(
@@ -418,222 +418,111 @@ class InquiryCounts:
 
 
 def inquiry_counts(*, seller_ids: Sequence[int], window: Window) -> dict[int, InquiryCounts]:
-    """Per seller: inquiries, answered in time and the median first response (one query).
+    """Per seller: inquiries, answered in time and the median first response (one query)."""
+    return {
+        pk: counts[0]
+        for pk, counts in window_inquiry_counts(seller_ids=seller_ids, windows=[window]).items()
+    }
 
-    PostgreSQL counts and takes the median in SQL; SQLite (the embedded default, no
+
+def window_inquiry_counts(
+    *, seller_ids: Sequence[int], windows: Sequence[Window]
+) -> dict[int, list[InquiryCounts]]:
+    """Per seller and for each of ``windows`` (one cutoff and response window): inquiries,
+    answered in time and the median first response, in one query that walks the messages of
+    the widest window once (a narrower window's inquiries are the walk's inquiries sent from its
+    own start minus the response window on: whether a message is an inquiry does not depend on
+    the window). Sellers without an inquiry in any window are left out.
+
+    PostgreSQL counts and takes the medians in SQL; SQLite (the embedded default, no
     percentile_cont) reads the inquiry rows and counts them here.
     """
+    if not seller_ids or not windows:
+        return {}
+    if len({(w.cutoff, w.response_window_hours) for w in windows}) != 1:
+        raise ValueError("the inquiries of one query share one cutoff and response window")
+    widest = min(windows, key=lambda w: (w.start is not None, w.start or 0))
+    hours = timedelta(hours=widest.response_window_hours)
     if connection.vendor != "postgresql":
         grouped: dict[int, list[Inquiry]] = {}
-        for inquiry in window_inquiries(seller_ids=seller_ids, window=window):
+        for inquiry in window_inquiries(seller_ids=seller_ids, window=widest):
             grouped.setdefault(inquiry.seller_id, []).append(inquiry)
-        return {
-            seller_id: InquiryCounts(
-                inquiries=len(asked),
-                answered_in_time=sum(1 for inquiry in asked if inquiry.in_time),
-                median_first_response_minutes=median_first_response_minutes(asked),
-            )
-            for seller_id, asked in grouped.items()
-        }
+        result: dict[int, list[InquiryCounts]] = {}
+        for seller_id, every in grouped.items():
+            counts = []
+            for window in windows:
+                asked = (
+                    every
+                    if window.start is None
+                    else [i for i in every if i.sent_at >= window.start - hours]
+                )
+                counts.append(
+                    InquiryCounts(
+                        inquiries=len(asked),
+                        answered_in_time=sum(1 for inquiry in asked if inquiry.in_time),
+                        median_first_response_minutes=median_first_response_minutes(asked),
+                    )
+                )
+            result[seller_id] = counts
+        return result
+    extra: dict[str, Any] = {}
+    columns = []
+    for i, window in enumerate(windows):
+        sent = "TRUE"
+        if window.start is not None:
+            extra[f"sent_from{i}"] = _db_datetime(window.start.astimezone(UTC) - hours)
+            sent = f"sent_at >= %(sent_from{i})s"
+        columns.append(_INQUIRY_WINDOW_COUNTS_POSTGRES.format(i=i, sent=sent))
+    select = f"SELECT seller_id,{','.join(columns)}\nFROM inquiries\nGROUP BY seller_id\n"
     sql, params = _inquiries_sql(
-        seller_ids=seller_ids,
-        window=window,
-        conversation=None,
-        select=_INQUIRY_COUNTS_SQL_POSTGRES,
+        seller_ids=seller_ids, window=widest, conversation=None, select=select
     )
+    params.update(extra)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return {
-        seller_id: InquiryCounts(
-            inquiries=int(asked),
-            answered_in_time=int(in_time or 0),
-            median_first_response_minutes=(
-                None
-                if middle is None
-                else Fraction(middle) / _MICROSECONDS_PER_MINUTE  # exact: see the SQL above
-            ),
-        )
-        for seller_id, asked, in_time, middle in rows
+        row[0]: [
+            InquiryCounts(
+                inquiries=int(asked),
+                answered_in_time=int(in_time or 0),
+                median_first_response_minutes=(
+                    None
+                    if middle is None
+                    else Fraction(middle) / _MICROSECONDS_PER_MINUTE  # exact: see the SQL above
+                ),
+            )
+            for asked, in_time, middle in zip(row[1::3], row[2::3], row[3::3], strict=True)
+        ]
+        for row in rows
     }
 
 
 # ---------------------------------------------------------------------------------------------
-# Every order and review figure (SPEC §4), all-time and window, in ONE statement.
+# Every order, review, case, survey and conversation figure (SPEC §4), all-time and for every
+# window a run needs (the policy window and each criterion's own window, SPEC §5), in ONE
+# statement: one pass per table whatever the number of windows.
 #
-# Orders: one GROUP BY seller over the orders created before the cutoff gives every count and
-# sum, and the revenue RANK runs over its rows. One GROUP BY (seller, buyer) gives the buyers:
-# unique_buyers (pairs with a completed order), and repeat buyers: a buyer with a counted window
-# order is one when the pair's earliest counted completion is strictly before its latest
-# counted window order (SPEC §4 "completed before the latest of their window orders was
-# created"). COUNT(DISTINCT buyer) in the seller aggregate instead forces a sorted aggregate
-# over the seller index: 1.4 s at scale S against 0.5 s for the pairs.
-# Reviews: one GROUP BY seller over the reviews before the cutoff joined to their orders.
-# Measured at scale S (1M orders, 400k reviews): 0.1 s, 0.5 s and 0.3 s; the (seller, buyer)
-# figures folded into one pairs aggregate instead took 1.2 s (12 aggregates per pair).
+# Orders (with their one review, joined in the same scan, and their cases aggregated per order):
+# one GROUP BY seller gives every count and sum; each window adds its own SUM(CASE …) columns to
+# the same aggregate. The revenue RANK runs over its rows. One GROUP BY (seller, buyer) gives the
+# buyers: unique_buyers (pairs with a completed order), and per window the repeat buyers (the
+# pair's earliest counted completion strictly before its latest counted window order: SPEC §4)
+# and the retained ones (a completion in the previous window and an order in this one); only
+# the orders that can make a buyer are read (completed before the cutoff, or created in a
+# window). Surveys: one GROUP BY seller over those answered in the widest window. Conversations
+# resolved in the widest window get their first message once (one backward step on the
+# message index, in a MATERIALIZED CTE so that it is not re-evaluated per use), then the exact
+# median per window from ROW_NUMBER over (seller, window).
 #
-# A run pays this once (``store_run_figures``: INSERT ... SELECT, nothing through Python; its
-# chunks read their rows back) instead of once per chunk; the all-time part has to read all
-# history once anyway, and reading the window's orders in the same scan costs next to nothing.
-# With a seller filter (the live preview, tests) the pairs are read through the seller index
-# and the rank through a second, seller-level aggregate over every completed order.
+# Measured at scale S (1M orders, 400k reviews, 250k surveys, 110k resolved conversations): see
+# bench/README.md. A run pays this once (``store_run_figures``) and stores one row per seller
+# and window (``RunSellerFigures``); its chunks read their rows back and add the inquiries. With
+# a seller filter (the live preview, the criterion windows of a preview, tests) the pairs are
+# read through the seller index and the rank through a second, seller-level aggregate over every
+# completed order.
 
-_FIGURES_SQL = """
-WITH low AS (
-    -- Orders with a review rated 1-2 before the cutoff (one review per order).
-    SELECT r.order_id
-    FROM {review} r {review_sellers}
-    WHERE r.created_at < %(cutoff)s AND r.rating <= 2
-), cased AS (
-    -- Per order with a case opened before the cutoff: a defect (a claim or chargeback not
-    -- dismissed before the cutoff: open cases count), decided for the buyer before the cutoff,
-    -- and how many were opened in the window.
-    SELECT c.order_id,
-           MAX(CASE WHEN c.kind IN (%(claim)s, %(chargeback)s)
-                         AND (c.closed_at IS NULL OR c.closed_at >= %(cutoff)s
-                              OR c.outcome NOT IN (%(seller_favour)s, %(withdrawn)s))
-                    THEN 1 ELSE 0 END) AS defect,
-           MAX(CASE WHEN c.closed_at < %(cutoff)s AND c.outcome = %(buyer_favour)s
-                    THEN 1 ELSE 0 END) AS unresolved,
-           SUM(CASE WHEN {opened_in} THEN 1 ELSE 0 END) AS opened_in
-    FROM {case} c {case_sellers}
-    WHERE c.opened_at < %(cutoff)s
-    GROUP BY c.order_id
-), sellers AS (
-    SELECT o.seller_id,
-           SUM(CASE WHEN o.completed_at < %(cutoff)s THEN 1 ELSE 0 END) AS completed_orders,
-           SUM(CASE WHEN o.completed_at < %(cutoff)s THEN {cents} ELSE 0 END) AS revenue_cents,
-           SUM(CASE WHEN {completed_in} THEN 1 ELSE 0 END) AS window_completed,
-           SUM(CASE WHEN {completed_in} THEN {cents} ELSE 0 END) AS window_cents,
-           SUM(CASE WHEN {counted} AND {completed_in} THEN 1 ELSE 0 END) AS finished_completed,
-           SUM(CASE WHEN {counted} AND {cancelled_in} THEN 1 ELSE 0 END) AS finished_cancelled,
-           SUM(CASE WHEN {counted} AND {cancelled_in} AND o.cancelled_by = %(by_seller)s
-                    THEN 1 ELSE 0 END) AS seller_cancelled,
-           SUM(CASE WHEN {counted} AND {delivered_in} THEN 1 ELSE 0 END) AS delivered,
-           SUM(CASE WHEN {counted} AND {delivered_in}
-                         AND (o.due_at IS NULL OR o.delivered_at <= o.due_at)
-                    THEN 1 ELSE 0 END) AS on_time,
-           -- Program metrics (SPEC §4): the window's orders, their defects and cases
-           SUM(CASE WHEN {counted} AND {created_in} THEN 1 ELSE 0 END) AS window_orders,
-           SUM(CASE WHEN {counted} AND {created_in}
-                         AND (low.order_id IS NOT NULL OR cased.defect = 1)
-                    THEN 1 ELSE 0 END) AS defective,
-           SUM(CASE WHEN {counted} AND {created_in} AND cased.order_id IS NOT NULL
-                    THEN 1 ELSE 0 END) AS case_orders,
-           SUM(CASE WHEN {counted} AND {created_in} AND cased.unresolved = 1
-                    THEN 1 ELSE 0 END) AS unresolved_orders,
-           SUM(CASE WHEN {counted} AND cased.opened_in IS NOT NULL
-                    THEN cased.opened_in ELSE 0 END) AS cases_opened,
-           SUM(CASE WHEN {counted} AND {ship_by_in}
-                         AND (o.cancelled_at IS NULL OR o.cancelled_at >= o.ship_by)
-                    THEN 1 ELSE 0 END) AS dispatch_orders,
-           SUM(CASE WHEN {counted} AND {ship_by_in}
-                         AND (o.cancelled_at IS NULL OR o.cancelled_at >= o.ship_by)
-                         AND (o.shipped_at IS NULL OR o.shipped_at > o.ship_by)
-                    THEN 1 ELSE 0 END) AS late_shipments,
-           SUM(CASE WHEN {counted} AND {shipped_in} THEN 1 ELSE 0 END) AS shipped_orders,
-           SUM(CASE WHEN {counted} AND {shipped_in} AND o.tracking = %(valid)s
-                    THEN 1 ELSE 0 END) AS valid_tracking
-    FROM {order} o
-    LEFT JOIN low ON low.order_id = o.id
-    LEFT JOIN cased ON cased.order_id = o.id
-    WHERE o.created_at < %(cutoff)s {order_sellers}
-    GROUP BY o.seller_id
-), pairs AS (
-    SELECT o.seller_id,
-           MAX(CASE WHEN o.completed_at < %(cutoff)s THEN 1 ELSE 0 END) AS bought,
-           MAX(CASE WHEN {counted} AND {created_in} THEN o.created_at END) AS latest_order,
-           MIN(CASE WHEN {counted} THEN o.completed_at END) AS first_completion,
-           MAX(CASE WHEN {counted} AND {completed_before} THEN 1 ELSE 0 END) AS previous_buyer
-    FROM {order} o
-    WHERE o.created_at < %(cutoff)s {order_sellers}
-    GROUP BY o.seller_id, o.buyer
-), repeats AS (
-    SELECT seller_id,
-           SUM(bought) AS unique_buyers,
-           SUM(CASE WHEN latest_order IS NOT NULL THEN 1 ELSE 0 END) AS window_buyers,
-           SUM(CASE WHEN first_completion < latest_order THEN 1 ELSE 0 END) AS repeat_buyers,
-           SUM(previous_buyer) AS previous_buyers,
-           SUM(CASE WHEN previous_buyer = 1 AND latest_order IS NOT NULL THEN 1 ELSE 0 END)
-               AS retained_buyers
-    FROM pairs
-    GROUP BY seller_id
-), ranked AS (
-    SELECT seller_id, RANK() OVER (ORDER BY revenue_cents DESC) AS revenue_rank
-    FROM {rank_source}
-    WHERE completed_orders > 0
-), reviewed AS (
-    SELECT o.seller_id, COUNT(*) AS review_count,
-           SUM(CASE WHEN {review_counted} THEN 1 ELSE 0 END) AS window_reviews,
-           SUM(CASE WHEN {review_counted} THEN r.rating ELSE 0 END) AS rating_sum,
-           SUM(CASE WHEN {review_counted} AND r.rating <= 2 THEN 1 ELSE 0 END) AS negative
-    FROM {review} r JOIN {order} o ON o.id = r.order_id
-    WHERE r.created_at < %(cutoff)s {order_sellers}
-    GROUP BY o.seller_id
-), surveyed AS (
-    SELECT o.seller_id,
-           SUM(CASE WHEN sv.csat IS NOT NULL THEN 1 ELSE 0 END) AS csat_responses,
-           SUM(CASE WHEN sv.csat >= 4 THEN 1 ELSE 0 END) AS csat_satisfied,
-           SUM(CASE WHEN sv.nps IS NOT NULL THEN 1 ELSE 0 END) AS nps_responses,
-           SUM(CASE WHEN sv.nps >= 9 THEN 1 ELSE 0 END) AS promoters,
-           SUM(CASE WHEN sv.nps <= 6 THEN 1 ELSE 0 END) AS detractors
-    FROM {survey} sv JOIN {order} o ON o.id = sv.order_id
-    WHERE {answered_in} AND o.excluded_from_metrics = %(no)s {order_sellers}
-    GROUP BY o.seller_id
-), resolved AS (
-    -- Conversations resolved in the window, each with its first message (one index step on
-    -- (seller, conversation, sent_at)); only those with a message before resolved_at count.
-    SELECT cv.seller_id, cv.resolved_at,
-           (SELECT MIN(m.sent_at) FROM {message} m
-            WHERE m.seller_id = cv.seller_id AND m.conversation = cv.external_id) AS first_sent
-    FROM {conversation} cv
-    WHERE {resolved_in} {conversation_sellers}
-), resolution_times AS (
-    SELECT seller_id, {resolution_micros} AS micros,
-           ROW_NUMBER() OVER (PARTITION BY seller_id ORDER BY {resolution_micros}) AS k,
-           COUNT(*) OVER (PARTITION BY seller_id) AS n
-    FROM resolved
-    WHERE first_sent < resolved_at
-), resolutions AS (
-    -- The exact median: the one or two middle times, in integer microseconds.
-    SELECT seller_id, MAX(n) AS resolved_conversations,
-           SUM(CASE WHEN k IN ((n + 1) / 2, (n + 2) / 2) THEN micros ELSE 0 END) AS middle_sum,
-           SUM(CASE WHEN k IN ((n + 1) / 2, (n + 2) / 2) THEN 1 ELSE 0 END) AS middle_count
-    FROM resolution_times
-    GROUP BY seller_id
-)
-SELECT s.id, s.joined_at,
-       COALESCE(sellers.completed_orders, 0), COALESCE(sellers.revenue_cents, 0),
-       COALESCE(repeats.unique_buyers, 0), COALESCE(reviewed.review_count, 0),
-       ranked.revenue_rank, (SELECT COUNT(*) FROM ranked),
-       COALESCE(sellers.window_completed, 0), COALESCE(sellers.window_cents, 0),
-       COALESCE(sellers.finished_completed, 0), COALESCE(sellers.finished_cancelled, 0),
-       COALESCE(sellers.seller_cancelled, 0), COALESCE(sellers.delivered, 0),
-       COALESCE(sellers.on_time, 0), COALESCE(repeats.window_buyers, 0),
-       COALESCE(repeats.repeat_buyers, 0), COALESCE(reviewed.window_reviews, 0),
-       COALESCE(reviewed.rating_sum, 0), COALESCE(reviewed.negative, 0),
-       COALESCE(sellers.window_orders, 0), COALESCE(sellers.defective, 0),
-       COALESCE(sellers.case_orders, 0), COALESCE(sellers.unresolved_orders, 0),
-       COALESCE(sellers.cases_opened, 0), COALESCE(sellers.dispatch_orders, 0),
-       COALESCE(sellers.late_shipments, 0), COALESCE(sellers.shipped_orders, 0),
-       COALESCE(sellers.valid_tracking, 0),
-       COALESCE(surveyed.csat_responses, 0), COALESCE(surveyed.csat_satisfied, 0),
-       COALESCE(surveyed.nps_responses, 0), COALESCE(surveyed.promoters, 0),
-       COALESCE(surveyed.detractors, 0),
-       COALESCE(resolutions.resolved_conversations, 0), COALESCE(resolutions.middle_sum, 0),
-       COALESCE(resolutions.middle_count, 0),
-       COALESCE(repeats.previous_buyers, 0), COALESCE(repeats.retained_buyers, 0)
-FROM {seller} s
-LEFT JOIN sellers ON sellers.seller_id = s.id
-LEFT JOIN repeats ON repeats.seller_id = s.id
-LEFT JOIN ranked ON ranked.seller_id = s.id
-LEFT JOIN reviewed ON reviewed.seller_id = s.id
-LEFT JOIN surveyed ON surveyed.seller_id = s.id
-LEFT JOIN resolutions ON resolutions.seller_id = s.id
-{seller_filter}
-"""
-
-# Every seller's completed-order revenue, for the rank when the pairs above are filtered.
+# Every seller's completed-order revenue, for the rank when the sellers above are filtered.
 _RANK_SOURCE_SQL = """(
     SELECT o.seller_id, COUNT(*) AS completed_orders, SUM({cents}) AS revenue_cents
     FROM {order} o
@@ -731,8 +620,14 @@ class Figures:
     retained_buyers: int = 0
 
 
+# The first figures are the same in every window (cumulative: everything before the cutoff);
+# the others are the window's.
+CUMULATIVE_FIGURES = FIGURE_COLUMNS[:7]
+WINDOW_FIGURES = FIGURE_COLUMNS[7:]
+
+
 def _figures_of(row: Sequence[Any]) -> Figures:
-    """A row of the figures SELECT (after the seller id) → Figures."""
+    """A row in FIGURE_COLUMNS order (joined_at first) → Figures."""
     values = dict(zip(FIGURE_COLUMNS, row, strict=True))
     joined_at, rank = values.pop("joined_at"), values.pop("revenue_rank")
     return Figures(
@@ -740,14 +635,6 @@ def _figures_of(row: Sequence[Any]) -> Figures:
         revenue_rank=None if rank is None else int(rank),
         **{name: int(value or 0) for name, value in values.items()},
     )
-
-
-def _window_sql(field: str, window: Window, params: dict[str, Any]) -> str:
-    """SQL for ``field`` in [start, cutoff) (before the cutoff when the window is all time)."""
-    if window.start is None:
-        return f"o.{field} < %(cutoff)s"
-    params["start"] = _db_datetime(window.start.astimezone(UTC))
-    return f"(o.{field} >= %(start)s AND o.{field} < %(cutoff)s)"
 
 
 def _micros_between_sql(later: str, earlier: str) -> str:
@@ -770,9 +657,117 @@ def _micros_between_sql(later: str, earlier: str) -> str:
     return f"({micros(later)} - {micros(earlier)})"
 
 
-def _figures_sql(*, window: Window, seller_ids: Sequence[int] | None) -> tuple[str, dict[str, Any]]:
+def _sum_if(condition: str, value: str = "1") -> str:
+    return f"SUM(CASE WHEN {condition} THEN {value} ELSE 0 END)"
+
+
+@dataclass(frozen=True)
+class _WindowSql:
+    """SQL conditions of window number ``i`` (its parameters are start{i}, previous_start{i})."""
+
+    i: int
+    window: Window
+
+    def within(self, column: str) -> str:
+        """``column`` in [start, cutoff) (before the cutoff when the window is all time)."""
+        if self.window.start is None:
+            return f"{column} < %(cutoff)s"
+        return f"({column} >= %(start{self.i})s AND {column} < %(cutoff)s)"
+
+    def completed_before(self) -> str:
+        """An order completed in the previous window (SPEC §4 buyer_retention_rate)."""
+        if self.window.previous_start is None:  # all time: no previous window
+            return "1 = 0"
+        return (
+            f"(o.completed_at >= %(previous_start{self.i})s AND o.completed_at < %(start{self.i})s)"
+        )
+
+    def params(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        if self.window.start is not None:
+            values[f"start{self.i}"] = _db_datetime(self.window.start.astimezone(UTC))
+        if self.window.previous_start is not None:
+            values[f"previous_start{self.i}"] = _db_datetime(
+                self.window.previous_start.astimezone(UTC)
+            )
+        return values
+
+
+def _widest(windows: Sequence[_WindowSql]) -> _WindowSql:
+    """The window whose start is earliest (an all-time window if there is one): what every
+    window reads is inside it."""
+    return min(windows, key=lambda w: (w.window.start is not None, w.window.start or 0))
+
+
+def _seller_columns(w: _WindowSql) -> list[str]:
+    """The per-seller order, review and case sums of window ``w`` (the ``sellers`` CTE)."""
+    i, counted = w.i, "o.excluded_from_metrics = %(no)s"
+    created, ship_by = w.within("o.created_at"), w.within("o.ship_by")
+    shipped = w.within("o.shipped_at")
+    completed, cancelled = w.within("o.completed_at"), w.within("o.cancelled_at")
+    delivered, reviewed = w.within("o.delivered_at"), w.within("r.created_at")
+    dispatched = (
+        f"{counted} AND {ship_by} AND (o.cancelled_at IS NULL OR o.cancelled_at >= o.ship_by)"
+    )
+    cents = "CAST(ROUND(o.amount * 100) AS BIGINT)"
+    return [
+        f"{_sum_if(completed)} AS window_completed_{i}",
+        f"{_sum_if(completed, cents)} AS window_cents_{i}",
+        f"{_sum_if(f'{counted} AND {completed}')} AS finished_completed_{i}",
+        f"{_sum_if(f'{counted} AND {cancelled}')} AS finished_cancelled_{i}",
+        f"{_sum_if(f'{counted} AND {cancelled} AND o.cancelled_by = %(by_seller)s')}"
+        f" AS seller_cancelled_{i}",
+        f"{_sum_if(f'{counted} AND {delivered}')} AS delivered_{i}",
+        f"{_sum_if(f'{counted} AND {delivered} AND (o.due_at IS NULL OR o.delivered_at <= o.due_at)')}"  # noqa: E501
+        f" AS on_time_{i}",
+        f"{_sum_if(f'{counted} AND {reviewed}')} AS window_reviews_{i}",
+        f"{_sum_if(f'{counted} AND {reviewed}', 'r.rating')} AS rating_sum_{i}",
+        f"{_sum_if(f'{counted} AND {reviewed} AND r.rating <= 2')} AS negative_{i}",
+        # Program metrics (SPEC §4): the window's orders, their defects and cases.
+        f"{_sum_if(f'{counted} AND {created}')} AS window_orders_{i}",
+        f"{_sum_if(f'{counted} AND {created} AND (r.rating <= 2 OR cased.defect = 1)')}"
+        f" AS defective_{i}",
+        f"{_sum_if(f'{counted} AND {created} AND cased.order_id IS NOT NULL')} AS case_orders_{i}",
+        f"{_sum_if(f'{counted} AND {created} AND cased.unresolved = 1')} AS unresolved_orders_{i}",
+        f"{_sum_if(f'{counted} AND cased.opened_in_{i} IS NOT NULL', f'cased.opened_in_{i}')}"
+        f" AS cases_opened_{i}",
+        f"{_sum_if(dispatched)} AS dispatch_orders_{i}",
+        f"{_sum_if(f'{dispatched} AND (o.shipped_at IS NULL OR o.shipped_at > o.ship_by)')}"
+        f" AS late_shipments_{i}",
+        f"{_sum_if(f'{counted} AND {shipped}')} AS shipped_orders_{i}",
+        f"{_sum_if(f'{counted} AND {shipped} AND o.tracking = %(valid)s')} AS valid_tracking_{i}",
+    ]
+
+
+# The SELECT list of one window, in WINDOW_FIGURES order.
+_WINDOW_SELECT = (
+    "sellers.window_completed_{i}", "sellers.window_cents_{i}", "sellers.finished_completed_{i}",
+    "sellers.finished_cancelled_{i}", "sellers.seller_cancelled_{i}", "sellers.delivered_{i}",
+    "sellers.on_time_{i}", "repeats.window_buyers_{i}", "repeats.repeat_buyers_{i}",
+    "sellers.window_reviews_{i}", "sellers.rating_sum_{i}", "sellers.negative_{i}",
+    "sellers.window_orders_{i}", "sellers.defective_{i}", "sellers.case_orders_{i}",
+    "sellers.unresolved_orders_{i}", "sellers.cases_opened_{i}", "sellers.dispatch_orders_{i}",
+    "sellers.late_shipments_{i}", "sellers.shipped_orders_{i}", "sellers.valid_tracking_{i}",
+    "surveyed.csat_responses_{i}", "surveyed.csat_satisfied_{i}", "surveyed.nps_responses_{i}",
+    "surveyed.promoters_{i}", "surveyed.detractors_{i}", "resolutions.resolved_{i}",
+    "resolutions.middle_sum_{i}", "resolutions.middle_count_{i}",
+    "repeats.previous_buyers_{i}", "repeats.retained_{i}",
+)  # fmt: skip
+assert len(_WINDOW_SELECT) == len(WINDOW_FIGURES)
+
+
+def _figures_sql(
+    *, windows: Sequence[Window], seller_ids: Sequence[int] | None
+) -> tuple[str, dict[str, Any]]:
+    """The figures statement for ``windows`` (one cutoff and response window; the first one's
+    cumulative figures are every window's). Each row: seller id, the cumulative figures, then
+    WINDOW_FIGURES for each window in turn."""
+    if not windows or len({w.cutoff for w in windows}) != 1:
+        raise ValueError("the figures of one statement share one cutoff")
+    parts = [_WindowSql(i, window) for i, window in enumerate(windows)]
+    widest = _widest(parts)
     params: dict[str, Any] = {
-        "cutoff": _db_datetime(window.cutoff.astimezone(UTC)),
+        "cutoff": _db_datetime(windows[0].cutoff.astimezone(UTC)),
         "no": False,
         "by_seller": CancelledBy.SELLER,
         "valid": Tracking.VALID,
@@ -782,109 +777,280 @@ def _figures_sql(*, window: Window, seller_ids: Sequence[int] | None) -> tuple[s
         "withdrawn": CaseOutcome.WITHDRAWN,
         "buyer_favour": CaseOutcome.BUYER_FAVOUR,
     }
+    for part in parts:
+        params.update(part.params())
     quote = connection.ops.quote_name
-    cents_sql = "CAST(ROUND(o.amount * 100) AS BIGINT)"
-    order_sellers = seller_filter = review_sellers = case_sellers = conversation_sellers = ""
+    order, review = quote(Order._meta.db_table), quote(Review._meta.db_table)
+    case, survey = quote(Case._meta.db_table), quote(Survey._meta.db_table)
+    conversation, message = quote(Conversation._meta.db_table), quote(Message._meta.db_table)
+    cents = "CAST(ROUND(o.amount * 100) AS BIGINT)"
+    order_sellers = seller_filter = case_sellers = conversation_sellers = ""
     rank_source = "sellers"
-    order_table = quote(Order._meta.db_table)
     if seller_ids is not None:
         params.update({f"s{i}": seller_id for i, seller_id in enumerate(seller_ids)})
         in_list = ", ".join(f"%(s{i})s" for i in range(len(seller_ids)))
         order_sellers = f"AND o.seller_id IN ({in_list})"
         seller_filter = f"WHERE s.id IN ({in_list})"
-        # Reviews and cases carry no seller: through their orders, for these sellers only.
-        review_sellers = (
-            f"JOIN {order_table} ro ON ro.id = r.order_id AND ro.seller_id IN ({in_list})"
-        )
-        case_sellers = (
-            f"JOIN {order_table} co ON co.id = c.order_id AND co.seller_id IN ({in_list})"
-        )
+        # Cases carry no seller: through their orders, for these sellers only.
+        case_sellers = f"JOIN {order} co ON co.id = c.order_id AND co.seller_id IN ({in_list})"
         conversation_sellers = f"AND cv.seller_id IN ({in_list})"
-        rank_source = _RANK_SOURCE_SQL.format(cents=cents_sql, order=order_table)
-
-    def window_of(column: str) -> str:
-        if window.start is None:
-            return f"{column} < %(cutoff)s"
-        return f"({column} >= %(start)s AND {column} < %(cutoff)s)"
-
-    if window.start is not None:
-        params["start"] = _db_datetime(window.start.astimezone(UTC))
-    previous_start = window.previous_start
-    if previous_start is None:  # all time: no previous window, retention is null
-        completed_before = "1 = 0"
-    else:
-        params["previous_start"] = _db_datetime(previous_start.astimezone(UTC))
-        completed_before = "(o.completed_at >= %(previous_start)s AND o.completed_at < %(start)s)"
-    sql = _FIGURES_SQL.format(
-        order=order_table,
-        review=quote(Review._meta.db_table),
-        seller=quote(Seller._meta.db_table),
-        case=quote(Case._meta.db_table),
-        survey=quote(Survey._meta.db_table),
-        conversation=quote(Conversation._meta.db_table),
-        message=quote(Message._meta.db_table),
-        cents=cents_sql,
-        counted="o.excluded_from_metrics = %(no)s",
-        completed_in=_window_sql("completed_at", window, params),
-        cancelled_in=_window_sql("cancelled_at", window, params),
-        delivered_in=_window_sql("delivered_at", window, params),
-        created_in=_window_sql("created_at", window, params),
-        ship_by_in=_window_sql("ship_by", window, params),
-        shipped_in=_window_sql("shipped_at", window, params),
-        completed_before=completed_before,
-        opened_in=window_of("c.opened_at"),
-        answered_in=window_of("sv.answered_at"),
-        resolved_in=window_of("cv.resolved_at"),
-        resolution_micros=_micros_between_sql("resolved_at", "first_sent"),
-        review_counted=f"o.excluded_from_metrics = %(no)s AND {window_of('r.created_at')}",
-        order_sellers=order_sellers,
-        review_sellers=review_sellers,
-        case_sellers=case_sellers,
-        conversation_sellers=conversation_sellers,
-        seller_filter=seller_filter,
-        rank_source=rank_source,
+        rank_source = _RANK_SOURCE_SQL.format(cents=cents, order=order)
+    counted = "o.excluded_from_metrics = %(no)s"
+    nl = ",\n           "
+    # Only the orders that can make a buyer (completed before the cutoff, or created in a
+    # window); with an all-time window, every order before the cutoff.
+    buyer_orders = (
+        ""
+        if widest.window.start is None
+        else f"AND (o.completed_at < %(cutoff)s OR {widest.within('o.created_at')})"
     )
+    resolution_times = "\n    UNION ALL\n    ".join(
+        f"SELECT {p.i} AS w, seller_id, micros FROM first_sent WHERE {p.within('resolved_at')}"  # noqa: S608
+        for p in parts
+    )
+    sql = f"""
+WITH cased AS (
+    -- Per order with a case opened before the cutoff: a defect (a claim or chargeback not
+    -- dismissed before the cutoff: open cases count), decided for the buyer before the cutoff,
+    -- and how many were opened in each window.
+    SELECT c.order_id,
+           MAX(CASE WHEN c.kind IN (%(claim)s, %(chargeback)s)
+                         AND (c.closed_at IS NULL OR c.closed_at >= %(cutoff)s
+                              OR c.outcome NOT IN (%(seller_favour)s, %(withdrawn)s))
+                    THEN 1 ELSE 0 END) AS defect,
+           MAX(CASE WHEN c.closed_at < %(cutoff)s AND c.outcome = %(buyer_favour)s
+                    THEN 1 ELSE 0 END) AS unresolved,
+           {nl.join(f"{_sum_if(p.within('c.opened_at'))} AS opened_in_{p.i}" for p in parts)}
+    FROM {case} c {case_sellers}
+    WHERE c.opened_at < %(cutoff)s
+    GROUP BY c.order_id
+), sellers AS (
+    -- One scan of the orders with their review (one per order) and their cases.
+    SELECT o.seller_id,
+           {_sum_if("o.completed_at < %(cutoff)s")} AS completed_orders,
+           {_sum_if("o.completed_at < %(cutoff)s", cents)} AS revenue_cents,
+           COUNT(r.id) AS review_count,
+           {nl.join(column for p in parts for column in _seller_columns(p))}
+    FROM {order} o
+    LEFT JOIN {review} r ON r.order_id = o.id AND r.created_at < %(cutoff)s
+    LEFT JOIN cased ON cased.order_id = o.id
+    WHERE o.created_at < %(cutoff)s {order_sellers}
+    GROUP BY o.seller_id
+), pairs AS (
+    SELECT o.seller_id,
+           MAX(CASE WHEN o.completed_at < %(cutoff)s THEN 1 ELSE 0 END) AS bought,
+           MIN(CASE WHEN {counted} THEN o.completed_at END) AS first_completion,
+           {
+        nl.join(
+            f"MAX(CASE WHEN {counted} AND {p.within('o.created_at')} THEN o.created_at END)"
+            f" AS latest_order_{p.i}, "
+            f"MAX(CASE WHEN {counted} AND {p.completed_before()} THEN 1 ELSE 0 END)"
+            f" AS previous_buyer_{p.i}"
+            for p in parts
+        )
+    }
+    FROM {order} o
+    WHERE o.created_at < %(cutoff)s {buyer_orders} {order_sellers}
+    GROUP BY o.seller_id, o.buyer
+), repeats AS (
+    SELECT seller_id,
+           SUM(bought) AS unique_buyers,
+           {
+        nl.join(
+            f"{_sum_if(f'latest_order_{p.i} IS NOT NULL')} AS window_buyers_{p.i}, "
+            f"{_sum_if(f'first_completion < latest_order_{p.i}')} AS repeat_buyers_{p.i}, "
+            f"SUM(previous_buyer_{p.i}) AS previous_buyers_{p.i}, "
+            f"{_sum_if(f'previous_buyer_{p.i} = 1 AND latest_order_{p.i} IS NOT NULL')}"
+            f" AS retained_{p.i}"
+            for p in parts
+        )
+    }
+    FROM pairs
+    GROUP BY seller_id
+), ranked AS (
+    SELECT seller_id, RANK() OVER (ORDER BY revenue_cents DESC) AS revenue_rank
+    FROM {rank_source}
+    WHERE completed_orders > 0
+), surveyed AS (
+    SELECT o.seller_id,
+           {
+        nl.join(
+            f"{_sum_if(f'sv.csat IS NOT NULL AND {w}')} AS csat_responses_{p.i}, "
+            f"{_sum_if(f'sv.csat >= 4 AND {w}')} AS csat_satisfied_{p.i}, "
+            f"{_sum_if(f'sv.nps IS NOT NULL AND {w}')} AS nps_responses_{p.i}, "
+            f"{_sum_if(f'sv.nps >= 9 AND {w}')} AS promoters_{p.i}, "
+            f"{_sum_if(f'sv.nps <= 6 AND {w}')} AS detractors_{p.i}"
+            for p in parts
+            for w in [p.within("sv.answered_at")]
+        )
+    }
+    FROM {survey} sv JOIN {order} o ON o.id = sv.order_id
+    WHERE {widest.within("sv.answered_at")} AND o.excluded_from_metrics = %(no)s {order_sellers}
+    GROUP BY o.seller_id
+), first_sent AS MATERIALIZED (
+    -- Conversations resolved in the widest window, each with its resolution time from its
+    -- first message (one index step on (seller, conversation, sent_at)), computed once; only
+    -- those with a message before resolved_at count.
+    SELECT seller_id, resolved_at, {_micros_between_sql("resolved_at", "first_at")} AS micros
+    FROM (
+        SELECT cv.seller_id, cv.resolved_at,
+               (SELECT MIN(m.sent_at) FROM {message} m
+                WHERE m.seller_id = cv.seller_id AND m.conversation = cv.external_id) AS first_at
+        FROM {conversation} cv
+        WHERE {widest.within("cv.resolved_at")} {conversation_sellers}
+    ) resolved
+    WHERE first_at < resolved_at
+), resolution_times AS (
+    {resolution_times}
+), numbered AS (
+    SELECT w, seller_id, micros,
+           ROW_NUMBER() OVER (PARTITION BY seller_id, w ORDER BY micros) AS k,
+           COUNT(*) OVER (PARTITION BY seller_id, w) AS n
+    FROM resolution_times
+), resolutions AS (
+    -- The exact median per window: the one or two middle times, in integer microseconds.
+    SELECT seller_id,
+           {
+        nl.join(
+            f"{_sum_if(f'w = {p.i}')} AS resolved_{p.i}, "
+            f"{_sum_if(f'w = {p.i} AND k IN ((n + 1) / 2, (n + 2) / 2)', 'micros')}"
+            f" AS middle_sum_{p.i}, "
+            f"{_sum_if(f'w = {p.i} AND k IN ((n + 1) / 2, (n + 2) / 2)')} AS middle_count_{p.i}"
+            for p in parts
+        )
+    }
+    FROM numbered
+    GROUP BY seller_id
+)
+SELECT s.id, s.joined_at,
+       COALESCE(sellers.completed_orders, 0), COALESCE(sellers.revenue_cents, 0),
+       COALESCE(repeats.unique_buyers, 0), COALESCE(sellers.review_count, 0),
+       ranked.revenue_rank, (SELECT COUNT(*) FROM ranked),
+       {nl.join(f"COALESCE({column.format(i=p.i)}, 0)" for p in parts for column in _WINDOW_SELECT)}
+FROM {quote(Seller._meta.db_table)} s
+LEFT JOIN sellers ON sellers.seller_id = s.id
+LEFT JOIN repeats ON repeats.seller_id = s.id
+LEFT JOIN ranked ON ranked.seller_id = s.id
+LEFT JOIN surveyed ON surveyed.seller_id = s.id
+LEFT JOIN resolutions ON resolutions.seller_id = s.id
+{seller_filter}
+"""  # noqa: S608 - every name and condition is ours; values are parameters
     return sql, params
 
 
-def seller_figures(*, window: Window, seller_ids: Sequence[int] | None) -> dict[int, Figures]:
-    """The order and review figures of these sellers (None: of every seller), ranked among
-    every seller, in one query."""
+def _rows_figures(row: Sequence[Any], windows: int) -> list[Figures]:
+    """A row of the figures statement (after the seller id) → its Figures for each window."""
+    cumulative = tuple(row[: len(CUMULATIVE_FIGURES)])
+    width = len(WINDOW_FIGURES)
+    start = len(CUMULATIVE_FIGURES)
+    return [
+        _figures_of(cumulative + tuple(row[start + n * width : start + (n + 1) * width]))
+        for n in range(windows)
+    ]
+
+
+def window_figures(
+    *, windows: Sequence[Window], seller_ids: Sequence[int] | None
+) -> dict[int, list[Figures]]:
+    """The figures of these sellers (None: of every seller) over each of ``windows`` (one
+    cutoff), ranked among every seller, in one query: {seller id: [Figures per window]}."""
     if seller_ids is not None and not seller_ids:
         return {}
-    sql, params = _figures_sql(window=window, seller_ids=seller_ids)
+    sql, params = _figures_sql(windows=windows, seller_ids=seller_ids)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return {row[0]: _figures_of(row[1:]) for row in rows}
+    return {row[0]: _rows_figures(row[1:], len(windows)) for row in rows}
 
 
-def store_run_figures(*, run_id: int, window: Window) -> int:
-    """Every seller's figures for a run, written by the database itself (one INSERT ...
-    SELECT). Returns the number of sellers stored."""
+def seller_figures(*, window: Window, seller_ids: Sequence[int] | None) -> dict[int, Figures]:
+    """The order and review figures of these sellers (None: of every seller) for one window,
+    ranked among every seller, in one query."""
+    return {
+        pk: figures[0]
+        for pk, figures in window_figures(windows=[window], seller_ids=seller_ids).items()
+    }
+
+
+# RunSellerFigures.window_days of the policy window's row.
+POLICY_WINDOW = 0
+
+
+def store_run_figures(*, run_id: int, windows: Mapping[int, Window]) -> int:
+    """Every seller's figures for a run, one row per seller and window (``windows``: window
+    days → Window, POLICY_WINDOW for the policy's), from one figures statement. The statement
+    is a plain SELECT, so PostgreSQL may run it in parallel (an INSERT … SELECT never is); its
+    rows go back by COPY. Returns the number of sellers stored."""
     from metrics.models import RunSellerFigures
 
-    select, params = _figures_sql(window=window, seller_ids=None)
-    params["run_id"] = run_id
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(name) for name in ("seller_id", *FIGURE_COLUMNS))
-    table = quote(RunSellerFigures._meta.db_table)
-    sql = f"INSERT INTO {table} (run_id, {columns}) SELECT %(run_id)s, figures.* FROM ({select}) figures"  # noqa: E501, S608 - names are ours
+    keys = list(windows)
+    sql, params = _figures_sql(windows=[windows[key] for key in keys], seller_ids=None)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return int(cursor.rowcount)
+        rows = cursor.fetchall()
+    columns = ("run_id", "seller_id", "window_days", *FIGURE_COLUMNS)
+    width = len(WINDOW_FIGURES)
+    cut = len(CUMULATIVE_FIGURES) + 1
+    records = [
+        (
+            run_id,
+            row[0],
+            key,
+            _as_utc(row[1]),  # joined_at (SQLite hands back naive UTC)
+            *row[2:cut],
+            *row[cut + n * width : cut + (n + 1) * width],
+        )
+        for row in rows
+        for n, key in enumerate(keys)
+    ]
+    if connection.vendor != "postgresql":
+        RunSellerFigures.objects.bulk_create(
+            [RunSellerFigures(**dict(zip(columns, record, strict=True))) for record in records],
+            batch_size=500,
+        )
+        return len(rows)
+    buffer = io.StringIO()
+    for record in records:
+        buffer.write("\t".join(r"\N" if v is None else _copy_text(v) for v in record))
+        buffer.write("\n")
+    buffer.seek(0)
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(  # the psycopg2 cursor under Django's wrapper
+            f"COPY {quote(RunSellerFigures._meta.db_table)} "
+            f"({', '.join(quote(c) for c in columns)}) FROM STDIN",
+            buffer,
+        )
+    return len(rows)
 
 
-def stored_run_figures(*, run_id: int, first: int, last: int) -> dict[int, Figures]:
-    """The rows of ``store_run_figures`` for sellers ``first`` … ``last`` (one query)."""
+def _copy_text(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def stored_run_figures(
+    *, run_id: int, first: int, last: int
+) -> tuple[dict[int, Figures], dict[int, dict[int, Figures]]]:
+    """The rows of ``store_run_figures`` for sellers ``first`` … ``last`` (one query): the
+    policy window's figures per seller, and {seller id: {window days: figures}} of the
+    criterion windows."""
     from metrics.models import RunSellerFigures
 
     rows = (
         RunSellerFigures.objects.filter(run_id=run_id, seller_id__gte=first, seller_id__lte=last)
-        .order_by("seller_id")
-        .values_list("seller_id", *FIGURE_COLUMNS)
+        .order_by("seller_id", "window_days")
+        .values_list("seller_id", "window_days", *FIGURE_COLUMNS)
     )
-    return {row[0]: _figures_of(row[1:]) for row in rows}
+    policy: dict[int, Figures] = {}
+    own: dict[int, dict[int, Figures]] = {}
+    for row in rows:
+        if row[1] == POLICY_WINDOW:
+            policy[row[0]] = _figures_of(row[2:])
+        else:
+            own.setdefault(row[0], {})[row[1]] = _figures_of(row[2:])
+    return policy, own
 
 
 # ---------------------------------------------------------------------------------------------
@@ -981,49 +1147,77 @@ def seller_metrics(
         figures = seller_figures(window=window, seller_ids=ids)
     asked = inquiry_counts(seller_ids=ids, window=window) if inquiries is None else inquiries
 
-    result: dict[int, Metrics] = {}
     no_inquiries = InquiryCounts()
-    for seller_id in ids:
-        f = figures.get(seller_id)
-        if f is None:
-            continue
-        q = asked.get(seller_id, no_inquiries)
-        finished = f.finished_completed + f.finished_cancelled
-        rank = f.revenue_rank
-        metrics: Metrics = {
-            "completed_orders": f.completed_orders,
-            "revenue": money(f.revenue_cents),
-            "review_count": f.review_count,
-            "revenue_rank": rank,
-            "ranked_sellers": f.ranked_sellers,
-            "revenue_top_percent": (
-                None if rank is None else Fraction(100 * rank, f.ranked_sellers)
-            ),
-            "unique_buyers": f.unique_buyers,
-            "tenure_days": tenure_days(joined_at=f.joined_at, cutoff=window.cutoff),
-            "inquiries": q.inquiries,
-            "answered_in_time": q.answered_in_time,
-            "response_rate": _rate(q.answered_in_time, q.inquiries),
-            "window_completed_orders": f.window_completed_orders,
-            "window_revenue": money(f.window_revenue_cents),
-            "finished_orders": finished,
-            "success_rate": _rate(f.finished_completed, finished),
-            "cancellation_rate": _rate(f.finished_cancelled, finished),
-            "seller_cancellation_rate": _rate(f.seller_cancelled, finished),
-            "delivered_orders": f.delivered_orders,
-            "on_time_rate": _rate(f.delivered_on_time, f.delivered_orders),
-            "window_review_count": f.window_review_count,
-            "average_rating": (
-                None
-                if f.window_review_count == 0
-                else Fraction(f.rating_sum, f.window_review_count)
-            ),
-            "negative_review_rate": _rate(f.negative_reviews, f.window_review_count),
-            "median_first_response_minutes": q.median_first_response_minutes,
-            "repeat_buyer_rate": _rate(f.repeat_buyers, f.window_buyers),
-            **program_metrics(f, window),
-        }
-        # Every key but the policy-derived success_score (grading adds it from the policy).
-        assert tuple(metrics) == ENGINE_METRIC_KEYS, "compute.py and registry.py disagree on keys"
-        result[seller_id] = metrics
-    return result
+    return {
+        seller_id: metrics_of(figures[seller_id], asked.get(seller_id, no_inquiries), window)
+        for seller_id in ids
+        if seller_id in figures
+    }
+
+
+def seller_window_metrics(
+    *,
+    seller_ids: Sequence[int],
+    windows: Sequence[Window],
+    figures: Mapping[int, Sequence[Figures]] | None = None,
+) -> dict[int, list[Metrics]]:
+    """Every metric of SPEC §4 over each of ``windows`` (one cutoff) for a chunk of sellers:
+    {seller id: [metrics per window]}. ``figures``: the sellers' figures per window when the
+    caller has them (``window_figures``); otherwise computed here (one query). Then one query
+    for the inquiries of every window, whatever their number."""
+    ids = list(dict.fromkeys(seller_ids))
+    if not ids or not windows:
+        return {}
+    if figures is None:
+        figures = window_figures(windows=windows, seller_ids=ids)
+    asked = window_inquiry_counts(seller_ids=ids, windows=windows)
+    none = [InquiryCounts()] * len(windows)
+    return {
+        seller_id: [
+            metrics_of(f, q, window)
+            for f, q, window in zip(
+                figures[seller_id], asked.get(seller_id, none), windows, strict=True
+            )
+        ]
+        for seller_id in ids
+        if seller_id in figures
+    }
+
+
+def metrics_of(f: Figures, q: InquiryCounts, window: Window) -> Metrics:
+    """A seller's metrics (SPEC §4, every key but success_score) from its figures and
+    inquiries over ``window``; exact values (``metrics/engine/registry.py``)."""
+    finished = f.finished_completed + f.finished_cancelled
+    rank = f.revenue_rank
+    metrics: Metrics = {
+        "completed_orders": f.completed_orders,
+        "revenue": money(f.revenue_cents),
+        "review_count": f.review_count,
+        "revenue_rank": rank,
+        "ranked_sellers": f.ranked_sellers,
+        "revenue_top_percent": (None if rank is None else Fraction(100 * rank, f.ranked_sellers)),
+        "unique_buyers": f.unique_buyers,
+        "tenure_days": tenure_days(joined_at=f.joined_at, cutoff=window.cutoff),
+        "inquiries": q.inquiries,
+        "answered_in_time": q.answered_in_time,
+        "response_rate": _rate(q.answered_in_time, q.inquiries),
+        "window_completed_orders": f.window_completed_orders,
+        "window_revenue": money(f.window_revenue_cents),
+        "finished_orders": finished,
+        "success_rate": _rate(f.finished_completed, finished),
+        "cancellation_rate": _rate(f.finished_cancelled, finished),
+        "seller_cancellation_rate": _rate(f.seller_cancelled, finished),
+        "delivered_orders": f.delivered_orders,
+        "on_time_rate": _rate(f.delivered_on_time, f.delivered_orders),
+        "window_review_count": f.window_review_count,
+        "average_rating": (
+            None if f.window_review_count == 0 else Fraction(f.rating_sum, f.window_review_count)
+        ),
+        "negative_review_rate": _rate(f.negative_reviews, f.window_review_count),
+        "median_first_response_minutes": q.median_first_response_minutes,
+        "repeat_buyer_rate": _rate(f.repeat_buyers, f.window_buyers),
+        **program_metrics(f, window),
+    }
+    # Every key but the policy-derived success_score (grading adds it from the policy).
+    assert tuple(metrics) == ENGINE_METRIC_KEYS, "compute.py and registry.py disagree on keys"
+    return metrics

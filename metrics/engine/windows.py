@@ -7,10 +7,10 @@ policy what-if compute each DISTINCT extra window once for a chunk of sellers
 ``seller_metrics`` (the figures statement with a seller filter, then the inquiries), and hand
 the result to the pure ``grading.grade`` as ``windows``.
 
-Cost: per chunk and per distinct window, the two statements of ``seller_metrics`` for the
-chunk's sellers (the figures statement filtered to them, which also re-ranks revenue over every
-seller: cumulative figures that a criterion window ignores, but the statement is the engine's
-one definition of the window figures).
+Cost: two statements for a chunk of sellers whatever the number of windows: the figures
+statement filtered to them with one set of window columns per window (one pass per table), and
+one walk of the messages of the widest window for the inquiries of all of them. A run does not
+call this: its one figures pass stores every window (``compute.store_run_figures``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from metrics.engine.compute import seller_metrics
+from metrics.engine.compute import seller_window_metrics
 from metrics.engine.periods import Window, window_to_now
 from metrics.engine.registry import METRICS, Metrics
 
@@ -44,14 +44,25 @@ def criterion_window_metrics(
     response_window_hours: int,
 ) -> dict[int, dict[int, Metrics]]:
     """{seller id: {window days: the seller's window metrics over those days}} for a chunk of
-    sellers; each distinct window once (2 queries per window, none without windows or
+    sellers; each distinct window once (2 queries for all of them, none without windows or
     sellers). Only the window keys are kept: cumulative metrics ignore a criterion window."""
     distinct = sorted(set(windows))
     result: dict[int, dict[int, Metrics]] = {pk: {} for pk in seller_ids}
     if not distinct or not seller_ids:
         return result
-    for days in distinct:
-        window = days_window(cutoff=cutoff, days=days, response_window_hours=response_window_hours)
-        for pk, metrics in seller_metrics(seller_ids=seller_ids, window=window).items():
-            result.setdefault(pk, {})[days] = {key: metrics[key] for key in WINDOW_KEYS}
+    windows_of = [
+        days_window(cutoff=cutoff, days=days, response_window_hours=response_window_hours)
+        for days in distinct
+    ]
+    computed = seller_window_metrics(seller_ids=seller_ids, windows=windows_of)
+    for pk, per_window in computed.items():
+        result[pk] = {
+            days: {key: metrics[key] for key in WINDOW_KEYS}
+            for days, metrics in zip(distinct, per_window, strict=True)
+        }
     return result
+
+
+def window_keys_of(metrics: Metrics) -> Metrics:
+    """The window keys of a seller's metrics over a criterion window."""
+    return {key: metrics[key] for key in WINDOW_KEYS}

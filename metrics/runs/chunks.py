@@ -78,7 +78,7 @@ def compute_chunk(*, run_id: int, index: int) -> bool:
             if run.figures_stored_at is None:  # never graded without them (idempotent)
                 store_figures(run_id=run_id)
             snapshot = PolicySnapshot.from_json(run.policy_snapshot)
-            figures = stored_run_figures(
+            figures, own_figures = stored_run_figures(
                 run_id=run_id, first=chunk.first_seller_id, last=chunk.last_seller_id
             )
             period = Period.parse(run.period)
@@ -87,6 +87,7 @@ def compute_chunk(*, run_id: int, index: int) -> bool:
                 period=period,
                 snapshot=snapshot,
                 figures=figures,
+                own_figures=own_figures,
             )
             rows = [_staged_row(run_id=run_id, item=item, snapshot=snapshot) for item in graded]
             with transaction.atomic():

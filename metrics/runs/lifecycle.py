@@ -56,7 +56,12 @@ from metrics.models import (
 )
 from metrics.policy.services import active_policy, snapshot_of
 from metrics.runs.lease import OPEN, deadline, expiry, owner
-from metrics.runs.period_grades import chunk_size, in_chunks, level_counts, policy_window
+from metrics.runs.period_grades import (
+    chunk_size,
+    in_chunks,
+    level_counts,
+    run_windows,
+)
 from metrics.signals import run_published
 from orders.models import Seller
 
@@ -263,12 +268,12 @@ def store_figures(*, run_id: int) -> None:
         run = EvaluationRun.objects.select_for_update().get(pk=run_id)
         if run.figures_stored_at is not None or run.status != RunStatus.RUNNING:
             return
-        window = policy_window(
+        windows = run_windows(
             period=Period.parse(run.period), snapshot=PolicySnapshot.from_json(run.policy_snapshot)
         )
         RunSellerFigures.objects.filter(run_id=run_id).delete()
         _more_work_mem()
-        store_run_figures(run_id=run_id, window=window)
+        store_run_figures(run_id=run_id, windows=windows)
         run.figures_stored_at = timezone.now()
         run.lease_expires_at = expiry(run.figures_stored_at)
         run.save(update_fields=["figures_stored_at", "lease_expires_at"])

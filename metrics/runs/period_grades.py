@@ -7,7 +7,7 @@ levels held (grace), and the one pure ``grading.grade``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,14 +15,15 @@ from django.conf import settings
 from django.db.models import OuterRef, Subquery
 
 from metrics.engine.compute import (
+    POLICY_WINDOW,
     Figures,
-    seller_figures,
-    seller_metrics,
+    seller_window_metrics,
+    window_figures,
 )
 from metrics.engine.grading import GradeResult, PolicySnapshot, grade, with_score
 from metrics.engine.periods import Period, Window, window_for_period
 from metrics.engine.registry import Metrics
-from metrics.engine.windows import criterion_window_metrics
+from metrics.engine.windows import days_window, window_keys_of
 from metrics.models import (
     EvaluationRun,
     SellerEvaluation,
@@ -81,67 +82,80 @@ def policy_window(*, period: Period, snapshot: PolicySnapshot) -> Window:
     )
 
 
+def run_windows(*, period: Period, snapshot: PolicySnapshot) -> dict[int, Window]:
+    """Every window a grade of ``period`` needs: POLICY_WINDOW → the policy window, then each
+    distinct criterion window (SPEC §5) by its days."""
+    windows = {POLICY_WINDOW: policy_window(period=period, snapshot=snapshot)}
+    for days in snapshot.extra_windows:
+        windows[days] = days_window(
+            cutoff=period.cutoff, days=days, response_window_hours=snapshot.response_window_hours
+        )
+    return windows
+
+
 def grade_chunk(
     *,
     seller_ids: Sequence[int],
     period: Period,
     snapshot: PolicySnapshot,
-    figures: dict[int, Figures] | None = None,
-    windows: dict[int, dict[int, Metrics]] | None = None,
+    figures: Mapping[int, Figures] | None = None,
+    own_figures: Mapping[int, Mapping[int, Figures]] | None = None,
 ) -> list[SellerGrade]:
-    """One chunk: metrics and grade of these sellers for ``period`` (reads only), the engine's
-    queries, one for the external ids and one for the levels held. A run's chunk task and the
-    dry run both grade with it.
+    """One chunk: metrics and grade of these sellers for ``period`` (reads only). A run's chunk
+    task and the dry run both grade with it.
 
-    ``windows``: the sellers' per-criterion window metrics (``period_windows``) when the caller
-    computed them; otherwise computed here, each distinct window once. The metrics graded and
-    stored carry ``success_score`` (the policy's score on the policy-window values)."""
-    window = policy_window(period=period, snapshot=snapshot)
-    metrics_by_id = seller_metrics(seller_ids=seller_ids, window=window, figures=figures)
-    if windows is None:
-        windows = period_windows(seller_ids=list(metrics_by_id), period=period, snapshot=snapshot)
-    external_ids = dict(
-        Seller.objects.filter(pk__in=list(metrics_by_id)).values_list("pk", "external_id")
+    ``figures`` / ``own_figures``: the sellers' figures over the policy window and over each
+    criterion window ({seller: {days: figures}}) when the caller has them (a run stored them in
+    its one pass); otherwise computed here (one query for every window). Then one query for the
+    inquiries of every window, one for the external ids and one for the levels held. The
+    metrics graded and stored carry ``success_score`` (the policy's score on the policy-window
+    values)."""
+    windows = run_windows(period=period, snapshot=snapshot)
+    days = list(windows)
+    if figures is None:
+        per_window = window_figures(windows=list(windows.values()), seller_ids=seller_ids)
+    else:
+        own = own_figures or {}
+        per_window = {
+            pk: [figures[pk], *(own[pk][d] for d in days[1:])] for pk in seller_ids if pk in figures
+        }
+    computed = seller_window_metrics(
+        seller_ids=seller_ids, windows=list(windows.values()), figures=per_window
     )
-    held = held_levels(seller_ids=list(metrics_by_id), period=period)
+    external_ids = dict(
+        Seller.objects.filter(pk__in=list(computed)).values_list("pk", "external_id")
+    )
+    held = held_levels(seller_ids=list(computed), period=period)
     graded = []
-    for pk in sorted(metrics_by_id):
+    for pk in sorted(computed):
+        policy_metrics, *own_metrics = computed[pk]
         held_level, grace_used = held.get(pk, (None, 0))
-        metrics = with_score(metrics_by_id[pk], snapshot)
+        metrics = with_score(policy_metrics, snapshot)
         result = grade(
             metrics,
             snapshot,
             held_level=held_level,
             grace_used=grace_used,
-            windows=windows.get(pk),
+            windows={d: window_keys_of(m) for d, m in zip(days[1:], own_metrics, strict=True)},
         )
         graded.append(SellerGrade(pk, external_ids[pk], held_level, metrics, result))
     return graded
 
 
-def period_windows(
-    *, seller_ids: Sequence[int], period: Period, snapshot: PolicySnapshot
-) -> dict[int, dict[int, Metrics]]:
-    """The sellers' metrics over each distinct per-criterion window of ``snapshot`` for
-    ``period`` (SPEC §5; nothing when the policy has none)."""
-    return criterion_window_metrics(
-        seller_ids=seller_ids,
-        cutoff=period.cutoff,
-        windows=snapshot.extra_windows,
-        response_window_hours=snapshot.response_window_hours,
-    )
-
-
 def grade_period(*, period: Period, snapshot: PolicySnapshot) -> Iterator[SellerGrade]:
     """Every seller's grade for ``period`` without storing anything (a dry run: the policy
     preview, ``evaluate --dry-run``): the run's chunks (the same cut, by primary key) graded by
-    the same ``grade_chunk``; the order and review figures read once for all sellers, held in
-    memory rather than stored."""
-    figures = seller_figures(
-        window=policy_window(period=period, snapshot=snapshot), seller_ids=None
-    )
+    the same ``grade_chunk``; every window's figures read once for all sellers (the run's one
+    pass), held in memory rather than stored."""
+    windows = run_windows(period=period, snapshot=snapshot)
+    days = list(windows)
+    every = window_figures(windows=list(windows.values()), seller_ids=None)
+    figures = {pk: per_window[0] for pk, per_window in every.items()}
+    own = {pk: dict(zip(days[1:], per_window[1:], strict=True)) for pk, per_window in every.items()}
     for chunk in in_chunks(sorted(figures), chunk_size()):
-        yield from grade_chunk(seller_ids=chunk, period=period, snapshot=snapshot, figures=figures)
+        yield from grade_chunk(
+            seller_ids=chunk, period=period, snapshot=snapshot, figures=figures, own_figures=own
+        )
 
 
 def held_levels(*, seller_ids: Sequence[int], period: Period) -> dict[int, tuple[str | None, int]]:

@@ -11,12 +11,14 @@ from typing import cast
 import pytest
 
 from metrics.engine.compute import (
+    POLICY_WINDOW,
     seller_figures,
     seller_metrics,
     store_run_figures,
     stored_run_figures,
 )
 from metrics.engine.periods import Period, Window, window_for_period
+from metrics.engine.windows import days_window
 from metrics.models import EvaluationRun
 from orders.models import Seller
 from tests.factories import (
@@ -337,11 +339,17 @@ def test_run_figures_store_the_same_program_figures_as_the_filtered_statement(se
           ship_by=aware("2026-10-03 09:00"))  # fmt: skip
     run = EvaluationRun.objects.create(period="2026-10")
 
-    store_run_figures(run_id=run.pk, window=window())
-    stored = stored_run_figures(run_id=run.pk, first=0, last=10**12)
+    thirty = days_window(cutoff=window().cutoff, days=30, response_window_hours=24)
+    store_run_figures(run_id=run.pk, windows={POLICY_WINDOW: window(), 30: thirty})
+    stored, own = stored_run_figures(run_id=run.pk, first=0, last=10**12)
     filtered = seller_figures(window=window(), seller_ids=[seller.pk, other.pk])
+    alone = seller_figures(window=thirty, seller_ids=[seller.pk, other.pk])
 
     assert stored[seller.pk] == filtered[seller.pk]
     assert stored[other.pk] == filtered[other.pk]
+    # The criterion window's row is the statement's over those 30 days alone.
+    assert own[seller.pk][30] == alone[seller.pk]
+    assert own[other.pk][30] == alone[other.pk]
+    assert alone[seller.pk].defective_orders == 0  # ordered in September: not in 30 days
     assert filtered[other.pk].late_shipments == 1
     assert filtered[seller.pk].defective_orders == 1

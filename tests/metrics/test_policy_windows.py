@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from django.test import TestCase
 
-from metrics.engine import windows as engine_windows
+from metrics.engine import compute
 from tests.api_helpers import (
     evaluate,
     grade_of,
@@ -125,7 +125,9 @@ def test_without_its_own_window_the_same_criterion_uses_the_policy_window(staff_
     assert {s: grade_of(staff_client, s)["level"] for s in WORLD} == dict.fromkeys(WORLD, "Best")
 
 
-def test_each_distinct_window_is_computed_once_per_chunk(staff_client, monkeypatch):
+def test_a_run_reads_every_window_in_one_figures_pass_and_one_walk_per_chunk(
+    staff_client, monkeypatch
+):
     push_world(staff_client, {"recent": WORLD["recent"]})
     policy = windowed_policy()
     policy["levels"][2]["criteria"] += [
@@ -134,19 +136,28 @@ def test_each_distinct_window_is_computed_once_per_chunk(staff_client, monkeypat
         {"metric": "finished_orders", "op": ">=", "value": 1, "window_days": 30},
     ]
     push_policy(staff_client, policy)
-    starts: list[Any] = []
-    real = engine_windows.seller_metrics
+    figure_passes: list[list[Any]] = []
+    walks: list[list[Any]] = []
+    real_figures, real_walk = compute._figures_sql, compute.window_inquiry_counts
 
-    def counting(**kwargs: Any) -> Any:
-        starts.append(kwargs["window"].start)
-        return real(**kwargs)
+    def figures(**kwargs: Any) -> Any:
+        figure_passes.append([w.start for w in kwargs["windows"]])
+        return real_figures(**kwargs)
 
-    monkeypatch.setattr(engine_windows, "seller_metrics", counting)
+    def walk(**kwargs: Any) -> Any:
+        walks.append([w.start for w in kwargs["windows"]])
+        return real_walk(**kwargs)
+
+    monkeypatch.setattr(compute, "_figures_sql", figures)
+    monkeypatch.setattr(compute, "window_inquiry_counts", walk)
 
     evaluate(staff_client, PERIOD)
 
-    # One chunk, windows 7 and 30 (four criteria): two computations, one per window.
-    assert len(starts) == 2 == len(set(starts))
+    # One chunk; the policy window and windows 7 and 30 (four criteria): one figures statement
+    # and one message walk, each over the three distinct windows.
+    assert len(figure_passes) == 1 and len(walks) == 1
+    assert len(figure_passes[0]) == 3 == len(set(figure_passes[0]))
+    assert walks[0] == figure_passes[0]
 
 
 def test_the_what_if_recomputes_a_new_window_and_regrades_a_stored_one(staff_client):
