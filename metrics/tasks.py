@@ -3,7 +3,8 @@
 A run executes one way: ``evaluate_run`` claims and prepares it and sends one
 ``evaluate_chunk`` per chunk not done; any worker takes any chunk; the task that finishes the
 last chunk publishes the period (``runs.finalize_run``). In this process (``runs.execute_run``,
-or eager tasks without a broker) the very same tasks are applied one after the other. Every
+or eager tasks without a broker) the very same tasks are applied here (on a few threads on
+PostgreSQL, ``runs.apply_chunks``). Every
 step is idempotent, so a redelivered or duplicated message only repeats work: acks late, reject
 on worker lost and prefetch 1 come from the settings. Runs and chunks are held under leases
 (``metrics.runs.lease``); ``sweep_stale_runs`` (the beat, every minute) re-queues what expired
@@ -48,7 +49,7 @@ def _give_up(task, run_id: int, exc: Exception) -> None:  # type: ignore[no-unty
 @shared_task(**_RETRY)
 def evaluate_run(self, run_id: int, in_process: bool = False) -> str:  # type: ignore[no-untyped-def]
     """Prepare run ``run_id`` and send its chunks that are not done yet (``in_process``: apply
-    each chunk's task here, one after the other)."""
+    each chunk's task here, ``runs.apply_chunks``)."""
     try:
         pending = runs.prepare_run(run_id=run_id)
     except runs.RunAlreadyOpen:
@@ -63,10 +64,10 @@ def evaluate_run(self, run_id: int, in_process: bool = False) -> str:  # type: i
         raise
     if not pending:  # no sellers, or every chunk already done: publish now
         return str(runs.finalize_run(run_id=run_id).status)
-    for index in pending:
-        if in_process:
-            evaluate_chunk.apply(args=[run_id, index], throw=True)
-        else:
+    if in_process:
+        runs.apply_chunks(evaluate_chunk, run_id=run_id, indexes=pending)
+    else:
+        for index in pending:
             evaluate_chunk.apply_async(args=[run_id, index])
     # "running" with workers; with eager tasks the chunks (and the publication) are done.
     return str(EvaluationRun.objects.values_list("status", flat=True).get(pk=run_id))

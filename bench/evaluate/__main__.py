@@ -23,6 +23,7 @@ from .common import (
     read_policy,
     run_manage,
     say,
+    set_own_windows,
     stopwatch,
     tail,
 )
@@ -59,6 +60,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=50, help="timed requests per read path")
     parser.add_argument("--no-broker", action="store_true", help="skip (b), the Celery runs")
     parser.add_argument("--no-reads", action="store_true", help="skip the read paths")
+    parser.add_argument(
+        "--one-window",
+        action="store_true",
+        help="grade over the policy window only (default: two criteria have windows of their "
+        "own, 60 and 30 days, so the policy uses three distinct windows: SPEC §5)",
+    )
     args = parser.parse_args(argv)
     try:
         args.period = Period.parse(args.period)
@@ -137,7 +144,9 @@ def ensure_dataset(conn: Any, args: argparse.Namespace, policy: Policy) -> bool:
         return True
 
 
-def time_floor(cursor: Any, period: Period, policy: Policy) -> tuple[float, dict[int, Metrics]]:
+def time_floor(
+    cursor: Any, period: Period, policy: Policy
+) -> tuple[float, dict[int, Metrics], dict[int, dict[str, Any]]]:
     """(c), twice: the first run reads the data into the cache, as it is for the engine's runs
     that follow; the better time counts."""
     times = []
@@ -147,15 +156,19 @@ def time_floor(cursor: Any, period: Period, policy: Policy) -> tuple[float, dict
             rows = floor.fetch(cursor, period=period, policy=policy)
         times.append(elapsed[0])
     expected = floor.to_metrics(rows, period=period)
+    own = floor.own_metrics(rows, policy=policy)
     say(
         f"(c) SQL floor: {min(times):.2f} s, best of 2 "
         f"({', '.join(f'{t:.2f}' for t in times)}); {len(expected):,} sellers"
     )
-    return min(times), expected
+    return min(times), expected, own
 
 
 def time_engine(
-    cursor: Any, args: argparse.Namespace, expected: dict[int, Metrics]
+    cursor: Any,
+    args: argparse.Namespace,
+    expected: dict[int, Metrics],
+    own: dict[int, dict[str, Any]],
 ) -> tuple[list[Timing], list[str]]:
     """(a) then (b1), (b2); the stored results checked against the floor after (a) and (b2)."""
     period = str(args.period)
@@ -171,6 +184,17 @@ def time_engine(
             say(line)
         if not result.ok:
             failures.append(f"{label}: {result.problems():,} problems")
+        if any(own.values()):
+            differ = compare.compare_own(floor=own, stored=compare.stored_own(cursor, period))
+            keys = sorted({key for values in own.values() for key in values})
+            say(
+                f"check {label}, criterion windows: {len(own):,} sellers x {', '.join(keys)}: "
+                + ("all equal" if not differ else f"{len(differ):,} problems")
+            )
+            for line in differ[:5]:
+                say(line)
+            if differ:
+                failures.append(f"{label} criterion windows: {len(differ):,} problems")
 
     timings = [engine.run_eager(db_url, period)]
     if timings[-1].seconds is not None:
@@ -230,11 +254,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         created = prepare_database(args)
         conn = connect(db_url)
         with conn.cursor() as cursor:
+            set_own_windows(cursor, enabled=not args.one_window)
             policy = read_policy(cursor)
             say(f"active policy: {policy.describe(period)}")
             generated = ensure_dataset(conn, args, policy)
-            floor_seconds, expected = time_floor(cursor, period, policy)
-            timings, failures = time_engine(cursor, args, expected)
+            floor_seconds, expected, own = time_floor(cursor, period, policy)
+            timings, failures = time_engine(cursor, args, expected, own)
             if not args.no_reads:
                 failures += time_reads(cursor, args, secrets.token_urlsafe(50))
             for line in summary(floor_seconds, timings, judged=args.scale != "TINY"):

@@ -82,6 +82,22 @@ class Period:
         return self.shifted(1).start
 
 
+# The criteria the benchmark gives windows of their own (SPEC §5), so that its policy uses three
+# distinct windows (the policy's three months, 60 and 30 days): (level, metric, days).
+OWN_WINDOWS = (("Level 3", "success_rate", 60), ("Level 2", "response_rate", 30))
+
+
+def set_own_windows(cursor: Any, *, enabled: bool) -> None:
+    """Give the active policy's OWN_WINDOWS criteria their own windows (or none)."""
+    for level, metric, days in OWN_WINDOWS:
+        cursor.execute(
+            "UPDATE metrics_criterion c SET window_days = %s FROM metrics_gradelevel l,"
+            " metrics_gradepolicy p WHERE c.level_id = l.id AND l.policy_id = p.id"
+            " AND p.is_active AND l.name = %s AND c.metric = %s",
+            [days if enabled else None, level, metric],
+        )
+
+
 @dataclass(frozen=True)
 class Policy:
     """The window fields of the active grade policy (SPEC §5)."""
@@ -89,6 +105,11 @@ class Policy:
     window_months: int | None
     window_days: int | None
     response_window_hours: int
+    # (metric, days) of each criterion with a window of its own, distinct pairs, sorted.
+    own: tuple[tuple[str, int], ...] = ()
+
+    def own_start(self, period: Period, days: int) -> datetime:
+        return period.cutoff - timedelta(days=days)
 
     def window_start(self, period: Period) -> datetime | None:
         """Start of the rolling window of ``period``; None = all time before the cutoff."""
@@ -101,18 +122,30 @@ class Policy:
     def describe(self, period: Period) -> str:
         start = self.window_start(period)
         window = f"[{start:%Y-%m-%d %H:%M}, cutoff)" if start else "all time before the cutoff"
-        return f"window {window}, response window {self.response_window_hours} h"
+        own = "".join(f", {metric} over {days} days" for metric, days in self.own)
+        return f"window {window}, response window {self.response_window_hours} h{own}"
 
 
 def read_policy(cursor: Any) -> Policy:
     cursor.execute(
-        "SELECT window_months, window_days, response_window_hours FROM metrics_gradepolicy"
+        "SELECT id, window_months, window_days, response_window_hours FROM metrics_gradepolicy"
         " WHERE is_active"
     )
     row = cursor.fetchone()
     if row is None:
         raise RuntimeError("no active grade policy in metrics_gradepolicy")
-    return Policy(window_months=row[0], window_days=row[1], response_window_hours=row[2])
+    cursor.execute(
+        "SELECT DISTINCT c.metric, c.window_days FROM metrics_criterion c"
+        " JOIN metrics_gradelevel l ON l.id = c.level_id"
+        " WHERE l.policy_id = %s AND c.window_days IS NOT NULL ORDER BY 1, 2",
+        [row[0]],
+    )
+    return Policy(
+        window_months=row[1],
+        window_days=row[2],
+        response_window_hours=row[3],
+        own=tuple((metric, int(days)) for metric, days in cursor.fetchall()),
+    )
 
 
 def database_url(server_url: str, name: str) -> str:

@@ -128,6 +128,41 @@ def report(result: Comparison, *, label: str) -> list[str]:
     return lines
 
 
+def stored_own(cursor: Any, period: str) -> dict[int, dict[str, Any]]:
+    """{seller id: {"metric@days": stored actual}} of the criteria graded over their own window
+    (``metrics_sellerevaluation.criteria``: one item per criterion, with window_days)."""
+    cursor.execute(
+        "SELECT seller_id, criteria FROM metrics_sellerevaluation WHERE period = %s", [period]
+    )
+    return {
+        int(seller_id): {
+            f"{item['metric']}@{item['window_days']}": item.get("actual")
+            for item in criteria or []
+            if item.get("window_days") is not None
+        }
+        for seller_id, criteria in cursor.fetchall()
+    }
+
+
+def compare_own(
+    *, floor: dict[int, dict[str, Any]], stored: dict[int, dict[str, Any]]
+) -> list[str]:
+    """The criterion-window values that differ (or are missing), as report lines."""
+    problems = []
+    for seller_id, expected in sorted(floor.items()):
+        for key, value in expected.items():
+            got = stored.get(seller_id, {})
+            if key not in got:
+                problems.append(f"  seller {seller_id}: {key} not stored")
+                continue
+            actual, _ = parse(key.split("@")[0], got[key])
+            if not same(value, actual):
+                problems.append(
+                    f"  seller {seller_id}: {key} floor {show(value)}, engine {got[key]}"
+                )
+    return problems
+
+
 def stored_metrics(cursor: Any, period: str) -> dict[int, dict[str, Any]]:
     cursor.execute(
         "SELECT seller_id, metrics FROM metrics_sellerevaluation WHERE period = %s", [period]

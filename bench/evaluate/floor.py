@@ -184,6 +184,7 @@ WITH case_agg AS (
                          AND o.shipped_at >= %(ws)s AND o.shipped_at < %(cutoff)s
                          AND o.tracking = 'valid')
             AS valid_tracking
+            /*ORDER_EXTRA*/
     FROM orders_order o
     LEFT JOIN reviews_review r ON r.order_id = o.id AND r.created_at < %(cutoff)s
     LEFT JOIN case_agg ca ON ca.order_id = o.id
@@ -278,6 +279,7 @@ WITH case_agg AS (
 ), inquiry_agg AS (
     SELECT seller_id, count(*) AS inquiries,
         count(*) FILTER (WHERE reply_at <= sent_at + %(response)s::interval) AS answered
+        /*INQUIRY_EXTRA*/
     FROM inquiries
     GROUP BY seller_id
 ), middle AS (
@@ -314,6 +316,7 @@ SELECT s.id, s.joined_at,
     coalesce(ra.resolved, 0), ra.middle_sum, ra.middle_count,
     coalesce(b.previous_buyers, 0), coalesce(b.retained, 0),
     %(ws)s::timestamptz = '-infinity' AS all_time
+    /*SELECT_EXTRA*/
 FROM orders_seller s
 LEFT JOIN order_agg o ON o.seller_id = s.id
 LEFT JOIN buyer_agg b ON b.seller_id = s.id
@@ -352,14 +355,83 @@ class FloorParams:
         )
 
 
+# A criterion with a window of its own (SPEC §5: the metric over the N days before the cutoff)
+# adds only the counts its metric needs to the same passes: (the columns each metric adds to
+# the orders' aggregate, to the inquiries' aggregate), with {d} the days and %(ws_{d})s the
+# window's start. The floor knows the metrics the benchmark's policy gives own windows.
+OWN_WINDOW_COLUMNS = {
+    "success_rate": (
+        [
+            "count(*) FILTER (WHERE NOT o.excluded_from_metrics AND o.completed_at >= %(ws_{d})s"
+            " AND o.completed_at < %(cutoff)s) AS f_completed_{d}",
+            "count(*) FILTER (WHERE NOT o.excluded_from_metrics AND o.cancelled_at >= %(ws_{d})s"
+            " AND o.cancelled_at < %(cutoff)s) AS f_cancelled_{d}",
+        ],
+        [],
+    ),
+    "response_rate": (
+        [],
+        [
+            "count(*) FILTER (WHERE sent_at + %(response)s::interval >= %(ws_{d})s)"
+            " AS inquiries_{d}",
+            "count(*) FILTER (WHERE sent_at + %(response)s::interval >= %(ws_{d})s"
+            " AND reply_at <= sent_at + %(response)s::interval) AS answered_{d}",
+        ],
+    ),
+}
+OWN_WINDOW_SELECT = {
+    "success_rate": ["coalesce(o.f_completed_{d}, 0)", "coalesce(o.f_cancelled_{d}, 0)"],
+    "response_rate": ["coalesce(i.answered_{d}, 0)", "coalesce(i.inquiries_{d}, 0)"],
+}
+
+
+def floor_sql(policy: Policy, period: Period) -> str:
+    """FLOOR_SQL with the counts of each criterion window of ``policy`` added."""
+    order, inquiry, select = [], [], []
+    start = policy.window_start(period)
+    for metric, days in policy.own:
+        if metric not in OWN_WINDOW_COLUMNS:
+            raise RuntimeError(f"the floor does not compute {metric} over a window of its own")
+        if start is not None and policy.own_start(period, days) < start:
+            # The floor's inquiries are read over the policy window only.
+            raise RuntimeError(f"the floor needs {metric}'s {days} days inside the policy window")
+        order += [c.format(d=days) for c in OWN_WINDOW_COLUMNS[metric][0]]
+        inquiry += [c.format(d=days) for c in OWN_WINDOW_COLUMNS[metric][1]]
+        select += [c.format(d=days) for c in OWN_WINDOW_SELECT[metric]]
+    return (
+        FLOOR_SQL.replace("/*ORDER_EXTRA*/", "".join(f", {c}" for c in order))
+        .replace("/*INQUIRY_EXTRA*/", "".join(f", {c}" for c in inquiry))
+        .replace("/*SELECT_EXTRA*/", "".join(f", {c}" for c in select))
+    )
+
+
 def fetch(cursor: Any, *, period: Period, policy: Policy) -> list[tuple[Any, ...]]:
     """Run the floor statement; the raw rows (this is what the benchmark times)."""
-    params = FloorParams.of(period, policy)
+    params = FloorParams.of(period, policy).__dict__ | {
+        f"ws_{days}": policy.own_start(period, days).isoformat() for _, days in policy.own
+    }
     # The engine's run sets this work_mem for its pass (EVALUATION_WORK_MEM); the floor's sorts
     # (the medians) spilled to disk at the 4 MB default (issue 23).
     cursor.execute("SET work_mem = %s", [WORK_MEM])
-    cursor.execute(FLOOR_SQL, params.__dict__)
+    cursor.execute(floor_sql(policy, period), params)
     return list(cursor.fetchall())
+
+
+def own_metrics(rows: list[tuple[Any, ...]], *, policy: Policy) -> dict[int, dict[str, Any]]:
+    """{seller id: {"metric@days": exact value}} of each criterion window, from the raw rows
+    (their last columns, in ``policy.own`` order: the part, then the whole or the rest)."""
+    width = sum(len(OWN_WINDOW_SELECT[metric]) for metric, _ in policy.own)
+    result: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        values = list(row[len(row) - width :]) if width else []
+        own: dict[str, Any] = {}
+        for metric, days in policy.own:
+            part, whole = int(values.pop(0)), int(values.pop(0))
+            if metric == "success_rate":
+                whole += part  # completed + cancelled
+            own[f"{metric}@{days}"] = rate(part, whole)
+        result[int(row[0])] = own
+    return result
 
 
 def rate(part: int, whole: int) -> Fraction | None:
@@ -377,7 +449,7 @@ def to_metrics(rows: list[tuple[Any, ...]], *, period: Period) -> dict[int, Metr
          window_buyers, repeat_buyers, w_orders, defective, case_orders, unresolved_orders,
          cases_opened, dispatch, late_shipped, shipped, valid_tracking, csat_n, csat_ok, nps_n,
          promoters, detractors, resolved, r_middle_sum, r_middle_count, previous_buyers,
-         retained, all_time) = row  # fmt: skip
+         retained, all_time) = row[:44]  # fmt: skip
         retention = None if all_time else rate(int(retained), int(previous_buyers))
         resolution = (
             Fraction(Decimal(r_middle_sum)) / (int(r_middle_count) * 3600)

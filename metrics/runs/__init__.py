@@ -5,7 +5,7 @@ metrics and grade for a period) and ``by_hand`` (the ``evaluate`` command).
 The names callers use are gathered here."""
 
 from metrics.runs.by_hand import evaluate_period
-from metrics.runs.chunks import compute_chunk, execute_run, prepare_run
+from metrics.runs.chunks import apply_chunks, compute_chunk, execute_run, prepare_run
 from metrics.runs.lease import deadline, lease_length
 from metrics.runs.lifecycle import (
     EARLIEST_PERIOD,
@@ -49,6 +49,7 @@ __all__ = [
     "SellerGrade",
     "chunk_size",
     "claim_run",
+    "apply_chunks",
     "compute_chunk",
     "deadline",
     "evaluate_period",

@@ -3,9 +3,9 @@
 A run executes one way: ``metrics.tasks.evaluate_run`` prepares it and sends one
 ``metrics.tasks.evaluate_chunk`` per chunk, whose body is ``compute_chunk``; on workers, or in
 this process (``execute_run``, the ``evaluate`` command; eager tasks): the same tasks, applied
-one after the other. The dry run (``period_grades.grade_period``) grades the same chunks with
-the same ``grade_chunk``, from figures held in memory instead of stored. Memory stays bounded
-by a chunk either way.
+here (``apply_chunks``: on a few threads on PostgreSQL, else one after the other). The dry run
+(``period_grades.grade_period``) grades the same chunks with the same ``grade_chunk``, from
+figures held in memory instead of stored. Memory stays bounded by a chunk either way.
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from celery import current_app
-from django.db import connection, transaction
+from celery import Task, current_app
+from django.conf import settings
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from metrics.engine.compute import stored_run_figures
@@ -103,6 +106,30 @@ def compute_chunk(*, run_id: int, index: int) -> bool:
                     locked.save(update_fields=["done_at"])
         renew(run_id=run_id)
     return not RunChunk.objects.filter(run_id=run_id, done_at__isnull=True).exists()
+
+
+def apply_chunks(task: Task, *, run_id: int, indexes: Sequence[int]) -> None:
+    """Apply ``task`` (the chunk task) to each chunk here, eagerly: on
+    ``EVALUATION_IN_PROCESS_THREADS`` threads (each with its own connection) on PostgreSQL
+    outside a transaction, else one after the other. Each chunk is the same task workers run,
+    under its own lease; the one that completes the run publishes it (``finalize_run`` is
+    idempotent, as with two workers). The first error is raised here once every chunk ended."""
+    threads = min(settings.EVALUATION_IN_PROCESS_THREADS, len(indexes))
+    if threads <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        for index in indexes:
+            task.apply(args=[run_id, index], throw=True)
+        return
+
+    def apply(index: int) -> None:
+        try:
+            task.apply(args=[run_id, index], throw=True)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="chunk") as pool:
+        futures = [pool.submit(apply, index) for index in indexes]
+    for future in futures:
+        future.result()
 
 
 def execute_run(*, run_id: int) -> EvaluationRun:
