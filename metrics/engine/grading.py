@@ -99,6 +99,12 @@ class PolicySnapshot:
         own.discard(self.window_days)
         return tuple(sorted(w for w in own if w is not None))
 
+    def own_window_metrics(self, days: int) -> frozenset[str]:
+        """The metrics of the criteria read over ``days`` of their own (an extra window)."""
+        return frozenset(
+            c.metric for level in self.levels for c in level.criteria if c.own_window == days
+        )
+
     @cached_property
     def ranks(self) -> dict[str, int]:
         """{level name: rank}: the one map from a level to its rank."""

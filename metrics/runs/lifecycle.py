@@ -60,6 +60,7 @@ from metrics.runs.period_grades import (
     chunk_size,
     in_chunks,
     level_counts,
+    run_needs,
     run_windows,
 )
 from metrics.signals import run_published
@@ -268,12 +269,11 @@ def store_figures(*, run_id: int) -> None:
         run = EvaluationRun.objects.select_for_update().get(pk=run_id)
         if run.figures_stored_at is not None or run.status != RunStatus.RUNNING:
             return
-        windows = run_windows(
-            period=Period.parse(run.period), snapshot=PolicySnapshot.from_json(run.policy_snapshot)
-        )
+        snapshot = PolicySnapshot.from_json(run.policy_snapshot)
+        windows = run_windows(period=Period.parse(run.period), snapshot=snapshot)
         RunSellerFigures.objects.filter(run_id=run_id).delete()
         _more_work_mem()
-        store_run_figures(run_id=run_id, windows=windows)
+        store_run_figures(run_id=run_id, windows=windows, needs=run_needs(snapshot=snapshot))
         run.figures_stored_at = timezone.now()
         run.lease_expires_at = expiry(run.figures_stored_at)
         run.save(update_fields=["figures_stored_at", "lease_expires_at"])

@@ -15,15 +15,17 @@ from django.conf import settings
 from django.db.models import OuterRef, Subquery
 
 from metrics.engine.compute import (
+    INQUIRY_METRICS,
     POLICY_WINDOW,
     Figures,
+    figures_read_by,
     seller_window_metrics,
     window_figures,
 )
 from metrics.engine.grading import GradeResult, PolicySnapshot, grade, with_score
 from metrics.engine.periods import Period, Window, window_for_period
 from metrics.engine.registry import Metrics
-from metrics.engine.windows import days_window, window_keys_of
+from metrics.engine.windows import days_window
 from metrics.models import (
     EvaluationRun,
     SellerEvaluation,
@@ -93,6 +95,14 @@ def run_windows(*, period: Period, snapshot: PolicySnapshot) -> dict[int, Window
     return windows
 
 
+def run_needs(*, snapshot: PolicySnapshot) -> dict[int, frozenset[str] | None]:
+    """Per window of ``run_windows``: the window figures it needs (the policy window: all; a
+    criterion window: what its criteria's metrics read)."""
+    return {POLICY_WINDOW: None} | {
+        days: figures_read_by(snapshot.own_window_metrics(days)) for days in snapshot.extra_windows
+    }
+
+
 def grade_chunk(
     *,
     seller_ids: Sequence[int],
@@ -112,15 +122,24 @@ def grade_chunk(
     values)."""
     windows = run_windows(period=period, snapshot=snapshot)
     days = list(windows)
+    needs = run_needs(snapshot=snapshot)
     if figures is None:
-        per_window = window_figures(windows=list(windows.values()), seller_ids=seller_ids)
+        per_window = window_figures(
+            windows=list(windows.values()),
+            seller_ids=seller_ids,
+            needs=[needs[d] for d in days],
+        )
     else:
         own = own_figures or {}
         per_window = {
             pk: [figures[pk], *(own[pk][d] for d in days[1:])] for pk in seller_ids if pk in figures
         }
+    own_metrics = {d: snapshot.own_window_metrics(d) for d in days[1:]}
     computed = seller_window_metrics(
-        seller_ids=seller_ids, windows=list(windows.values()), figures=per_window
+        seller_ids=seller_ids,
+        windows=list(windows.values()),
+        figures=per_window,
+        asks=[True, *(bool(own_metrics[d] & INQUIRY_METRICS) for d in days[1:])],
     )
     external_ids = dict(
         Seller.objects.filter(pk__in=list(computed)).values_list("pk", "external_id")
@@ -128,7 +147,7 @@ def grade_chunk(
     held = held_levels(seller_ids=list(computed), period=period)
     graded = []
     for pk in sorted(computed):
-        policy_metrics, *own_metrics = computed[pk]
+        policy_metrics, *own_values = computed[pk]
         held_level, grace_used = held.get(pk, (None, 0))
         metrics = with_score(policy_metrics, snapshot)
         result = grade(
@@ -136,7 +155,12 @@ def grade_chunk(
             snapshot,
             held_level=held_level,
             grace_used=grace_used,
-            windows={d: window_keys_of(m) for d, m in zip(days[1:], own_metrics, strict=True)},
+            # Only what the criteria of each window read (the figures of the rest were not
+            # computed).
+            windows={
+                d: {key: m[key] for key in own_metrics[d]}
+                for d, m in zip(days[1:], own_values, strict=True)
+            },
         )
         graded.append(SellerGrade(pk, external_ids[pk], held_level, metrics, result))
     return graded
@@ -149,7 +173,10 @@ def grade_period(*, period: Period, snapshot: PolicySnapshot) -> Iterator[Seller
     pass), held in memory rather than stored."""
     windows = run_windows(period=period, snapshot=snapshot)
     days = list(windows)
-    every = window_figures(windows=list(windows.values()), seller_ids=None)
+    needs = run_needs(snapshot=snapshot)
+    every = window_figures(
+        windows=list(windows.values()), seller_ids=None, needs=[needs[d] for d in days]
+    )
     figures = {pk: per_window[0] for pk, per_window in every.items()}
     own = {pk: dict(zip(days[1:], per_window[1:], strict=True)) for pk, per_window in every.items()}
     for chunk in in_chunks(sorted(figures), chunk_size()):
