@@ -16,7 +16,7 @@ from django.utils import timezone
 from metrics import runs
 from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, RunStatus, SellerEvaluation
-from tests.metrics.test_runs import a_seller, given_policy
+from tests.metrics.test_runs import a_seller, given_completed_orders, given_policy
 
 pytestmark = [
     pytest.mark.postgres,
@@ -102,3 +102,47 @@ def test_a_worker_keeps_its_lease_renewed_while_it_works(settings):
     assert renewed is not None and renewed > timezone.now()
     time.sleep(1.2)
     assert [r.pk for r in runs.expired_runs()] == [run.pk]  # nobody renews it any more
+
+
+def test_a_run_in_this_process_applies_its_chunks_on_threads_with_the_serial_result(
+    settings, monkeypatch
+):
+    """``manage.py evaluate`` outside a transaction: the chunk tasks on two threads (each its
+    own connection) store exactly what one after the other stores, each chunk once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the threads apply only on PostgreSQL")
+    given_policy()
+    sellers = [a_seller() for _ in range(7)]
+    for index, seller in enumerate(sellers):
+        given_completed_orders(seller, count=index % 4, at="2026-10-10 10:00")
+    settings.EVALUATION_CHUNK_SIZE = 2  # four chunks
+    applied: list[str] = []
+    real = runs.chunks.compute_chunk
+
+    def compute(**kwargs: object) -> bool:
+        applied.append(threading.current_thread().name)
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runs, "compute_chunk", compute)
+
+    def results() -> dict[int, tuple[object, object]]:
+        return {
+            e.seller_id: (e.level, e.metrics)
+            for e in SellerEvaluation.objects.filter(period="2026-10")
+        }
+
+    settings.EVALUATION_IN_PROCESS_THREADS = 1
+    serial = runs.execute_run(run_id=runs.start_run(period=Period(2026, 10), trigger="manual").pk)
+    one_by_one = results()
+    assert {name for name in applied} == {threading.current_thread().name}
+    SellerEvaluation.objects.all().delete()
+    applied.clear()
+
+    settings.EVALUATION_IN_PROCESS_THREADS = 2
+    threaded = runs.execute_run(run_id=runs.start_run(period=Period(2026, 10), trigger="manual").pk)
+
+    assert serial.status == threaded.status == RunStatus.SUCCEEDED
+    assert len(applied) == 4 and all(name.startswith("chunk") for name in applied)
+    assert results() == one_by_one
+    assert len(one_by_one) == len(sellers)
+    assert {level for level, _ in one_by_one.values()} >= {"Silver", "Gold"}
