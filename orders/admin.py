@@ -1,6 +1,9 @@
 from django.contrib import admin
 
+from common.contracts import contract_form
+
 from .models import Case, Conversation, Message, Order, Seller
+from .services import CASE, CONVERSATION
 
 
 @admin.register(Seller)
@@ -70,6 +73,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
+    form = contract_form(Case, CASE)  # the API's rules (common.contracts)
     list_display = ["external_id", "order", "seller", "kind", "opened_at", "closed_at", "outcome"]
     list_select_related = ["order__seller"]
     search_fields = ["external_id", "order__external_id", "order__seller__external_id"]
@@ -89,6 +93,7 @@ class CaseAdmin(admin.ModelAdmin):
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
+    form = contract_form(Conversation, CONVERSATION)
     list_display = ["external_id", "seller", "buyer", "resolved_at"]
     list_select_related = ["seller"]
     search_fields = ["external_id", "buyer", "seller__external_id"]

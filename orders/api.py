@@ -58,15 +58,9 @@ ORDER_RULES = (
     "created_at; tracking needs shipped_at; an order with a review stays completed; "
     "timestamps lie in the years 1900 to 2999 (UTC)."
 )
-CASE_RULES = (
-    "Beyond the body's schema (400 with field messages): the order must exist; closed_at is "
-    "not before opened_at; outcome is null while the case is open and required once closed_at "
-    "is set; timestamps lie in the years 1900 to 2999 (UTC). An order may have several cases."
-)
+CASE_RULES = "Beyond the body's schema (400 with field messages): " + services.CASE.rules
 CONVERSATION_RULES = (
-    "Beyond the body's schema (400 with field messages): the seller must exist; resolved_at "
-    "lies in the years 1900 to 2999 (UTC). The external_id is the `conversation` of the "
-    "thread's messages, which may be sent before or after this row."
+    "Beyond the body's schema (400 with field messages): " + services.CONVERSATION.rules
 )
 MESSAGE_RULES = (
     "Beyond the body's schema (400 with field messages): the seller must exist; sent_at lies "

@@ -22,7 +22,6 @@ from common.ingest_schema import (
 from orders.models import (
     CancelledBy,
     Case,
-    CaseKind,
     CaseOutcome,
     Conversation,
     Message,
@@ -32,6 +31,7 @@ from orders.models import (
     Sender,
     Tracking,
 )
+from orders.services import CASE, CONVERSATION
 
 # The examples of the schema (one seller, one completed order, one buyer inquiry): what a
 # marketplace sends, and what the API answers for it.
@@ -280,35 +280,11 @@ class MessageWriteSerializer(serializers.Serializer):
     sent_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
 
 
-@example(CASE_BODY, request=True)
-class CaseWriteSerializer(serializers.Serializer):
-    order = serializers.CharField(max_length=100, help_text="The order's external_id.")
-    kind = serializers.ChoiceField(choices=CaseKind.choices)
-    opened_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
-    closed_at = serializers.DateTimeField(
-        required=False,
-        allow_null=True,
-        help_text="Null or left out while the case is open; not before opened_at.",
-    )
-    outcome = serializers.ChoiceField(
-        choices=CaseOutcome.choices,
-        required=False,
-        allow_null=True,
-        help_text="How the case closed: seller_resolved (the seller settled it with the buyer), "
-        "buyer_favour / seller_favour (the marketplace decided for the buyer / the seller), "
-        "withdrawn. Null while open; required once closed_at is set.",
-    )
-
-
-@example(CONVERSATION_BODY, request=True)
-class ConversationWriteSerializer(serializers.Serializer):
-    seller = serializers.CharField(max_length=100, help_text="The seller's external_id.")
-    buyer = serializers.CharField(max_length=100)
-    resolved_at = serializers.DateTimeField(
-        required=False,
-        allow_null=True,
-        help_text="When the marketplace marked the thread resolved; null or left out while open.",
-    )
+# Generated from the contracts (``common.contracts``): the parser's fields, documented.
+CaseWriteSerializer = example(CASE_BODY, request=True)(CASE.write_serializer("CaseWriteSerializer"))
+ConversationWriteSerializer = example(CONVERSATION_BODY, request=True)(
+    CONVERSATION.write_serializer("ConversationWriteSerializer")
+)
 
 
 SellerBulkSerializer = bulk_of(

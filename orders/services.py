@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db.models import Q
 
+from common.contracts import Contract, Field
 from common.ingest import (
     Batch,
     ItemReader,
@@ -503,16 +504,8 @@ class CaseIn:
     outcome: str  # "" while open (null in the API)
 
 
-def parse_case(r: ItemReader, external_id: str) -> CaseIn:
-    """One case item: its kind, and an outcome exactly when it is closed (no database)."""
-    case = CaseIn(
-        external_id=external_id,
-        order=r.string("order", max_length=100),
-        kind=r.choice("kind", choices=CaseKind.values),
-        opened_at=r.moment("opened_at"),
-        closed_at=r.moment("closed_at", required=False),
-        outcome=r.choice("outcome", choices=CaseOutcome.values, required=False),
-    )
+def _case_rules(r: ItemReader, case: CaseIn) -> None:
+    """A case closes after it opens, with an outcome exactly when it is closed."""
     r.not_before("closed_at", case.closed_at, case.opened_at, "opened_at")
     if case.closed_at is not None and not case.outcome and r.ok("outcome"):
         r.error(
@@ -522,7 +515,37 @@ def parse_case(r: ItemReader, external_id: str) -> CaseIn:
         )
     if case.outcome and case.closed_at is None and r.ok("closed_at"):
         r.error("outcome", "Must be null while the case is open: set closed_at with it.")
-    return case
+
+
+# One case item (no database): the parser, the documented body and the admin's validation.
+CASE = Contract(
+    name="case",
+    fields=(
+        Field("order", "string", help="The order's external_id."),
+        Field("kind", "choice", choices=CaseKind.choices),
+        Field("opened_at", "moment"),
+        Field(
+            "closed_at",
+            "moment",
+            required=False,
+            help="Null or left out while the case is open; not before opened_at.",
+        ),
+        Field(
+            "outcome",
+            "choice",
+            required=False,
+            choices=CaseOutcome.choices,
+            help="How the case closed: seller_resolved (the seller settled it with the buyer), "
+            "buyer_favour / seller_favour (the marketplace decided for the buyer / the seller), "
+            "withdrawn. Null while open; required once closed_at is set.",
+        ),
+    ),
+    build=CaseIn,
+    check=_case_rules,
+    rules="the order must exist; closed_at is not before opened_at; outcome is null while the "
+    "case is open and required once closed_at is set; timestamps lie in the years 1900 to 2999 "
+    "(UTC). An order may have several cases.",
+)
 
 
 CASE_UPDATE_FIELDS = ["order", "kind", "opened_at", "closed_at", "outcome", "modified"]
@@ -533,7 +556,7 @@ def upsert_cases(*, items: Any) -> UpsertResult:
 
     An order may have several cases; the case's seller is its order's seller.
     """
-    batch = Batch(items, parse_case)
+    batch = Batch(items, CASE.parse)
     orders = resolve_orders(batch, order_of=lambda case: case.order)
     batch.raise_if_invalid()
 
@@ -569,14 +592,25 @@ class ConversationIn:
     resolved_at: datetime | None
 
 
-def parse_conversation(r: ItemReader, external_id: str) -> ConversationIn:
-    """One conversation item: the thread (its messages' ``conversation``) and its resolution."""
-    return ConversationIn(
-        external_id=external_id,
-        seller=r.string("seller", max_length=100),
-        buyer=r.string("buyer", max_length=100),
-        resolved_at=r.moment("resolved_at", required=False),
-    )
+# One conversation item (no database): the thread (its messages' ``conversation``) and its
+# resolution.
+CONVERSATION = Contract(
+    name="conversation",
+    fields=(
+        Field("seller", "string", help="The seller's external_id."),
+        Field("buyer", "string"),
+        Field(
+            "resolved_at",
+            "moment",
+            required=False,
+            help="When the marketplace marked the thread resolved; null or left out while open.",
+        ),
+    ),
+    build=ConversationIn,
+    rules="the seller must exist; resolved_at lies in the years 1900 to 2999 (UTC). The "
+    "external_id is the `conversation` of the thread's messages, which may be sent before or "
+    "after this row.",
+)
 
 
 def upsert_conversations(*, items: Any) -> UpsertResult:
@@ -585,7 +619,7 @@ def upsert_conversations(*, items: Any) -> UpsertResult:
     No message is required or read: a thread's row may arrive before or after its messages
     (SPEC §2); the metrics join the two on (seller, conversation).
     """
-    batch = Batch(items, parse_conversation)
+    batch = Batch(items, CONVERSATION.parse)
     sellers = dict(
         Seller.objects.filter(
             external_id__in={c.seller for _, c in batch.parsed() if c.seller}

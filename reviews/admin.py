@@ -1,6 +1,9 @@
 from django.contrib import admin
 
+from common.contracts import contract_form
+
 from .models import Review, Survey
+from .services import SURVEY
 
 
 @admin.register(Review)
@@ -19,6 +22,7 @@ class ReviewAdmin(admin.ModelAdmin):
 
 @admin.register(Survey)
 class SurveyAdmin(admin.ModelAdmin):
+    form = contract_form(Survey, SURVEY)  # the API's rules (common.contracts)
     list_display = ["external_id", "order", "seller", "csat", "nps", "answered_at"]
     list_select_related = ["order__seller"]
     search_fields = ["external_id", "order__external_id", "order__seller__external_id"]

@@ -65,11 +65,7 @@ class SurveyListView(ScopedListView):
     select = selectors.surveys_for
 
 
-SURVEY_RULES = (
-    "Beyond the body's schema (400 with field messages): the order must exist and have no "
-    "other survey (one survey per order); csat, nps or both are set; answered_at lies in the "
-    "years 1900 to 2999 (UTC)."
-)
+SURVEY_RULES = "Beyond the body's schema (400 with field messages): " + services.SURVEY.rules
 
 
 @detail_schema("survey", SurveySerializer, SurveyWriteSerializer, rules=SURVEY_RULES)

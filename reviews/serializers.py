@@ -9,7 +9,7 @@ from common.api import ApiModelSerializer
 from common.api_schema import example
 from common.ingest_schema import TIMESTAMP_HELP, bulk_of
 from reviews.models import Review, Survey
-from reviews.services import COMMENT_MAX_LENGTH
+from reviews.services import COMMENT_MAX_LENGTH, SURVEY
 
 REVIEW_BODY = {
     "order": "o-1",
@@ -83,28 +83,10 @@ class SurveySerializer(ApiModelSerializer):
         read_only_fields = fields
 
 
-@example(SURVEY_BODY, request=True)
-class SurveyWriteSerializer(serializers.Serializer):
-    order = serializers.CharField(
-        max_length=100, help_text="The order's external_id; one survey per order."
-    )
-    csat = serializers.IntegerField(
-        min_value=1,
-        max_value=5,
-        required=False,
-        allow_null=True,
-        help_text="Customer satisfaction, a JSON integer from 1 to 5; null or left out: not "
-        "asked. At least one of csat and nps.",
-    )
-    nps = serializers.IntegerField(
-        min_value=0,
-        max_value=10,
-        required=False,
-        allow_null=True,
-        help_text="Likelihood to recommend, a JSON integer from 0 to 10; null or left out: not "
-        "asked. At least one of csat and nps.",
-    )
-    answered_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
+# Generated from the survey contract (``common.contracts``): the parser's fields, documented.
+SurveyWriteSerializer = example(SURVEY_BODY, request=True)(
+    SURVEY.write_serializer("SurveyWriteSerializer")
+)
 
 
 ReviewBulkSerializer = bulk_of(

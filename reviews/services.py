@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from common.contracts import Contract, Field
 from common.ingest import (
     NON_FIELD,
     Batch,
@@ -103,18 +104,41 @@ class SurveyIn:
     answered_at: datetime | None
 
 
-def parse_survey(r: ItemReader, external_id: str) -> SurveyIn:
-    """One survey item: CSAT 1–5 and/or NPS 0–10 as JSON integers, at least one (no database)."""
-    survey = SurveyIn(
-        external_id=external_id,
-        order=r.string("order", max_length=100),
-        csat=r.integer("csat", minimum=1, maximum=5, required=False),
-        nps=r.integer("nps", minimum=0, maximum=10, required=False),
-        answered_at=r.moment("answered_at"),
-    )
+def _survey_rules(r: ItemReader, survey: SurveyIn) -> None:
     if survey.csat is None and survey.nps is None and r.ok("csat", "nps"):
         r.error(NON_FIELD, "A survey answers csat, nps or both: send at least one of them.")
-    return survey
+
+
+# One survey item (no database): CSAT 1–5 and/or NPS 0–10 as JSON integers, at least one.
+SURVEY = Contract(
+    name="survey",
+    fields=(
+        Field("order", "string", help="The order's external_id; one survey per order."),
+        Field(
+            "csat",
+            "integer",
+            required=False,
+            minimum=1,
+            maximum=5,
+            help="Customer satisfaction, a JSON integer from 1 to 5; null or left out: not "
+            "asked. At least one of csat and nps.",
+        ),
+        Field(
+            "nps",
+            "integer",
+            required=False,
+            minimum=0,
+            maximum=10,
+            help="Likelihood to recommend, a JSON integer from 0 to 10; null or left out: not "
+            "asked. At least one of csat and nps.",
+        ),
+        Field("answered_at", "moment"),
+    ),
+    build=SurveyIn,
+    check=_survey_rules,
+    rules="the order must exist and have no other survey (one survey per order); csat, nps or "
+    "both are set; answered_at lies in the years 1900 to 2999 (UTC).",
+)
 
 
 def upsert_surveys(*, items: Any) -> UpsertResult:
@@ -123,7 +147,7 @@ def upsert_surveys(*, items: Any) -> UpsertResult:
     One survey per order, of any status: SPEC §2 asks a completed order of a review only, and
     a marketplace may survey a buyer whose order was cancelled.
     """
-    batch = Batch(items, parse_survey)
+    batch = Batch(items, SURVEY.parse)
     orders = resolve_orders(batch, order_of=lambda survey: survey.order, one_per_order="survey")
     batch.raise_if_invalid()
 

@@ -1,0 +1,164 @@
+"""One declaration per input contract (common.contracts): the parser, the OpenAPI component and
+the admin's validation of cases, conversations and surveys all come from it, so they agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from common.contracts import Contract
+from common.ingest import ItemReader
+from orders.models import Case, Conversation
+from orders.services import CASE, CONVERSATION
+from reviews.models import Survey
+from reviews.services import SURVEY
+from tests.factories import OrderFactory, SellerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CONTRACTS = {
+    "CaseWriteRequest": CASE,
+    "ConversationWriteRequest": CONVERSATION,
+    "SurveyWriteRequest": SURVEY,
+}
+
+
+# admin_client: pytest-django's (a superuser signed in).
+
+
+@pytest.fixture
+def schema() -> dict[str, Any]:
+    user: Any = UserFactory(username="docs", is_staff=True)
+    client = APIClient()
+    client.force_authenticate(user)
+    return client.get("/api/schema/?format=json").json()["components"]["schemas"]
+
+
+@pytest.mark.parametrize("component", sorted(CONTRACTS))
+def test_the_documented_body_is_the_contract(schema, component):
+    contract: Contract[Any] = CONTRACTS[component]
+    documented = schema[component]
+
+    assert list(documented["properties"]) == [f.name for f in contract.fields]
+    assert sorted(documented.get("required", [])) == sorted(
+        f.name for f in contract.fields if f.required
+    )
+    for field in contract.fields:
+        shape = documented["properties"][field.name]
+        if field.kind == "integer":
+            assert (shape["minimum"], shape["maximum"]) == (field.minimum, field.maximum)
+        if field.kind == "string":
+            assert shape["maxLength"] == field.max_length
+        if field.kind == "moment":
+            assert shape["format"] == "date-time"
+        assert shape.get("nullable", False) is not field.required
+
+
+@pytest.mark.parametrize("component", sorted(CONTRACTS))
+def test_a_field_the_schema_requires_is_one_the_parser_refuses_when_missing(schema, component):
+    contract: Contract[Any] = CONTRACTS[component]
+    reader = ItemReader({})
+    contract.parse(reader, "x-1")
+
+    required = {
+        name for name, messages in reader.errors.items() if "This field is required." in messages
+    }
+    assert required == set(schema[component].get("required", []))
+
+
+def case_form(order: Any, **fields: str) -> dict[str, str]:
+    data = {
+        "external_id": "k-9",
+        "order": str(order.pk),
+        "kind": "claim",
+        "opened_at_0": "2026-10-05",
+        "opened_at_1": "10:00:00",
+        "closed_at_0": "",
+        "closed_at_1": "",
+        "outcome": "",
+    }
+    return data | fields
+
+
+def test_the_admin_refuses_a_case_closed_before_it_opened_with_the_apis_message(admin_client):
+    order = OrderFactory(external_id="o-9")
+    api = ItemReader(
+        {
+            "order": "o-9",
+            "kind": "claim",
+            "opened_at": "2026-10-05T10:00:00+09:00",
+            "closed_at": "2026-10-04T10:00:00+09:00",
+            "outcome": "withdrawn",
+        }
+    )
+    CASE.parse(api, "k-9")
+
+    page = admin_client.post(
+        "/admin/orders/case/add/",
+        case_form(order, closed_at_0="2026-10-04", closed_at_1="10:00:00", outcome="withdrawn"),
+    )
+
+    assert page.status_code == 200  # the form again, nothing saved
+    assert not Case.objects.exists()
+    [message] = api.errors["closed_at"]
+    assert message in page.content.decode().replace("&#x27;", "'")
+
+
+def test_the_admin_asks_an_outcome_exactly_when_the_case_is_closed(admin_client):
+    order = OrderFactory(external_id="o-9")
+
+    open_with_outcome = admin_client.post(
+        "/admin/orders/case/add/", case_form(order, outcome="withdrawn")
+    )
+    closed_without = admin_client.post(
+        "/admin/orders/case/add/",
+        case_form(order, closed_at_0="2026-10-06", closed_at_1="10:00:00"),
+    )
+    saved = admin_client.post(
+        "/admin/orders/case/add/",
+        case_form(order, closed_at_0="2026-10-06", closed_at_1="10:00:00", outcome="withdrawn"),
+    )
+
+    assert "Must be null while the case is open" in open_with_outcome.content.decode()
+    assert "Required once the case is closed" in closed_without.content.decode()
+    assert saved.status_code == 302
+    assert Case.objects.get().outcome == "withdrawn"
+
+
+def test_the_admin_refuses_a_survey_that_answers_nothing(admin_client):
+    order = OrderFactory(external_id="o-9")
+    data = {
+        "external_id": "v-9",
+        "order": str(order.pk),
+        "csat": "",
+        "nps": "",
+        "answered_at_0": "2026-10-05",
+        "answered_at_1": "10:00:00",
+    }
+
+    page = admin_client.post("/admin/reviews/survey/add/", data)
+    saved = admin_client.post("/admin/reviews/survey/add/", data | {"nps": "9"})
+
+    assert "send at least one of them" in page.content.decode()
+    assert saved.status_code == 302
+    assert Survey.objects.get().nps == 9
+
+
+def test_the_admin_saves_a_conversation_the_api_would_take(admin_client):
+    seller = SellerFactory(external_id="s-9")
+    data = {
+        "external_id": "c-9",
+        "seller": str(seller.pk),
+        "buyer": "b-1",
+        "resolved_at_0": "2026-10-05",
+        "resolved_at_1": "10:00:00",
+    }
+
+    saved = admin_client.post("/admin/orders/conversation/add/", data)
+    no_buyer = admin_client.post("/admin/orders/conversation/add/", data | {"buyer": ""})
+
+    assert saved.status_code == 302
+    assert Conversation.objects.get().buyer == "b-1"
+    assert no_buyer.status_code == 200
