@@ -18,7 +18,7 @@ from tests.factories import OrderFactory, SellerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-CONTRACTS = {
+CONTRACTS: dict[str, Contract[Any]] = {
     "CaseWriteRequest": CASE,
     "ConversationWriteRequest": CONVERSATION,
     "SurveyWriteRequest": SURVEY,
@@ -128,7 +128,7 @@ def test_the_admin_asks_an_outcome_exactly_when_the_case_is_closed(admin_client)
 
 
 def test_the_admin_refuses_a_survey_that_answers_nothing(admin_client):
-    order = OrderFactory(external_id="o-9")
+    order: Any = OrderFactory(external_id="o-9")
     data = {
         "external_id": "v-9",
         "order": str(order.pk),
@@ -147,7 +147,7 @@ def test_the_admin_refuses_a_survey_that_answers_nothing(admin_client):
 
 
 def test_the_admin_saves_a_conversation_the_api_would_take(admin_client):
-    seller = SellerFactory(external_id="s-9")
+    seller: Any = SellerFactory(external_id="s-9")
     data = {
         "external_id": "c-9",
         "seller": str(seller.pk),
