@@ -2,17 +2,21 @@
 
 Two statements, whose cost follows the window and the sellers:
 
-1. figures (``seller_figures`` / ``store_run_figures``): every order and review figure, the
-   all-time ones (completed orders, revenue and its RANK over all sellers, unique buyers,
-   review count) and the window ones (sales, finished / delivered orders, repeat buyers,
-   reviews), in one statement: one GROUP BY seller and one GROUP BY (seller, buyer) over the
-   orders, one GROUP BY seller over the reviews. A run pays it ONCE and stores the result per
-   seller (``RunSellerFigures``); the live preview runs it for one seller.
-2. inquiries (``inquiry_counts``), per chunk of sellers: only the messages in
-   [window start − response window, cutoff) are read through the (seller, sent_at) index, with
-   one backward index step per conversation for the message just before the slice; window
-   functions find the inquiries and each one's first seller reply, and PostgreSQL counts them and
-   takes the median in SQL (SQLite reads the rows and counts them here).
+1. figures (``window_figures`` / ``store_run_figures``): every order, review, case, survey and
+   conversation figure, the all-time ones (completed orders, revenue and its RANK over all
+   sellers, unique buyers, review count) and the window ones, for the policy window and each
+   distinct criterion window (SPEC §5) at once, in one statement with one pass per table: one
+   GROUP BY seller over the orders joined to their review and cases, one GROUP BY (seller,
+   buyer), one over the surveys, one over the resolved conversations. A criterion window
+   computes only the figures its criteria's metrics read (``figures_read_by``). A run pays it
+   ONCE and stores the result per seller and window (``RunSellerFigures``); the live preview
+   runs it for one seller.
+2. inquiries (``window_inquiry_counts``), per chunk of sellers: only the messages in
+   [widest window start − response window, cutoff) are read through the (seller, conversation,
+   sent_at DESC) index, with one backward index step per conversation for the message just
+   before the slice; window functions find the inquiries and each one's first seller reply, and
+   PostgreSQL counts them and takes the median per window in SQL (SQLite reads the rows and
+   counts them here).
 
 The SQL runs unchanged on PostgreSQL and SQLite, and the results are identical on both: money is
 summed as integer cents (SQLite would otherwise sum floats), timestamps are compared as the
@@ -27,10 +31,9 @@ SQL. Two spellings of one rule, so they are tested against each other
 (tests/metrics/test_evidence_selectors.py: evidence agrees with the computed metrics) and both
 against the independent oracle of tests/oracle.py.
 
-Measured at scale S (10,000 sellers, 1M orders, 3M messages, 400k reviews, 24 months; see
-README "Benchmarks" for the whole run against a hand-written SQL floor): figures ~1.4 s,
-inquiries ~1.8 s for all chunks whatever the chunk size from 500 to 10,000 sellers. PostgreSQL's
-JIT is off (``-c jit=off``): it compiled for seconds on queries that run in a fraction of that.
+Measured at scale S (10,000 sellers, 1M orders, 3M messages, 400k reviews, 24 months) and L
+(30M messages) against a hand-written SQL floor: bench/README.md. PostgreSQL's JIT is off
+(``-c jit=off``): it compiled for seconds on queries that run in a fraction of that.
 """
 
 from __future__ import annotations
