@@ -65,6 +65,8 @@ class Field:
         """The documented form of the field (OpenAPI)."""
         optional: dict[str, Any] = {} if self.required else {"required": False, "allow_null": True}
         if self.kind == "string":
+            if not self.required:
+                optional["allow_blank"] = True  # the parser takes "" as "none" too
             return serializers.CharField(
                 max_length=self.max_length, help_text=self.help, **optional
             )
@@ -99,6 +101,11 @@ class Contract(Generic[T]):
     build: Callable[..., T]  # build(external_id=..., **{field name: value})
     check: Callable[[ItemReader, T], None] | None = None
     rules: str = ""
+
+    @property
+    def documented_rules(self) -> str:
+        """The rules as the API documents them, beside the body's schema."""
+        return f"Beyond the body's schema (400 with field messages): {self.rules}"
 
     def parse(self, r: ItemReader, external_id: str) -> T:
         """One item, every field read and every rule checked; the errors are on ``r``."""

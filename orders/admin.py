@@ -3,7 +3,7 @@ from django.contrib import admin
 from common.contracts import contract_form
 
 from .models import Case, Conversation, Message, Order, Seller
-from .services import CASE, CONVERSATION
+from .services import CASE, CONVERSATION, MESSAGE
 
 
 @admin.register(Seller)
@@ -106,6 +106,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
+    form = contract_form(Message, MESSAGE)
     list_display = ["external_id", "conversation", "seller", "buyer", "sender", "sent_at"]
     list_select_related = ["seller"]
     search_fields = ["external_id", "conversation", "buyer", "seller__external_id"]

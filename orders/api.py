@@ -58,14 +58,10 @@ ORDER_RULES = (
     "created_at; tracking needs shipped_at; an order with a review stays completed; "
     "timestamps lie in the years 1900 to 2999 (UTC)."
 )
-CASE_RULES = "Beyond the body's schema (400 with field messages): " + services.CASE.rules
-CONVERSATION_RULES = (
-    "Beyond the body's schema (400 with field messages): " + services.CONVERSATION.rules
-)
-MESSAGE_RULES = (
-    "Beyond the body's schema (400 with field messages): the seller must exist; sent_at lies "
-    "in the years 1900 to 2999 (UTC)."
-)
+# The rules of the contracts' one declarations (``common.contracts``).
+CASE_RULES = services.CASE.documented_rules
+CONVERSATION_RULES = services.CONVERSATION.documented_rules
+MESSAGE_RULES = services.MESSAGE.documented_rules
 
 
 @detail_schema("seller", SellerSerializer, SellerWriteSerializer, rules=SELLER_RULES)

@@ -28,10 +28,9 @@ from orders.models import (
     Order,
     OrderStatus,
     Seller,
-    Sender,
     Tracking,
 )
-from orders.services import CASE, CONVERSATION
+from orders.services import CASE, CONVERSATION, MESSAGE
 
 # The examples of the schema (one seller, one completed order, one buyer inquiry): what a
 # marketplace sends, and what the API answers for it.
@@ -271,16 +270,10 @@ class OrderWriteSerializer(serializers.Serializer):
     )
 
 
-@example(MESSAGE_BODY, request=True)
-class MessageWriteSerializer(serializers.Serializer):
-    conversation = serializers.CharField(max_length=100, help_text="Id of the thread.")
-    seller = serializers.CharField(max_length=100, help_text="The seller's external_id.")
-    buyer = serializers.CharField(max_length=100)
-    sender = serializers.ChoiceField(choices=Sender.choices)
-    sent_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
-
-
 # Generated from the contracts (``common.contracts``): the parser's fields, documented.
+MessageWriteSerializer = example(MESSAGE_BODY, request=True)(
+    MESSAGE.write_serializer("MessageWriteSerializer")
+)
 CaseWriteSerializer = example(CASE_BODY, request=True)(CASE.write_serializer("CaseWriteSerializer"))
 ConversationWriteSerializer = example(CONVERSATION_BODY, request=True)(
     CONVERSATION.write_serializer("ConversationWriteSerializer")

@@ -440,21 +440,24 @@ class MessageIn:
     sent_at: datetime | None
 
 
-def parse_message(r: ItemReader, external_id: str) -> MessageIn:
-    """One message item (no body is ever stored: SPEC §2, privacy)."""
-    return MessageIn(
-        external_id=external_id,
-        conversation=r.string("conversation", max_length=100),
-        seller=r.string("seller", max_length=100),
-        buyer=r.string("buyer", max_length=100),
-        sender=r.choice("sender", choices=Sender.values),
-        sent_at=r.moment("sent_at"),
-    )
+# One message item (no database; no body is ever stored: SPEC §2, privacy).
+MESSAGE = Contract(
+    name="message",
+    fields=(
+        Field("conversation", "string", help="Id of the thread."),
+        Field("seller", "string", help="The seller's external_id."),
+        Field("buyer", "string"),
+        Field("sender", "choice", choices=Sender.choices),
+        Field("sent_at", "moment"),
+    ),
+    build=MessageIn,
+    rules="the seller must exist; sent_at lies in the years 1900 to 2999 (UTC).",
+)
 
 
 def upsert_messages(*, items: Any) -> UpsertResult:
     """Create or replace messages by external id, all or nothing (2 queries for any size)."""
-    batch = Batch(items, parse_message)
+    batch = Batch(items, MESSAGE.parse)
     sellers = dict(
         Seller.objects.filter(
             external_id__in={m.seller for _, m in batch.parsed() if m.seller}

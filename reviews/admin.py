@@ -3,11 +3,12 @@ from django.contrib import admin
 from common.contracts import contract_form
 
 from .models import Review, Survey
-from .services import SURVEY
+from .services import REVIEW, SURVEY
 
 
 @admin.register(Review)
 class ReviewAdmin(admin.ModelAdmin):
+    form = contract_form(Review, REVIEW)
     list_display = ["external_id", "order", "seller", "rating", "created_at"]
     list_select_related = ["order__seller"]
     search_fields = ["external_id", "order__external_id", "order__seller__external_id", "comment"]

@@ -32,11 +32,7 @@ class ReviewListView(ScopedListView):
     select = selectors.reviews_for
 
 
-REVIEW_RULES = (
-    "Beyond the body's schema (400 with field messages): the order must exist and be "
-    "completed, and have no other review (one review per order); created_at lies in the "
-    "years 1900 to 2999 (UTC)."
-)
+REVIEW_RULES = services.REVIEW.documented_rules  # its contract's (common.contracts)
 
 
 @detail_schema("review", ReviewSerializer, ReviewWriteSerializer, rules=REVIEW_RULES)
@@ -65,7 +61,7 @@ class SurveyListView(ScopedListView):
     select = selectors.surveys_for
 
 
-SURVEY_RULES = "Beyond the body's schema (400 with field messages): " + services.SURVEY.rules
+SURVEY_RULES = services.SURVEY.documented_rules
 
 
 @detail_schema("survey", SurveySerializer, SurveyWriteSerializer, rules=SURVEY_RULES)

@@ -7,9 +7,9 @@ from rest_framework import serializers
 
 from common.api import ApiModelSerializer
 from common.api_schema import example
-from common.ingest_schema import TIMESTAMP_HELP, bulk_of
+from common.ingest_schema import bulk_of
 from reviews.models import Review, Survey
-from reviews.services import COMMENT_MAX_LENGTH, SURVEY
+from reviews.services import REVIEW, SURVEY
 
 REVIEW_BODY = {
     "order": "o-1",
@@ -52,18 +52,10 @@ class ReviewSerializer(ApiModelSerializer):
         read_only_fields = fields
 
 
-@example(REVIEW_BODY, request=True)
-class ReviewWriteSerializer(serializers.Serializer):
-    order = serializers.CharField(
-        max_length=100, help_text="The order's external_id; the order must be completed."
-    )
-    rating = serializers.IntegerField(
-        min_value=1, max_value=5, help_text="A JSON integer from 1 to 5 (a string is refused)."
-    )
-    comment = serializers.CharField(
-        max_length=COMMENT_MAX_LENGTH, required=False, allow_blank=True, allow_null=True
-    )
-    created_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
+# Generated from the review contract (``common.contracts``): the parser's fields, documented.
+ReviewWriteSerializer = example(REVIEW_BODY, request=True)(
+    REVIEW.write_serializer("ReviewWriteSerializer")
+)
 
 
 @example({"external_id": "v-1", "order": "o-1", "seller": "s-1", **SURVEY_BODY}, response=True)

@@ -38,15 +38,25 @@ class ReviewIn:
     created_at: datetime | None
 
 
-def parse_review(r: ItemReader, external_id: str) -> ReviewIn:
-    """One review item: an integer rating 1–5 and an aware created_at (no database)."""
-    return ReviewIn(
-        external_id=external_id,
-        order=r.string("order", max_length=100),
-        rating=r.integer("rating", minimum=1, maximum=5),
-        comment=r.string("comment", max_length=COMMENT_MAX_LENGTH, required=False),
-        created_at=r.moment("created_at"),
-    )
+# One review item (no database): an integer rating 1–5 and an aware created_at.
+REVIEW = Contract(
+    name="review",
+    fields=(
+        Field("order", "string", help="The order's external_id; the order must be completed."),
+        Field(
+            "rating",
+            "integer",
+            minimum=1,
+            maximum=5,
+            help="A JSON integer from 1 to 5 (a string is refused).",
+        ),
+        Field("comment", "string", required=False, max_length=COMMENT_MAX_LENGTH),
+        Field("created_at", "moment"),
+    ),
+    build=ReviewIn,
+    rules="the order must exist and be completed, and have no other review (one review per "
+    "order); created_at lies in the years 1900 to 2999 (UTC).",
+)
 
 
 def upsert_reviews(*, items: Any) -> UpsertResult:
@@ -54,7 +64,7 @@ def upsert_reviews(*, items: Any) -> UpsertResult:
 
     A review needs a completed order that no other review covers.
     """
-    batch = Batch(items, parse_review)
+    batch = Batch(items, REVIEW.parse)
     orders = resolve_orders(
         batch, order_of=lambda review: review.order, one_per_order="review", require_completed=True
     )

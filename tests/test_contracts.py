@@ -11,14 +11,16 @@ from rest_framework.test import APIClient
 from common.contracts import Contract
 from common.ingest import ItemReader
 from orders.models import Case, Conversation
-from orders.services import CASE, CONVERSATION
+from orders.services import CASE, CONVERSATION, MESSAGE
 from reviews.models import Survey
-from reviews.services import SURVEY
+from reviews.services import REVIEW, SURVEY
 from tests.factories import OrderFactory, SellerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 CONTRACTS: dict[str, Contract[Any]] = {
+    "MessageWriteRequest": MESSAGE,
+    "ReviewWriteRequest": REVIEW,
     "CaseWriteRequest": CASE,
     "ConversationWriteRequest": CONVERSATION,
     "SurveyWriteRequest": SURVEY,
