@@ -18,19 +18,21 @@ entity's service resolves them against the database (the admin's raw-id fields d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
 from django import forms
 from rest_framework import serializers
 
 from common.ingest import NON_FIELD, ItemReader
-from common.ingest_schema import TIMESTAMP_HELP
+from common.ingest_schema import TIMESTAMP_HELP, AmountField
 
 T = TypeVar("T")
-Kind = Literal["string", "choice", "moment", "integer"]
+Kind = Literal["string", "choice", "moment", "integer", "amount", "flag"]
 
 
 @dataclass(frozen=True)
@@ -45,11 +47,29 @@ class Field:
     choices: Sequence[tuple[str, str]] = ()  # choice: (value, label)
     minimum: int | None = None  # integer
     maximum: int | None = None  # integer
+    pattern: re.Pattern[str] | None = None  # string: the whole value must match
+    pattern_message: str = ""  # string: the error when it does not
+    default: str = ""  # string: the value of an optional field left out
+    whole_digits: int = 14  # amount
+    decimal_places: int = 2  # amount
 
     def read(self, r: ItemReader) -> Any:
         """The field's value from a raw item, its errors recorded on ``r``."""
         if self.kind == "string":
-            return r.string(self.name, max_length=self.max_length, required=self.required)
+            value = r.string(
+                self.name,
+                max_length=self.max_length,
+                required=self.required,
+                pattern=self.pattern,
+                pattern_message=self.pattern_message,
+            )
+            return value or self.default
+        if self.kind == "amount":
+            return r.amount(
+                self.name, whole_digits=self.whole_digits, decimal_places=self.decimal_places
+            )
+        if self.kind == "flag":  # always optional; None: absent (the stored value is kept)
+            return r.flag(self.name)
         if self.kind == "choice":
             values = [value for value, _ in self.choices]
             return r.choice(self.name, choices=values, required=self.required)
@@ -65,11 +85,27 @@ class Field:
         """The documented form of the field (OpenAPI)."""
         optional: dict[str, Any] = {} if self.required else {"required": False, "allow_null": True}
         if self.kind == "string":
+            if self.pattern is not None:
+                return serializers.RegexField(
+                    f"^{self.pattern.pattern}$",
+                    max_length=self.max_length,
+                    help_text=self.help,
+                    **optional,
+                )
             if not self.required:
                 optional["allow_blank"] = True  # the parser takes "" as "none" too
             return serializers.CharField(
                 max_length=self.max_length, help_text=self.help, **optional
             )
+        if self.kind == "amount":
+            return AmountField(
+                max_digits=self.whole_digits + self.decimal_places,
+                decimal_places=self.decimal_places,
+                min_value=0,
+                help_text=self.help,
+            )
+        if self.kind == "flag":
+            return serializers.BooleanField(required=False, allow_null=True, help_text=self.help)
         if self.kind == "choice":
             return serializers.ChoiceField(
                 choices=list(self.choices), help_text=self.help, **optional
@@ -87,6 +123,8 @@ class Field:
             return None
         if isinstance(value, datetime):
             return value.isoformat()
+        if isinstance(value, Decimal):  # an amount: the API's string form
+            return str(value)
         external_id = getattr(value, "external_id", None)  # a referenced row
         return external_id if external_id is not None else value
 
@@ -117,7 +155,10 @@ class Contract(Generic[T]):
     def write_serializer(self, class_name: str) -> type[serializers.Serializer]:
         """The serializer that documents a write body of this contract (OpenAPI only)."""
         attributes: dict[str, Any] = {f.name: f.serializer_field() for f in self.fields}
-        attributes["__doc__"] = f"A {self.name} as PUT and bulk send it. Also checked: {self.rules}"
+        article = "An" if self.name[0] in "aeiou" else "A"
+        attributes["__doc__"] = (
+            f"{article} {self.name} as PUT and bulk send it. Also checked: {self.rules}"
+        )
         attributes["__module__"] = __name__
         return type(class_name, (serializers.Serializer,), attributes)
 
@@ -139,7 +180,12 @@ class ContractAdminForm(forms.ModelForm):
         cleaned = super().clean() or {}
         if self.errors:  # a field the form could not read: the form's own message stands
             return cleaned
-        for name, messages in self.contract.errors_of(cleaned).items():
+        # A form of some fields only (read-only fields left out) keeps the others as stored.
+        values = {
+            f.name: cleaned[f.name] if f.name in cleaned else getattr(self.instance, f.name, None)
+            for f in self.contract.fields
+        }
+        for name, messages in self.contract.errors_of(values).items():
             target = name if name in self.fields and name != NON_FIELD else None
             for message in messages:
                 self.add_error(target, message)

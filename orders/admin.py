@@ -3,7 +3,7 @@ from django.contrib import admin
 from common.contracts import contract_form
 
 from .models import Case, Conversation, Message, Order, Seller
-from .services import CASE, CONVERSATION, MESSAGE
+from .services import CASE, CONVERSATION, MESSAGE, ORDER
 
 
 @admin.register(Seller)
@@ -17,6 +17,7 @@ class SellerAdmin(admin.ModelAdmin):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
+    form = contract_form(Order, ORDER)  # the API's rules (common.contracts)
     list_display = [
         "external_id",
         "seller",

@@ -46,19 +46,9 @@ from orders.serializers import (
     SellerWriteSerializer,
 )
 
-SELLER_RULES = (
-    "Beyond the body's schema (400 with field messages): the username must not belong to "
-    "another seller, nor to a login that is not this seller's."
-)
-ORDER_RULES = (
-    "Beyond the body's schema (400 with field messages): the seller must exist; due_at, "
-    "delivered_at, completed_at and cancelled_at are not before created_at; completed_at "
-    "needs delivered_at and is not before it; an order is not both completed and cancelled; "
-    "cancelled_by is set exactly when cancelled_at is; ship_by and shipped_at are not before "
-    "created_at; tracking needs shipped_at; an order with a review stays completed; "
-    "timestamps lie in the years 1900 to 2999 (UTC)."
-)
 # The rules of the contracts' one declarations (``common.contracts``).
+SELLER_RULES = services.SELLER.documented_rules
+ORDER_RULES = services.ORDER.documented_rules
 CASE_RULES = services.CASE.documented_rules
 CONVERSATION_RULES = services.CONVERSATION.documented_rules
 MESSAGE_RULES = services.MESSAGE.documented_rules

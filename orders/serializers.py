@@ -15,8 +15,6 @@ from rest_framework import serializers
 from common.api import ApiModelSerializer
 from common.api_schema import example
 from common.ingest_schema import (
-    TIMESTAMP_HELP,
-    AmountField,
     bulk_of,
 )
 from orders.models import (
@@ -30,7 +28,7 @@ from orders.models import (
     Seller,
     Tracking,
 )
-from orders.services import CASE, CONVERSATION, MESSAGE
+from orders.services import CASE, CONVERSATION, MESSAGE, ORDER, SELLER
 
 # The examples of the schema (one seller, one completed order, one buyer inquiry): what a
 # marketplace sends, and what the API answers for it.
@@ -187,90 +185,13 @@ class ConversationSerializer(ApiModelSerializer):
 # --- request bodies (documentation) ---------------------------------------------------------
 
 
-@example(SELLER_BODY, request=True)
-class SellerWriteSerializer(serializers.Serializer):
-    username = serializers.RegexField(
-        r"^[\w.@+-]+$",
-        max_length=150,
-        help_text="Also the seller's dashboard login (a Django user is created and linked).",
-    )
-    display_name = serializers.CharField(
-        max_length=200,
-        required=False,
-        allow_blank=True,
-        allow_null=True,
-        help_text="Shown on the dashboard; null or left out: empty.",
-    )
-    joined_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
-
-
-@example(ORDER_BODY, request=True)
-class OrderWriteSerializer(serializers.Serializer):
-    seller = serializers.CharField(max_length=100, help_text="The seller's external_id.")
-    buyer = serializers.CharField(max_length=100, help_text="The buyer's id on the marketplace.")
-    amount = AmountField(
-        max_digits=16,
-        decimal_places=2,
-        min_value=0,
-        help_text="Order amount, >= 0, at most 14 digits before the point and 2 after: a JSON "
-        "number, or a string of ASCII digits such as \"15000.50\" (no '+', exponent, spaces, "
-        "'_' or other digits).",
-    )
-    currency = serializers.RegexField(
-        r"^[A-Z]{3}$",
-        max_length=3,
-        required=False,
-        allow_null=True,
-        help_text="ISO 4217; null or left out: KRW.",
-    )
-    created_at = serializers.DateTimeField(help_text=TIMESTAMP_HELP)
-    due_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="Agreed deadline; not before created_at."
-    )
-    delivered_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="Not before created_at."
-    )
-    completed_at = serializers.DateTimeField(
-        required=False,
-        allow_null=True,
-        help_text="Requires delivered_at and is not before it; not with cancelled_at.",
-    )
-    cancelled_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="Not before created_at; needs cancelled_by."
-    )
-    cancelled_by = serializers.ChoiceField(
-        choices=CancelledBy.choices,
-        required=False,
-        allow_null=True,
-        help_text="Who cancelled; required with cancelled_at and only with it.",
-    )
-    ship_by = serializers.DateTimeField(
-        required=False,
-        allow_null=True,
-        help_text="Dispatch fields (marketplaces that ship goods): the latest dispatch promised "
-        "to the buyer; not before created_at.",
-    )
-    shipped_at = serializers.DateTimeField(
-        required=False,
-        allow_null=True,
-        help_text="When the seller confirmed dispatch; not before created_at.",
-    )
-    tracking = serializers.ChoiceField(
-        choices=Tracking.choices,
-        required=False,
-        allow_null=True,
-        help_text="Whether the carrier accepted the tracking id (valid or invalid); null: not "
-        "known. Requires shipped_at.",
-    )
-    excluded_from_metrics = serializers.BooleanField(
-        required=False,
-        allow_null=True,
-        help_text="Staff only: leave the order out of every rate. Null or left out: the stored "
-        "value is kept (false for a new order).",
-    )
-
-
-# Generated from the contracts (``common.contracts``): the parser's fields, documented.
+# The write bodies, generated from the contracts (``common.contracts``): the parser's fields.
+SellerWriteSerializer = example(SELLER_BODY, request=True)(
+    SELLER.write_serializer("SellerWriteSerializer")
+)
+OrderWriteSerializer = example(ORDER_BODY, request=True)(
+    ORDER.write_serializer("OrderWriteSerializer")
+)
 MessageWriteSerializer = example(MESSAGE_BODY, request=True)(
     MESSAGE.write_serializer("MessageWriteSerializer")
 )

@@ -148,19 +148,31 @@ def resolve_orders(
     return refs
 
 
-def parse_seller(r: ItemReader, external_id: str) -> SellerIn:
-    """One seller item: types, lengths and the username rule (no database)."""
-    return SellerIn(
-        external_id=external_id,
-        username=r.string(
+# One seller item (no database): types, lengths and the username rule.
+SELLER = Contract(
+    name="seller",
+    fields=(
+        Field(
             "username",
+            "string",
             max_length=150,
             pattern=USERNAME_RE,
             pattern_message="Use letters, digits and @ . + - _ only.",
+            help="Also the seller's dashboard login (a Django user is created and linked).",
         ),
-        display_name=r.string("display_name", max_length=200, required=False),
-        joined_at=r.moment("joined_at"),
-    )
+        Field(
+            "display_name",
+            "string",
+            required=False,
+            max_length=200,
+            help="Shown on the dashboard; null or left out: empty.",
+        ),
+        Field("joined_at", "moment"),
+    ),
+    build=SellerIn,
+    rules="the username must not belong to another seller, nor to a login that is not this "
+    "seller's.",
+)
 
 
 def upsert_sellers(*, items: Any) -> UpsertResult:
@@ -170,7 +182,7 @@ def upsert_sellers(*, items: Any) -> UpsertResult:
     link); a renamed seller's user is renamed with it. A username that belongs to another
     seller, or to a login that is not this seller's, is refused.
     """
-    batch = Batch(items, parse_seller)
+    batch = Batch(items, SELLER.parse)
     ids = {s.external_id for _, s in batch.parsed() if s.external_id}
     usernames = {s.username for _, s in batch.parsed() if s.username}
     matches = list(
@@ -286,32 +298,8 @@ class OrderIn:
     excluded_from_metrics: bool | None  # None: keep the stored value
 
 
-def parse_order(r: ItemReader, external_id: str) -> OrderIn:
-    """One order item: types, lengths and every lifecycle rule of SPEC §2 (no database)."""
-    order = OrderIn(
-        external_id=external_id,
-        seller=r.string("seller", max_length=100),
-        buyer=r.string("buyer", max_length=100),
-        amount=r.amount("amount", whole_digits=14, decimal_places=2),
-        currency=r.string(
-            "currency",
-            max_length=3,
-            required=False,
-            pattern=CURRENCY_RE,
-            pattern_message="An ISO 4217 code such as KRW.",
-        )
-        or "KRW",
-        created_at=r.moment("created_at"),
-        due_at=r.moment("due_at", required=False),
-        delivered_at=r.moment("delivered_at", required=False),
-        completed_at=r.moment("completed_at", required=False),
-        cancelled_at=r.moment("cancelled_at", required=False),
-        cancelled_by=r.choice("cancelled_by", choices=CancelledBy.values, required=False),
-        ship_by=r.moment("ship_by", required=False),
-        shipped_at=r.moment("shipped_at", required=False),
-        tracking=r.choice("tracking", choices=Tracking.values, required=False),
-        excluded_from_metrics=r.flag("excluded_from_metrics"),
-    )
+def _order_rules(r: ItemReader, order: OrderIn) -> None:
+    """Every lifecycle rule of SPEC §2 across an order's fields."""
     for name in (*ORDER_TIMESTAMPS, *DISPATCH_TIMESTAMPS):
         r.not_before(name, getattr(order, name), order.created_at, "created_at")
     if order.completed_at is not None and order.cancelled_at is not None:
@@ -326,7 +314,83 @@ def parse_order(r: ItemReader, external_id: str) -> OrderIn:
         r.not_before("completed_at", order.completed_at, order.delivered_at, "delivered_at")
     if order.tracking and order.shipped_at is None and r.ok("shipped_at"):
         r.error("tracking", "Requires shipped_at: tracking is known once the order is shipped.")
-    return order
+
+
+def _optional_moment(name: str, help_text: str) -> Field:
+    return Field(name, "moment", required=False, help=help_text)
+
+
+# One order item (no database): types, lengths and every lifecycle rule of SPEC §2.
+ORDER = Contract(
+    name="order",
+    fields=(
+        Field("seller", "string", help="The seller's external_id."),
+        Field("buyer", "string", help="The buyer's id on the marketplace."),
+        Field(
+            "amount",
+            "amount",
+            whole_digits=14,
+            decimal_places=2,
+            help="Order amount, >= 0, at most 14 digits before the point and 2 after: a JSON "
+            "number, or a string of ASCII digits such as \"15000.50\" (no '+', exponent, "
+            "spaces, '_' or other digits).",
+        ),
+        Field(
+            "currency",
+            "string",
+            required=False,
+            max_length=3,
+            pattern=CURRENCY_RE,
+            pattern_message="An ISO 4217 code such as KRW.",
+            default="KRW",
+            help="ISO 4217; null or left out: KRW.",
+        ),
+        Field("created_at", "moment"),
+        _optional_moment("due_at", "Agreed deadline; not before created_at."),
+        _optional_moment("delivered_at", "Not before created_at."),
+        _optional_moment(
+            "completed_at", "Requires delivered_at and is not before it; not with cancelled_at."
+        ),
+        _optional_moment("cancelled_at", "Not before created_at; needs cancelled_by."),
+        Field(
+            "cancelled_by",
+            "choice",
+            required=False,
+            choices=CancelledBy.choices,
+            help="Who cancelled; required with cancelled_at and only with it.",
+        ),
+        _optional_moment(
+            "ship_by",
+            "Dispatch fields (marketplaces that ship goods): the latest dispatch promised to "
+            "the buyer; not before created_at.",
+        ),
+        _optional_moment(
+            "shipped_at", "When the seller confirmed dispatch; not before created_at."
+        ),
+        Field(
+            "tracking",
+            "choice",
+            required=False,
+            choices=Tracking.choices,
+            help="Whether the carrier accepted the tracking id (valid or invalid); null: not "
+            "known. Requires shipped_at.",
+        ),
+        Field(
+            "excluded_from_metrics",
+            "flag",
+            required=False,
+            help="Staff only: leave the order out of every rate. Null or left out: the stored "
+            "value is kept (false for a new order).",
+        ),
+    ),
+    build=OrderIn,
+    check=_order_rules,
+    rules="the seller must exist; due_at, delivered_at, completed_at and cancelled_at are not "
+    "before created_at; completed_at needs delivered_at and is not before it; an order is not "
+    "both completed and cancelled; cancelled_by is set exactly when cancelled_at is; ship_by "
+    "and shipped_at are not before created_at; tracking needs shipped_at; an order with a "
+    "review stays completed; timestamps lie in the years 1900 to 2999 (UTC).",
+)
 
 
 ORDER_UPDATE_FIELDS = [
@@ -350,7 +414,7 @@ def upsert_orders(*, items: Any) -> UpsertResult:
     ``excluded_from_metrics`` is operator data: an item that leaves it out keeps the stored
     value (False for a new order). An order that has a review must stay completed.
     """
-    batch = Batch(items, parse_order)
+    batch = Batch(items, ORDER.parse)
     sellers = dict(
         Seller.objects.filter(
             external_id__in={o.seller for _, o in batch.parsed() if o.seller}

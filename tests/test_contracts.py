@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from common.contracts import Contract
 from common.ingest import ItemReader
-from orders.models import Case, Conversation
-from orders.services import CASE, CONVERSATION, MESSAGE
+from orders.models import Case, Conversation, Order
+from orders.services import CASE, CONVERSATION, MESSAGE, ORDER, SELLER
 from reviews.models import Survey
 from reviews.services import REVIEW, SURVEY
 from tests.factories import OrderFactory, SellerFactory, UserFactory
@@ -19,6 +19,8 @@ from tests.factories import OrderFactory, SellerFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 CONTRACTS: dict[str, Contract[Any]] = {
+    "SellerWriteRequest": SELLER,
+    "OrderWriteRequest": ORDER,
     "MessageWriteRequest": MESSAGE,
     "ReviewWriteRequest": REVIEW,
     "CaseWriteRequest": CASE,
@@ -164,3 +166,51 @@ def test_the_admin_saves_a_conversation_the_api_would_take(admin_client):
     assert saved.status_code == 302
     assert Conversation.objects.get().buyer == "b-1"
     assert no_buyer.status_code == 200
+
+
+def order_form(seller: Any, **fields: str) -> dict[str, str]:
+    data = {
+        "external_id": "o-9",
+        "seller": str(seller.pk),
+        "buyer": "b-1",
+        "amount": "15000.00",
+        "currency": "KRW",
+        "created_at_0": "2026-10-01",
+        "created_at_1": "10:00:00",
+    }
+    for name in ("due_at", "delivered_at", "completed_at", "cancelled_at", "ship_by", "shipped_at"):
+        data |= {f"{name}_0": "", f"{name}_1": ""}
+    return data | {"cancelled_by": "", "tracking": ""} | fields
+
+
+def test_the_admin_refuses_an_order_completed_before_delivery_like_the_api(admin_client):
+    seller: Any = SellerFactory(external_id="s-9")
+    completed = {"completed_at_0": "2026-10-03", "completed_at_1": "10:00:00"}
+
+    refused = admin_client.post("/admin/orders/order/add/", order_form(seller, **completed))
+    saved = admin_client.post(
+        "/admin/orders/order/add/",
+        order_form(seller, delivered_at_0="2026-10-02", delivered_at_1="10:00:00", **completed),
+    )
+
+    assert "Requires delivered_at: an order is delivered first." in refused.content.decode()
+    assert saved.status_code == 302
+    assert Order.objects.get().completed_at is not None
+
+
+def test_the_changelist_still_excludes_an_order_from_metrics(admin_client):
+    """list_editable (a form of that one field) keeps working beside the contract's form."""
+    order: Any = OrderFactory(external_id="o-9")
+    data = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "1",
+        "form-0-id": str(order.pk),
+        "form-0-excluded_from_metrics": "on",
+        "_save": "Save",
+    }
+
+    answer = admin_client.post("/admin/orders/order/", data)
+
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    order.refresh_from_db()
+    assert order.excluded_from_metrics is True
