@@ -1,11 +1,11 @@
 """Per-criterion windows (SPEC §5): the window metrics over each criterion's own ``window_days``.
 
 A criterion may read its window metric over the N days before the cutoff instead of the policy
-window (Amazon: cancellations over 7 days, defects over 60). A run, the live preview and the
-policy what-if compute each DISTINCT extra window once for a chunk of sellers
-(``PolicySnapshot.extra_windows``), not once per criterion, with the engine's own
-``seller_metrics`` (the figures statement with a seller filter, then the inquiries), and hand
-the result to the pure ``grading.grade`` as ``windows``.
+window (Amazon: cancellations over 7 days, defects over 60). The live preview and the
+notifications' at-risk check compute each DISTINCT extra window once for their sellers
+(``PolicySnapshot.extra_windows``), not once per criterion, with the engine's own statements
+(``compute.seller_window_metrics``), and hand the result to the pure ``grading.grade`` as
+``windows``.
 
 Cost: two statements for a chunk of sellers whatever the number of windows: the figures
 statement filtered to them with one set of window columns per window (one pass per table), and
@@ -61,8 +61,3 @@ def criterion_window_metrics(
             for days, metrics in zip(distinct, per_window, strict=True)
         }
     return result
-
-
-def window_keys_of(metrics: Metrics) -> Metrics:
-    """The window keys of a seller's metrics over a criterion window."""
-    return {key: metrics[key] for key in WINDOW_KEYS}
