@@ -5,6 +5,7 @@ Each selector is a fixed number of queries, whatever the length of a seller's hi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 
 from common.ingest import usable_lookup
@@ -150,6 +152,20 @@ class StaffOverview:
     ranks: dict[str, int]  # the period's policy: level name → rank
 
 
+def rank_move(ranks: Mapping[str, int]) -> CombinedExpression:
+    """``PolicySnapshot.move`` in SQL, for an evaluation row: its level's rank minus its previous
+    level's under a policy's ``ranks`` (> 0 up, < 0 down, 0 same). No level, and a level the
+    policy no longer has, rank ``NO_RANK`` (below every level), as ``move_rank`` says: the one
+    rule of the staff overview's movers and of ``GET /api/v1/grades?moved=``."""
+    previous_rank = Case(
+        *[When(previous_level=name, then=Value(rank)) for name, rank in ranks.items()],
+        default=Value(NO_RANK),
+        output_field=IntegerField(),
+    )
+    # level_rank: the level's rank under the policy the row was graded with (null: no level).
+    return Coalesce(F("level_rank"), Value(NO_RANK)) - previous_rank
+
+
 def staff_overview(*, movers: int, at_risk: int) -> StaffOverview:
     """The last run, the latest period's grade distribution against the period before, its
     biggest movers and its sellers at risk. Seven queries, whatever the number of sellers."""
@@ -186,19 +202,11 @@ def staff_overview(*, movers: int, at_risk: int) -> StaffOverview:
     for entry in distribution:
         entry["change"] = entry["count"] - entry["previous"]
 
-    # The rank moved, as PolicySnapshot.move decides it, in SQL: this period's rank minus the
-    # previous level's under this period's policy; no level, and a level the policy no longer
-    # has, rank NO_RANK (below every level).
     movers_up: list[SellerEvaluation] = []
     movers_down: list[SellerEvaluation] = []
-    previous_rank = Case(
-        *[When(previous_level=name, then=Value(rank)) for name, rank in ranks.items()],
-        default=Value(NO_RANK),
-        output_field=IntegerField(),
-    )
     moved = (
         SellerEvaluation.objects.filter(period=period, previous_level__isnull=False)
-        .annotate(move=Coalesce(F("level_rank"), Value(NO_RANK)) - previous_rank)
+        .annotate(move=rank_move(ranks))
         .select_related("seller")
     )
     if ranks:
@@ -249,9 +257,9 @@ def period_grades(
 ) -> QuerySet[SellerEvaluation]:
     """Every seller's grade of ``period``, filtered, in seller order (the cursor's key).
 
-    ``moved``: ``up``/``down`` compare the ranks of the level and the previous level under the
-    policy the period was graded with (no level ranks below every level, as on the staff
-    overview; a previous level that policy does not have is neither up nor down); ``changed``:
+    ``moved``: ``up``/``down`` as ``PolicySnapshot.move`` decides under the policy the period was
+    graded with (``rank_move``: no level, and a level that policy does not have, rank below
+    every level, as on the staff overview and in the emails); ``changed``:
     the level differs from a previous one. A first evaluation (no previous level) never moved.
     One query to read the period's policy when ``moved`` is up or down, none otherwise (the
     rows are read by the caller, page by page or streamed).
@@ -267,14 +275,7 @@ def period_grades(
         )
     elif moved in ("up", "down"):
         ranks = period_policy(period=period).ranks
-        previous_rank = Case(
-            *[When(previous_level=name, then=Value(rank)) for name, rank in ranks.items()],
-            default=None,
-            output_field=IntegerField(),
-        )
-        grades = grades.filter(previous_level__isnull=False).annotate(
-            move=Coalesce(F("level_rank"), Value(-1)) - previous_rank
-        )
+        grades = grades.filter(previous_level__isnull=False).annotate(move=rank_move(ranks))
         grades = grades.filter(move__gt=0) if moved == "up" else grades.filter(move__lt=0)
     return grades.order_by("seller_id")
 

@@ -282,3 +282,27 @@ def test_the_clock_is_where_the_scenarios_are_written_for():
 def test_updated_since_takes_any_rfc3339_moment_as_a_bound(staff_client, world, since, expected):
     body = staff_client.get(URL, {"period": "2026-10", "updated_since": since}).json()
     assert {item["seller"] for item in body["results"]} == expected
+
+
+def test_moved_follows_the_policys_one_move_rule_for_a_level_the_policy_left(staff_client, world):
+    """A previous level the period's policy no longer has ranks below every level
+    (``PolicySnapshot.move``): reaching any level from it is up, here as on the staff overview
+    and in the emails."""
+    from metrics.models import SellerEvaluation
+    from metrics.web.selectors import period_policy
+
+    SellerEvaluation.objects.filter(seller__external_id="s-c", period="2026-10").update(
+        previous_level="Platinum (retired)"
+    )
+    snapshot = period_policy(period=OCT)
+    expected: dict[str, set[str]] = {"up": set(), "down": set()}
+    for row in SellerEvaluation.objects.filter(period="2026-10").select_related("seller"):
+        direction = snapshot.move(row.previous_level, row.level)
+        if row.previous_level is not None and direction in expected:
+            expected[direction].add(row.seller.external_id)
+
+    up = staff_client.get(f"{URL}?period=2026-10&moved=up").json()["results"]
+    down = staff_client.get(f"{URL}?period=2026-10&moved=down").json()["results"]
+
+    assert {item["seller"] for item in up} == expected["up"] == {"s-a", "s-c"}
+    assert {item["seller"] for item in down} == expected["down"] == {"s-b", "s-d"}
