@@ -513,8 +513,9 @@ class GradesView(DocumentedQueryOnly, APIView):
                 "moved",
                 {"type": "string", "enum": list(selectors.MOVES)},
                 description="up / down: the level's rank is above / below the previous "
-                "level's under the period's policy (no level ranks lowest); changed: the "
-                "level differs from the previous one. A first evaluation never moved.",
+                "level's under the period's policy (no level, and a previous level that "
+                "policy no longer has, rank lowest); changed: the level differs from the "
+                "previous one. A first evaluation never moved.",
             ),
             OpenApiParameter(
                 "updated_since",
