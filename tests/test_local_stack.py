@@ -62,6 +62,27 @@ def _wait_healthy(base: str, stack: subprocess.Popen[str], timeout: float = 60) 
     raise AssertionError("the web process never answered /healthz")
 
 
+def _wait_workers(broker: str, names: set[str], stack: subprocess.Popen[str], timeout: float = 60):
+    """Until every worker in ``names`` answers a ping on ``broker`` (consuming, not just started):
+    a run sent before the second one listens is all taken by the first."""
+    from celery import Celery
+
+    app = Celery(broker=broker)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if stack.poll() is not None:
+                raise AssertionError("the stack exited before its workers answered")
+            answered = {
+                node.split("@", 1)[0] for reply in app.control.ping(timeout=1.0) for node in reply
+            }
+            if names <= answered:
+                return
+        raise AssertionError(f"workers {sorted(names)} never all answered a ping")
+    finally:
+        app.close()
+
+
 def test_the_procfile_stack_serves_and_two_workers_publish_a_run():
     given_policy()
     given_sellers(12)
@@ -100,6 +121,7 @@ def test_the_procfile_stack_serves_and_two_workers_publish_a_run():
     try:
         health = _wait_healthy(base, stack)
         assert health["status"] == "ok" and health["broker"] == "ok", health
+        _wait_workers(broker, {"worker.1", "worker.2"}, stack)
 
         status, started = _http(
             f"{base}/api/v1/evaluations", method="POST", token=token, body={"period": "2026-10"}
