@@ -444,11 +444,11 @@ def window_inquiry_counts(
         return {}
     if len({(w.cutoff, w.response_window_hours) for w in windows}) != 1:
         raise ValueError("the inquiries of one query share one cutoff and response window")
-    widest = min(windows, key=lambda w: (w.start is not None, w.start or 0))
-    hours = timedelta(hours=widest.response_window_hours)
+    slice_window = widest(windows)
+    hours = timedelta(hours=slice_window.response_window_hours)
     if connection.vendor != "postgresql":
         grouped: dict[int, list[Inquiry]] = {}
-        for inquiry in window_inquiries(seller_ids=seller_ids, window=widest):
+        for inquiry in window_inquiries(seller_ids=seller_ids, window=slice_window):
             grouped.setdefault(inquiry.seller_id, []).append(inquiry)
         result: dict[int, list[InquiryCounts]] = {}
         for seller_id, every in grouped.items():
@@ -478,7 +478,7 @@ def window_inquiry_counts(
         columns.append(_INQUIRY_WINDOW_COUNTS_POSTGRES.format(i=i, sent=sent))
     select = f"SELECT seller_id,{','.join(columns)}\nFROM inquiries\nGROUP BY seller_id\n"
     sql, params = _inquiries_sql(
-        seller_ids=seller_ids, window=widest, conversation=None, select=select
+        seller_ids=seller_ids, window=slice_window, conversation=None, select=select
     )
     params.update(extra)
     with connection.cursor() as cursor:
@@ -703,10 +703,15 @@ class _WindowSql:
         return values
 
 
-def _widest(windows: Sequence[_WindowSql]) -> _WindowSql:
+def widest(windows: Sequence[Window]) -> Window:
     """The window whose start is earliest (an all-time window if there is one): what every
     window reads is inside it."""
-    return min(windows, key=lambda w: (w.window.start is not None, w.window.start or 0))
+    return min(windows, key=lambda w: (w.start is not None, w.start or 0))
+
+
+def _widest(windows: Sequence[_WindowSql]) -> _WindowSql:
+    earliest = widest([w.window for w in windows])
+    return next(w for w in windows if w.window is earliest)
 
 
 # The window figures each window metric reads (SPEC §4); the inquiry metrics read none (the
@@ -831,20 +836,6 @@ def _resolution_columns(w: _WindowSql) -> dict[str, str]:
     }
 
 
-_SELLER_FIGURES = frozenset(WINDOW_FIGURES) - {
-    "window_buyers",
-    "repeat_buyers",
-    "previous_buyers",
-    "retained_buyers",
-    "csat_responses",
-    "csat_satisfied",
-    "nps_responses",
-    "nps_promoters",
-    "nps_detractors",
-    "resolved_conversations",
-    "resolution_middle_micros",
-    "resolution_middle_count",
-}
 _BUYER_FIGURES = frozenset({"window_buyers", "repeat_buyers", "previous_buyers", "retained_buyers"})
 _SURVEY_FIGURES = frozenset(
     {"csat_responses", "csat_satisfied", "nps_responses", "nps_promoters", "nps_detractors"}
@@ -852,6 +843,7 @@ _SURVEY_FIGURES = frozenset(
 _RESOLUTION_FIGURES = frozenset(
     {"resolved_conversations", "resolution_middle_micros", "resolution_middle_count"}
 )
+_SELLER_FIGURES = frozenset(WINDOW_FIGURES) - _BUYER_FIGURES - _SURVEY_FIGURES - _RESOLUTION_FIGURES
 # Which CTE holds each window figure.
 _CTE_OF = (
     dict.fromkeys(_SELLER_FIGURES, "sellers")
@@ -895,7 +887,7 @@ def _figures_sql(
         for need in (needs if needs is not None else [None] * len(parts))
     ]
 
-    def widest(figures: frozenset[str]) -> _WindowSql | None:
+    def widest_using(figures: frozenset[str]) -> _WindowSql | None:
         using = [p for p, need in zip(parts, wanted, strict=True) if need & figures]
         return _widest(using) if using else None
 
@@ -965,7 +957,7 @@ def _figures_sql(
     ]
     # The buyers: every window's (unique_buyers is cumulative, so the pairs are always read).
     buyer_parts = [p for p, need in zip(parts, wanted, strict=True) if need & _BUYER_FIGURES]
-    buyers_widest = widest(_BUYER_FIGURES)
+    buyers_widest = widest_using(_BUYER_FIGURES)
     # Only the orders that can make a buyer (completed before the cutoff, or created in a
     # window); with an all-time window, every order before the cutoff.
     buyer_orders = (
@@ -1003,7 +995,7 @@ def _figures_sql(
 )""",
     ]
     joins = ["sellers", "repeats", "ranked"]
-    surveys_widest = widest(_SURVEY_FIGURES)
+    surveys_widest = widest_using(_SURVEY_FIGURES)
     if surveys_widest is not None:
         ctes.append(f"""surveyed AS (
     SELECT o.seller_id{_columns(parts, wanted, _survey_columns)}
@@ -1013,7 +1005,7 @@ def _figures_sql(
     GROUP BY o.seller_id
 )""")
         joins.append("surveyed")
-    resolutions_widest = widest(_RESOLUTION_FIGURES)
+    resolutions_widest = widest_using(_RESOLUTION_FIGURES)
     if resolutions_widest is not None:
         resolution_times = "\n    UNION ALL\n    ".join(
             f"SELECT {p.i} AS w, seller_id, micros FROM first_sent WHERE {p.within('resolved_at')}"
