@@ -265,8 +265,7 @@ def sellers_at_risk(*, as_of: datetime, snapshot: PolicySnapshot) -> list[AtRisk
         windows = criterion_window_metrics(
             seller_ids=[seller_id for seller_id, _ in batch],
             cutoff=as_of,
-            windows=snapshot.extra_windows,
-            response_window_hours=snapshot.response_window_hours,
+            snapshot=snapshot,
         )
         for seller_id, stored in batch:
             level, grace_used = held.get(seller_id, (None, 0))

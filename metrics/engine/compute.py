@@ -873,12 +873,15 @@ def _figures_sql(
     windows: Sequence[Window],
     seller_ids: Sequence[int] | None,
     needs: Sequence[frozenset[str] | None] | None = None,
+    cumulative: bool = True,
 ) -> tuple[str, dict[str, Any]]:
     """The figures statement for ``windows`` (one cutoff and response window; the first one's
     cumulative figures are every window's). Each row: seller id, the cumulative figures, then
     WINDOW_FIGURES for each window in turn. ``needs``: per window, the window figures to
     compute (None: all); the others come back as 0, and no pass reads more than a needed figure
-    asks for."""
+    asks for. ``cumulative=False`` (a caller that reads window figures only: the criterion
+    windows of a preview): no revenue rank and no all-time buyers (the rank alone reads every
+    seller's completed orders): revenue_rank comes back None, ranked_sellers and unique_buyers 0."""
     if not windows or len({w.cutoff for w in windows}) != 1:
         raise ValueError("the figures of one statement share one cutoff")
     parts = [_WindowSql(i, window) for i, window in enumerate(windows)]
@@ -919,7 +922,8 @@ def _figures_sql(
         # Cases carry no seller: through their orders, for these sellers only.
         case_sellers = f"JOIN {order} co ON co.id = c.order_id AND co.seller_id IN ({in_list})"
         conversation_sellers = f"AND cv.seller_id IN ({in_list})"
-        rank_source = _RANK_SOURCE_SQL.format(cents=cents, order=order)
+        if cumulative:
+            rank_source = _RANK_SOURCE_SQL.format(cents=cents, order=order)
     counted = "o.excluded_from_metrics = %(no)s"
     opened_in = "".join(
         f",\n           {_sum_if(p.within('c.opened_at'))} AS opened_in_{p.i}"
@@ -955,9 +959,11 @@ def _figures_sql(
     GROUP BY o.seller_id
 )""",
     ]
-    # The buyers: every window's (unique_buyers is cumulative, so the pairs are always read).
+    # The buyers: every window's (unique_buyers is cumulative, so with cumulative figures the
+    # pairs are always read).
     buyer_parts = [p for p, need in zip(parts, wanted, strict=True) if need & _BUYER_FIGURES]
     buyers_widest = widest_using(_BUYER_FIGURES)
+    joins = ["sellers"]
     # Only the orders that can make a buyer (completed before the cutoff, or created in a
     # window); with an all-time window, every order before the cutoff.
     buyer_orders = (
@@ -974,8 +980,10 @@ def _figures_sql(
         f" THEN 1 ELSE 0 END) AS previous_buyer_{p.i}"
         for p in buyer_parts
     )
-    ctes += [
-        f"""pairs AS (
+    if cumulative or buyer_parts:
+        joins.append("repeats")
+        ctes += [
+            f"""pairs AS (
     SELECT o.seller_id,
            MAX(CASE WHEN o.completed_at < %(cutoff)s THEN 1 ELSE 0 END) AS bought,
            MIN(CASE WHEN {counted} THEN o.completed_at END) AS first_completion{pair_columns}
@@ -983,18 +991,19 @@ def _figures_sql(
     WHERE o.created_at < %(cutoff)s {buyer_orders} {order_sellers}
     GROUP BY o.seller_id, o.buyer
 )""",
-        f"""repeats AS (
+            f"""repeats AS (
     SELECT seller_id, SUM(bought) AS unique_buyers{_columns(parts, wanted, _buyer_columns)}
     FROM pairs
     GROUP BY seller_id
 )""",
-        f"""ranked AS (
+        ]
+    if cumulative:
+        joins.append("ranked")
+        ctes.append(f"""ranked AS (
     SELECT seller_id, RANK() OVER (ORDER BY revenue_cents DESC) AS revenue_rank
     FROM {rank_source}
     WHERE completed_orders > 0
-)""",
-    ]
-    joins = ["sellers", "repeats", "ranked"]
+)""")
     surveys_widest = widest_using(_SURVEY_FIGURES)
     if surveys_widest is not None:
         ctes.append(f"""surveyed AS (
@@ -1046,6 +1055,8 @@ def _figures_sql(
 )""",
         ]
         joins.append("resolutions")
+    unique_buyers = "COALESCE(repeats.unique_buyers, 0)" if cumulative else "0"
+    rank = "ranked.revenue_rank, (SELECT COUNT(*) FROM ranked)" if cumulative else "NULL, 0"
     window_select = ",\n       ".join(
         f"COALESCE({_CTE_OF[name]}.{name}_{p.i}, 0)" if name in need else "0"
         for p, need in zip(parts, wanted, strict=True)
@@ -1055,8 +1066,8 @@ def _figures_sql(
 WITH {", ".join(ctes)}
 SELECT s.id, s.joined_at,
        COALESCE(sellers.completed_orders, 0), COALESCE(sellers.revenue_cents, 0),
-       COALESCE(repeats.unique_buyers, 0), COALESCE(sellers.review_count, 0),
-       ranked.revenue_rank, (SELECT COUNT(*) FROM ranked),
+       {unique_buyers}, COALESCE(sellers.review_count, 0),
+       {rank},
        {window_select}
 FROM {quote(Seller._meta.db_table)} s
 {"".join(f"LEFT JOIN {name} ON {name}.seller_id = s.id{chr(10)}" for name in joins)}{seller_filter}
@@ -1080,13 +1091,17 @@ def window_figures(
     windows: Sequence[Window],
     seller_ids: Sequence[int] | None,
     needs: Sequence[frozenset[str] | None] | None = None,
+    cumulative: bool = True,
 ) -> dict[int, list[Figures]]:
     """The figures of these sellers (None: of every seller) over each of ``windows`` (one
     cutoff), ranked among every seller, in one query: {seller id: [Figures per window]}.
-    ``needs``: per window, the window figures to compute (None: all; the others are 0)."""
+    ``needs``: per window, the window figures to compute (None: all; the others are 0);
+    ``cumulative=False``: window figures only, no rank (see ``_figures_sql``)."""
     if seller_ids is not None and not seller_ids:
         return {}
-    sql, params = _figures_sql(windows=windows, seller_ids=seller_ids, needs=needs)
+    sql, params = _figures_sql(
+        windows=windows, seller_ids=seller_ids, needs=needs, cumulative=cumulative
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -8,17 +8,24 @@ notifications' at-risk check compute each DISTINCT extra window once for their s
 ``windows``.
 
 Cost: two statements for a chunk of sellers whatever the number of windows: the figures
-statement filtered to them with one set of window columns per window (one pass per table), and
-one walk of the messages of the widest window for the inquiries of all of them. A run does not
+statement filtered to them with, per window, only the figures its criteria read (one pass per
+table, no revenue rank), and, when a criterion window reads inquiries, one walk of the messages
+of the widest such window for all of them. A run does not
 call this: its one figures pass stores every window (``compute.store_run_figures``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
-from metrics.engine.compute import seller_window_metrics
+from metrics.engine.compute import (
+    INQUIRY_METRICS,
+    figures_read_by,
+    seller_window_metrics,
+    window_figures,
+)
+from metrics.engine.grading import PolicySnapshot
 from metrics.engine.periods import Window, window_to_now
 from metrics.engine.registry import METRICS, Metrics
 
@@ -36,28 +43,50 @@ def days_window(*, cutoff: datetime, days: int, response_window_hours: int) -> W
     )
 
 
+def own_window_needs(snapshot: PolicySnapshot) -> dict[int, frozenset[str]]:
+    """Per distinct criterion window of ``snapshot`` (days): the window figures its criteria's
+    metrics read (``compute.figures_read_by``); a run and a preview compute only those."""
+    return {
+        days: figures_read_by(snapshot.own_window_metrics(days)) for days in snapshot.extra_windows
+    }
+
+
 def criterion_window_metrics(
     *,
     seller_ids: Sequence[int],
     cutoff: datetime,
-    windows: Iterable[int],
-    response_window_hours: int,
+    snapshot: PolicySnapshot,
 ) -> dict[int, dict[int, Metrics]]:
-    """{seller id: {window days: the seller's window metrics over those days}} for a chunk of
-    sellers; each distinct window once (2 queries for all of them, none without windows or
-    sellers). Only the window keys are kept: cumulative metrics ignore a criterion window."""
-    distinct = sorted(set(windows))
+    """{seller id: {window days: the metrics its criteria read over those days}} for a chunk of
+    sellers, to ``cutoff``: each distinct criterion window of ``snapshot`` once (2 queries for
+    all of them, the second only when a criterion window reads inquiries; none without windows
+    or sellers). Only the figures those metrics read are computed, and nothing cumulative: no
+    revenue rank over every seller, which a criterion window never reads."""
+    distinct = snapshot.extra_windows
     result: dict[int, dict[int, Metrics]] = {pk: {} for pk in seller_ids}
     if not distinct or not seller_ids:
         return result
-    windows_of = [
-        days_window(cutoff=cutoff, days=days, response_window_hours=response_window_hours)
+    windows = [
+        days_window(cutoff=cutoff, days=days, response_window_hours=snapshot.response_window_hours)
         for days in distinct
     ]
-    computed = seller_window_metrics(seller_ids=seller_ids, windows=windows_of)
+    needs = own_window_needs(snapshot)
+    read = {days: snapshot.own_window_metrics(days) for days in distinct}
+    figures = window_figures(
+        windows=windows,
+        seller_ids=list(seller_ids),
+        needs=[needs[days] for days in distinct],
+        cumulative=False,
+    )
+    computed = seller_window_metrics(
+        seller_ids=seller_ids,
+        windows=windows,
+        figures=figures,
+        asks=[bool(read[days] & INQUIRY_METRICS) for days in distinct],
+    )
     for pk, per_window in computed.items():
         result[pk] = {
-            days: {key: metrics[key] for key in WINDOW_KEYS}
+            days: {key: metrics[key] for key in read[days]}
             for days, metrics in zip(distinct, per_window, strict=True)
         }
     return result

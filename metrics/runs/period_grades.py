@@ -18,14 +18,13 @@ from metrics.engine.compute import (
     INQUIRY_METRICS,
     POLICY_WINDOW,
     Figures,
-    figures_read_by,
     seller_window_metrics,
     window_figures,
 )
 from metrics.engine.grading import GradeResult, PolicySnapshot, grade, with_score
 from metrics.engine.periods import Period, Window, window_for_period
 from metrics.engine.registry import Metrics
-from metrics.engine.windows import days_window
+from metrics.engine.windows import days_window, own_window_needs
 from metrics.models import (
     EvaluationRun,
     SellerEvaluation,
@@ -98,9 +97,7 @@ def run_windows(*, period: Period, snapshot: PolicySnapshot) -> dict[int, Window
 def run_needs(*, snapshot: PolicySnapshot) -> dict[int, frozenset[str] | None]:
     """Per window of ``run_windows``: the window figures it needs (the policy window: all; a
     criterion window: what its criteria's metrics read)."""
-    return {POLICY_WINDOW: None} | {
-        days: figures_read_by(snapshot.own_window_metrics(days)) for days in snapshot.extra_windows
-    }
+    return {POLICY_WINDOW: None} | own_window_needs(snapshot)
 
 
 def grade_chunk(

@@ -140,8 +140,7 @@ def preview_grade(*, seller: Seller, now: datetime | None = None) -> GradePrevie
     windows = criterion_window_metrics(
         seller_ids=[seller.pk],
         cutoff=as_of,
-        windows=snapshot.extra_windows,
-        response_window_hours=snapshot.response_window_hours,
+        snapshot=snapshot,
     ).get(seller.pk)
     metrics = with_score(metrics, snapshot)
     result = grade(metrics, snapshot, held_level=held_level, grace_used=grace_used, windows=windows)

@@ -717,8 +717,7 @@ def test_own_windows_and_the_score_grade_as_the_oracle_does(data: st.DataObject)
     own = criterion_window_metrics(
         seller_ids=list(pks.values()),
         cutoff=Period.parse(period).cutoff,
-        windows=rules.extra_windows,
-        response_window_hours=hours,
+        snapshot=rules,
     )
     want = oracle.graded_levels(market=market, policy=policy, period=period, tz=TZ)
     for sid, pk in pks.items():

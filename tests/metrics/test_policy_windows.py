@@ -198,6 +198,41 @@ def test_the_live_preview_reads_a_criterion_over_its_own_days(staff_client):
     assert (best["window_days"], best["actual"], best["passed"]) == (7, None, False)
 
 
+def test_the_live_preview_computes_only_what_its_criterion_windows_read(
+    staff_client, monkeypatch
+):
+    # The preview's criterion windows (7 days) read seller_cancellation_rate and nothing
+    # cumulative: their statement must neither rank every seller's revenue (1.2 s per request
+    # at bench scale S) nor walk the messages for inquiries no criterion window reads.
+    push_world(staff_client, {"recent": "2026-12-28 10:00", "older": WORLD["older"]})
+    push_policy(staff_client, windowed_policy())
+    statements: list[str] = []
+    walks: list[Any] = []
+    real_figures, real_walk = compute._figures_sql, compute.window_inquiry_counts
+
+    def figures(**kwargs: Any) -> Any:
+        sql, params = real_figures(**kwargs)
+        statements.append(sql)
+        return sql, params
+
+    def walk(**kwargs: Any) -> Any:
+        walks.append([w.start for w in kwargs["windows"]])
+        return real_walk(**kwargs)
+
+    monkeypatch.setattr(compute, "_figures_sql", figures)
+    monkeypatch.setattr(compute, "window_inquiry_counts", walk)
+
+    body = staff_client.get("/api/v1/sellers/recent/grade/preview").json()
+
+    assert criterion(body, "Best", "seller_cancellation_rate")["window_days"] == 7
+    windowed = [sql for sql in statements if "RANK()" not in sql]
+    assert len(windowed) == 1, statements
+    assert "seller_cancelled_0" in windowed[0]
+    assert "delivered_on_time_0" not in windowed[0] and "pairs AS" not in windowed[0]
+    # One walk, over the month-to-date policy window; the criterion windows ask for none.
+    assert [len(w) for w in walks if w] == [1], walks
+
+
 @pytest.mark.parametrize(
     ("extra", "fragment"),
     [
