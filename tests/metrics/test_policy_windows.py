@@ -198,9 +198,7 @@ def test_the_live_preview_reads_a_criterion_over_its_own_days(staff_client):
     assert (best["window_days"], best["actual"], best["passed"]) == (7, None, False)
 
 
-def test_the_live_preview_computes_only_what_its_criterion_windows_read(
-    staff_client, monkeypatch
-):
+def test_the_live_preview_computes_only_what_its_criterion_windows_read(staff_client, monkeypatch):
     # The preview's criterion windows (7 days) read seller_cancellation_rate and nothing
     # cumulative: their statement must neither rank every seller's revenue (1.2 s per request
     # at bench scale S) nor walk the messages for inquiries no criterion window reads.
