@@ -357,6 +357,9 @@ class MonthToDate(models.Model):
     window_days = models.PositiveSmallIntegerField(null=True)
     response_window_hours = models.PositiveSmallIntegerField()
     metrics = models.JSONField(default=dict)
+    # {window days: {metric: value}}: what the policy's criteria with a window of their own
+    # (SPEC §5) read over those days to as_of (``windows.windows_to_json``); {} without them.
+    windows = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name_plural = "month-to-date figures"

@@ -30,7 +30,7 @@ from metrics.engine.grading import (
 )
 from metrics.engine.periods import Period
 from metrics.engine.registry import ENGINE_METRIC_KEYS
-from metrics.engine.windows import criterion_window_metrics
+from metrics.engine.windows import criterion_window_metrics, windows_from_json
 from metrics.models import EvaluationRun, MonthToDate, RunStatus, SellerEvaluation
 from metrics.policy.services import NoActivePolicy, active_policy, snapshot_of
 from metrics.runs import held_levels
@@ -255,19 +255,18 @@ def sellers_at_risk(*, as_of: datetime, snapshot: PolicySnapshot) -> list[AtRisk
     rows = (
         MonthToDate.objects.filter(as_of__gte=as_of, as_of__lt=period.cutoff)
         .order_by("seller_id")
-        .values_list("seller_id", "metrics")
+        .values_list("seller_id", "metrics", "windows")
     )
-    batch: list[tuple[int, dict[str, Any]]] = []
+    batch: list[tuple[int, dict[str, Any], Any]] = []
 
     def flush() -> None:
-        held = held_levels(seller_ids=[seller_id for seller_id, _ in batch], period=period)
-        # Per-criterion windows (SPEC §5): each distinct one, to as_of (none without them).
-        windows = criterion_window_metrics(
-            seller_ids=[seller_id for seller_id, _ in batch],
-            cutoff=as_of,
-            snapshot=snapshot,
-        )
-        for seller_id, stored in batch:
+        held = held_levels(seller_ids=[seller_id for seller_id, _, _ in batch], period=period)
+        # Per-criterion windows (SPEC §5): stored beside the metrics by the refresh; computed
+        # here, to as_of, only for a row stored under another policy's windows.
+        windows = {seller_id: windows_from_json(own, snapshot) for seller_id, _, own in batch}
+        missing = [seller_id for seller_id, own in windows.items() if own is None]
+        windows |= criterion_window_metrics(seller_ids=missing, cutoff=as_of, snapshot=snapshot)
+        for seller_id, stored, _ in batch:
             level, grace_used = held.get(seller_id, (None, 0))
             if level is None or level not in ranks or set(stored) != set(ENGINE_METRIC_KEYS):
                 continue

@@ -16,16 +16,19 @@ call this: its one figures pass stores every window (``compute.store_run_figures
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from metrics.engine.compute import (
     INQUIRY_METRICS,
+    POLICY_WINDOW,
+    Figures,
     figures_read_by,
     seller_window_metrics,
     window_figures,
 )
-from metrics.engine.grading import PolicySnapshot
+from metrics.engine.grading import PolicySnapshot, exact_from_json, exact_to_json
 from metrics.engine.periods import Window, window_to_now
 from metrics.engine.registry import METRICS, Metrics
 
@@ -49,6 +52,84 @@ def own_window_needs(snapshot: PolicySnapshot) -> dict[int, frozenset[str]]:
     return {
         days: figures_read_by(snapshot.own_window_metrics(days)) for days in snapshot.extra_windows
     }
+
+
+def snapshot_needs(snapshot: PolicySnapshot) -> dict[int, frozenset[str] | None]:
+    """Per window of ``snapshot_windows``: the window figures it needs (the policy window: all;
+    a criterion window: what its criteria's metrics read)."""
+    return {POLICY_WINDOW: None} | own_window_needs(snapshot)
+
+
+def snapshot_windows(*, policy_window: Window, snapshot: PolicySnapshot) -> dict[int, Window]:
+    """Every window a grade needs: POLICY_WINDOW → ``policy_window``, then each distinct
+    criterion window (SPEC §5) by its days, to the same cutoff."""
+    windows = {POLICY_WINDOW: policy_window}
+    for days in snapshot.extra_windows:
+        windows[days] = days_window(
+            cutoff=policy_window.cutoff,
+            days=days,
+            response_window_hours=snapshot.response_window_hours,
+        )
+    return windows
+
+
+def graded_metrics(
+    *,
+    seller_ids: Sequence[int],
+    windows: Mapping[int, Window],
+    snapshot: PolicySnapshot,
+    figures: Mapping[int, Sequence[Figures]] | None = None,
+) -> dict[int, tuple[Metrics, dict[int, Metrics]]]:
+    """{seller id: (its metrics over the policy window, {criterion window days: the metrics its
+    criteria read there})}: what ``grading.grade`` takes as metrics and ``windows``.
+    ``windows``: ``snapshot_windows``; ``figures``: per seller, its figures per window in that
+    order when the caller has them (a run stored them), else computed here in one statement.
+    Then one message walk for every window that reads inquiries."""
+    days = list(windows)
+    if figures is None:
+        needs = snapshot_needs(snapshot)
+        figures = window_figures(
+            windows=list(windows.values()),
+            seller_ids=list(seller_ids),
+            needs=[needs[d] for d in days],
+        )
+    read = {d: snapshot.own_window_metrics(d) for d in days[1:]}
+    computed = seller_window_metrics(
+        seller_ids=seller_ids,
+        windows=list(windows.values()),
+        figures=figures,
+        asks=[True, *(bool(read[d] & INQUIRY_METRICS) for d in days[1:])],
+    )
+    return {
+        pk: (
+            policy,
+            {d: {key: m[key] for key in read[d]} for d, m in zip(days[1:], own, strict=True)},
+        )
+        for pk, (policy, *own) in computed.items()
+    }
+
+
+def windows_to_json(windows: Mapping[int, Metrics]) -> dict[str, dict[str, Any]]:
+    """Criterion-window metrics as stored (``MonthToDate.windows``): exact values as JSON."""
+    return {
+        str(days): {key: exact_to_json(value) for key, value in metrics.items()}
+        for days, metrics in windows.items()
+    }
+
+
+def windows_from_json(stored: Any, snapshot: PolicySnapshot) -> dict[int, Metrics] | None:
+    """Stored criterion-window metrics (``windows_to_json``) when they hold every window and
+    metric ``snapshot``'s criteria read, else None (computed for another policy)."""
+    if not isinstance(stored, Mapping):
+        return None
+    result: dict[int, Metrics] = {}
+    for days in snapshot.extra_windows:
+        values = stored.get(str(days))
+        read = snapshot.own_window_metrics(days)
+        if not isinstance(values, Mapping) or not read <= set(values):
+            return None
+        result[days] = {key: exact_from_json(values[key]) for key in read}
+    return result
 
 
 def criterion_window_metrics(

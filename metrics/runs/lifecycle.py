@@ -43,6 +43,7 @@ from metrics.engine.compute import (
 )
 from metrics.engine.grading import DOWN, SAME, UP, PolicySnapshot
 from metrics.engine.periods import Period
+from metrics.engine.windows import snapshot_needs
 from metrics.models import (
     EvaluationRun,
     GradePolicy,
@@ -60,7 +61,6 @@ from metrics.runs.period_grades import (
     chunk_size,
     in_chunks,
     level_counts,
-    run_needs,
     run_windows,
 )
 from metrics.signals import run_published
@@ -273,7 +273,7 @@ def store_figures(*, run_id: int) -> None:
         windows = run_windows(period=Period.parse(run.period), snapshot=snapshot)
         RunSellerFigures.objects.filter(run_id=run_id).delete()
         _more_work_mem()
-        store_run_figures(run_id=run_id, windows=windows, needs=run_needs(snapshot=snapshot))
+        store_run_figures(run_id=run_id, windows=windows, needs=snapshot_needs(snapshot))
         run.figures_stored_at = timezone.now()
         run.lease_expires_at = expiry(run.figures_stored_at)
         run.save(update_fields=["figures_stored_at", "lease_expires_at"])

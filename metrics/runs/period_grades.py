@@ -15,16 +15,13 @@ from django.conf import settings
 from django.db.models import OuterRef, Subquery
 
 from metrics.engine.compute import (
-    INQUIRY_METRICS,
-    POLICY_WINDOW,
     Figures,
-    seller_window_metrics,
     window_figures,
 )
 from metrics.engine.grading import GradeResult, PolicySnapshot, grade, with_score
 from metrics.engine.periods import Period, Window, window_for_period
 from metrics.engine.registry import Metrics
-from metrics.engine.windows import days_window, own_window_needs
+from metrics.engine.windows import graded_metrics, snapshot_needs, snapshot_windows
 from metrics.models import (
     EvaluationRun,
     SellerEvaluation,
@@ -84,20 +81,10 @@ def policy_window(*, period: Period, snapshot: PolicySnapshot) -> Window:
 
 
 def run_windows(*, period: Period, snapshot: PolicySnapshot) -> dict[int, Window]:
-    """Every window a grade of ``period`` needs: POLICY_WINDOW → the policy window, then each
-    distinct criterion window (SPEC §5) by its days."""
-    windows = {POLICY_WINDOW: policy_window(period=period, snapshot=snapshot)}
-    for days in snapshot.extra_windows:
-        windows[days] = days_window(
-            cutoff=period.cutoff, days=days, response_window_hours=snapshot.response_window_hours
-        )
-    return windows
-
-
-def run_needs(*, snapshot: PolicySnapshot) -> dict[int, frozenset[str] | None]:
-    """Per window of ``run_windows``: the window figures it needs (the policy window: all; a
-    criterion window: what its criteria's metrics read)."""
-    return {POLICY_WINDOW: None} | own_window_needs(snapshot)
+    """Every window a grade of ``period`` needs (``snapshot_windows``)."""
+    return snapshot_windows(
+        policy_window=policy_window(period=period, snapshot=snapshot), snapshot=snapshot
+    )
 
 
 def grade_chunk(
@@ -119,24 +106,14 @@ def grade_chunk(
     values)."""
     windows = run_windows(period=period, snapshot=snapshot)
     days = list(windows)
-    needs = run_needs(snapshot=snapshot)
-    if figures is None:
-        per_window = window_figures(
-            windows=list(windows.values()),
-            seller_ids=seller_ids,
-            needs=[needs[d] for d in days],
-        )
-    else:
+    per_window = None
+    if figures is not None:
         own = own_figures or {}
         per_window = {
             pk: [figures[pk], *(own[pk][d] for d in days[1:])] for pk in seller_ids if pk in figures
         }
-    own_metrics = {d: snapshot.own_window_metrics(d) for d in days[1:]}
-    computed = seller_window_metrics(
-        seller_ids=seller_ids,
-        windows=list(windows.values()),
-        figures=per_window,
-        asks=[True, *(bool(own_metrics[d] & INQUIRY_METRICS) for d in days[1:])],
+    computed = graded_metrics(
+        seller_ids=seller_ids, windows=windows, snapshot=snapshot, figures=per_window
     )
     external_ids = dict(
         Seller.objects.filter(pk__in=list(computed)).values_list("pk", "external_id")
@@ -144,20 +121,11 @@ def grade_chunk(
     held = held_levels(seller_ids=list(computed), period=period)
     graded = []
     for pk in sorted(computed):
-        policy_metrics, *own_values = computed[pk]
+        policy_metrics, own_metrics = computed[pk]
         held_level, grace_used = held.get(pk, (None, 0))
         metrics = with_score(policy_metrics, snapshot)
         result = grade(
-            metrics,
-            snapshot,
-            held_level=held_level,
-            grace_used=grace_used,
-            # Only what the criteria of each window read (the figures of the rest were not
-            # computed).
-            windows={
-                d: {key: m[key] for key in own_metrics[d]}
-                for d, m in zip(days[1:], own_values, strict=True)
-            },
+            metrics, snapshot, held_level=held_level, grace_used=grace_used, windows=own_metrics
         )
         graded.append(SellerGrade(pk, external_ids[pk], held_level, metrics, result))
     return graded
@@ -170,7 +138,7 @@ def grade_period(*, period: Period, snapshot: PolicySnapshot) -> Iterator[Seller
     pass), held in memory rather than stored."""
     windows = run_windows(period=period, snapshot=snapshot)
     days = list(windows)
-    needs = run_needs(snapshot=snapshot)
+    needs = snapshot_needs(snapshot)
     every = window_figures(
         windows=list(windows.values()), seller_ids=None, needs=[needs[d] for d in days]
     )

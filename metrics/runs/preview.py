@@ -2,12 +2,13 @@
 
 Computing a seller's month so far means ranking every seller's revenue, so it is not done per
 request. The metrics are kept in ``MonthToDate``, one row per seller, with the instant they are
-computed to (``as_of``):
+computed to (``as_of``) and the metrics the policy's criteria with a window of their own read
+over those windows (SPEC §5; every window in the same figures statement):
 
 - the beat refreshes every seller's row (``refresh_month_to_date``, a few seconds at 10,000
   sellers; its interval is a django-celery-beat entry, editable in admin);
 - a request whose seller has no row, or one older than ``PREVIEW_MAX_AGE_SECONDS``, from another
-  month or for another policy window, computes that one seller on demand and stores it.
+  month or for another policy's windows, computes that one seller on demand and stores it.
 
 The grade itself is always graded at read time, from those metrics under the active policy and
 the level the seller holds, by the one ``grading.grade``. Nothing of a preview is a result:
@@ -16,13 +17,14 @@ only runs write SellerEvaluation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from metrics.engine.compute import seller_figures, seller_metrics
+from metrics.engine.compute import window_figures
 from metrics.engine.grading import (
     GradeResult,
     PolicySnapshot,
@@ -33,7 +35,13 @@ from metrics.engine.grading import (
 )
 from metrics.engine.periods import Period, Window, window_to_now
 from metrics.engine.registry import ENGINE_METRIC_KEYS, Metrics
-from metrics.engine.windows import criterion_window_metrics
+from metrics.engine.windows import (
+    graded_metrics,
+    snapshot_needs,
+    snapshot_windows,
+    windows_from_json,
+    windows_to_json,
+)
 from metrics.models import MonthToDate, SellerEvaluation
 from metrics.policy.services import active_policy, snapshot_of
 from metrics.runs import chunk_size
@@ -79,10 +87,18 @@ def _fits(row: MonthToDate, *, now: datetime, snapshot: PolicySnapshot) -> bool:
         and row.window_days == snapshot.window_days
         and row.response_window_hours == snapshot.response_window_hours
         and set(row.metrics) == set(ENGINE_METRIC_KEYS)
+        and windows_from_json(row.windows, snapshot) is not None
     )
 
 
-def _row(*, seller_id: int, as_of: datetime, snapshot: PolicySnapshot, metrics: Metrics) -> dict:
+def _row(
+    *,
+    seller_id: int,
+    as_of: datetime,
+    snapshot: PolicySnapshot,
+    metrics: Metrics,
+    windows: Mapping[int, Metrics],
+) -> dict:
     return {
         "seller_id": seller_id,
         "as_of": as_of,
@@ -90,22 +106,26 @@ def _row(*, seller_id: int, as_of: datetime, snapshot: PolicySnapshot, metrics: 
         "window_days": snapshot.window_days,
         "response_window_hours": snapshot.response_window_hours,
         "metrics": {key: exact_to_json(value) for key, value in metrics.items()},
+        "windows": windows_to_json(windows),
     }
 
 
 def month_to_date(
     *, seller: Seller, snapshot: PolicySnapshot, now: datetime
-) -> tuple[Metrics, datetime]:
-    """The seller's month-to-date metrics and their ``as_of``: the stored row when it fits,
-    else computed now for this seller alone and stored."""
+) -> tuple[Metrics, dict[int, Metrics], datetime]:
+    """The seller's month-to-date metrics, its criterion windows' metrics ({days: metrics},
+    what ``grade`` takes as ``windows``) and their ``as_of``: the stored row when it fits, else
+    computed now for this seller alone (every window in one statement) and stored."""
     row = MonthToDate.objects.filter(seller_id=seller.pk).first()
     if row is not None and _fits(row, now=now, snapshot=snapshot):
-        return {key: exact_from_json(row.metrics[key]) for key in ENGINE_METRIC_KEYS}, row.as_of
-    metrics = seller_metrics(seller_ids=[seller.pk], window=_window(now=now, snapshot=snapshot))[
+        metrics = {key: exact_from_json(row.metrics[key]) for key in ENGINE_METRIC_KEYS}
+        return metrics, windows_from_json(row.windows, snapshot) or {}, row.as_of
+    windows = snapshot_windows(policy_window=_window(now=now, snapshot=snapshot), snapshot=snapshot)
+    metrics, own = graded_metrics(seller_ids=[seller.pk], windows=windows, snapshot=snapshot)[
         seller.pk
     ]
-    _store([_row(seller_id=seller.pk, as_of=now, snapshot=snapshot, metrics=metrics)])
-    return metrics, now
+    _store([_row(seller_id=seller.pk, as_of=now, snapshot=snapshot, metrics=metrics, windows=own)])
+    return metrics, own, now
 
 
 def _store(rows: list[dict]) -> None:
@@ -115,7 +135,14 @@ def _store(rows: list[dict]) -> None:
         batch_size=UPSERT_BATCH_SIZE,
         update_conflicts=True,
         unique_fields=["seller"],
-        update_fields=["as_of", "window_months", "window_days", "response_window_hours", "metrics"],
+        update_fields=[
+            "as_of",
+            "window_months",
+            "window_days",
+            "response_window_hours",
+            "metrics",
+            "windows",
+        ],
     )
 
 
@@ -128,7 +155,7 @@ def preview_grade(*, seller: Seller, now: datetime | None = None) -> GradePrevie
     now = now or timezone.now()
     period = Period.containing(now)
     snapshot = snapshot_of(active_policy())
-    metrics, as_of = month_to_date(seller=seller, snapshot=snapshot, now=now)
+    metrics, windows, as_of = month_to_date(seller=seller, snapshot=snapshot, now=now)
     held = (
         SellerEvaluation.objects.filter(seller_id=seller.pk, period__lt=str(period))
         .order_by("-period")
@@ -136,12 +163,6 @@ def preview_grade(*, seller: Seller, now: datetime | None = None) -> GradePrevie
         .first()
     )
     held_level, grace_used = held if held else (None, 0)
-    # Per-criterion windows (SPEC §5): this seller's metrics over each distinct one, to as_of.
-    windows = criterion_window_metrics(
-        seller_ids=[seller.pk],
-        cutoff=as_of,
-        snapshot=snapshot,
-    ).get(seller.pk)
     metrics = with_score(metrics, snapshot)
     result = grade(metrics, snapshot, held_level=held_level, grace_used=grace_used, windows=windows)
     return GradePreview(
@@ -163,17 +184,22 @@ def refresh_month_to_date(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     snapshot = snapshot_of(active_policy())
-    window = _window(now=now, snapshot=snapshot)
-    figures = seller_figures(window=window, seller_ids=None)
+    windows = snapshot_windows(policy_window=_window(now=now, snapshot=snapshot), snapshot=snapshot)
+    needs = snapshot_needs(snapshot)
+    figures = window_figures(
+        windows=list(windows.values()), seller_ids=None, needs=[needs[d] for d in windows]
+    )
     ids = sorted(figures)
     size = chunk_size()
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]
-        metrics = seller_metrics(seller_ids=chunk, window=window, figures=figures)
+        computed = graded_metrics(
+            seller_ids=chunk, windows=windows, snapshot=snapshot, figures=figures
+        )
         _store(
             [
-                _row(seller_id=pk, as_of=now, snapshot=snapshot, metrics=values)
-                for pk, values in metrics.items()
+                _row(seller_id=pk, as_of=now, snapshot=snapshot, metrics=values, windows=own)
+                for pk, (values, own) in computed.items()
             ]
         )
     return len(ids)

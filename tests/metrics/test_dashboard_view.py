@@ -2,7 +2,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from metrics.engine.periods import Period
 from metrics.runs import evaluate_period
@@ -42,6 +44,25 @@ def test_dashboard_queries_do_not_grow_with_history(months, django_assert_max_nu
     assert response.status_code == 200
     assert response.context["history"][0]["period"] == "2026-10"
     assert len(response.context["history"]) == months
+
+
+def test_what_leaves_the_window_is_counted_once_per_preview_age(settings):
+    # The block counts a closed slice of the evaluated window (3 queries): kept for
+    # PREVIEW_MAX_AGE_SECONDS like the month-to-date preview, then counted again.
+    settings.PREVIEW_MAX_AGE_SECONDS = 600
+    with time_machine.travel(aware("2026-11-15 12:00"), tick=True) as traveller:
+        client = given_history(3)
+        first = client.get("/")
+        with CaptureQueriesContext(connection) as counted:
+            again = client.get("/")
+        assert again.context["leaving"] == first.context["leaving"]
+        assert not any("orders_message" in q["sql"] for q in counted.captured_queries)
+        traveller.shift(timedelta(seconds=601))
+        with CaptureQueriesContext(connection) as later:
+            client.get("/")
+        assert any("orders_message" in q["sql"] for q in later.captured_queries)
+        # the block's 3 queries (the MTD row is older than the preview age too: recomputed)
+        assert len(later) >= len(counted) + 3
 
 
 def test_a_login_without_seller_sees_no_dashboard():

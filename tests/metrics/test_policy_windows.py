@@ -20,6 +20,8 @@ import pytest
 from django.test import TestCase
 
 from metrics.engine import compute
+from metrics.models import MonthToDate
+from metrics.runs import preview
 from tests.api_helpers import (
     evaluate,
     grade_of,
@@ -198,20 +200,21 @@ def test_the_live_preview_reads_a_criterion_over_its_own_days(staff_client):
     assert (best["window_days"], best["actual"], best["passed"]) == (7, None, False)
 
 
-def test_the_live_preview_computes_only_what_its_criterion_windows_read(staff_client, monkeypatch):
-    # The preview's criterion windows (7 days) read seller_cancellation_rate and nothing
-    # cumulative: their statement must neither rank every seller's revenue (1.2 s per request
-    # at bench scale S) nor walk the messages for inquiries no criterion window reads.
+def test_the_live_preview_reads_its_criterion_windows_from_the_month_to_date_row(
+    staff_client, monkeypatch
+):
+    # A request must not compute the criterion windows: the beat's refresh (or a first preview
+    # of the seller) stores them beside the month-to-date metrics, every window in one figures
+    # statement; a request that finds a fitting row runs neither that nor a message walk.
     push_world(staff_client, {"recent": "2026-12-28 10:00", "older": WORLD["older"]})
     push_policy(staff_client, windowed_policy())
-    statements: list[str] = []
-    walks: list[Any] = []
+    statements: list[list[Any]] = []
+    walks: list[list[Any]] = []
     real_figures, real_walk = compute._figures_sql, compute.window_inquiry_counts
 
     def figures(**kwargs: Any) -> Any:
-        sql, params = real_figures(**kwargs)
-        statements.append(sql)
-        return sql, params
+        statements.append([w.start for w in kwargs["windows"]])
+        return real_figures(**kwargs)
 
     def walk(**kwargs: Any) -> Any:
         walks.append([w.start for w in kwargs["windows"]])
@@ -220,15 +223,33 @@ def test_the_live_preview_computes_only_what_its_criterion_windows_read(staff_cl
     monkeypatch.setattr(compute, "_figures_sql", figures)
     monkeypatch.setattr(compute, "window_inquiry_counts", walk)
 
-    body = staff_client.get("/api/v1/sellers/recent/grade/preview").json()
+    first = staff_client.get("/api/v1/sellers/recent/grade/preview").json()
+    # A first preview: the month so far and its 7 days in one statement; one walk, of the
+    # month only (the 7-day criterion reads no inquiry metric).
+    assert len(statements) == 1 and len(statements[0]) == 2, statements
+    assert [w for w in walks if w] == [statements[0][:1]], walks
+    stored = MonthToDate.objects.get(seller__external_id="recent").windows
+    assert set(stored) == {"7"} and set(stored["7"]) == {"seller_cancellation_rate"}
 
-    assert criterion(body, "Best", "seller_cancellation_rate")["window_days"] == 7
-    windowed = [sql for sql in statements if "RANK()" not in sql]
-    assert len(windowed) == 1, statements
-    assert "seller_cancelled_0" in windowed[0]
-    assert "delivered_on_time_0" not in windowed[0] and "pairs AS" not in windowed[0]
-    # One walk, over the month-to-date policy window; the criterion windows ask for none.
-    assert [len(w) for w in walks if w] == [1], walks
+    statements.clear()
+    walks.clear()
+    again = staff_client.get("/api/v1/sellers/recent/grade/preview").json()
+    assert (statements, [w for w in walks if w]) == ([], [])
+    assert criterion(again, "Best", "seller_cancellation_rate") == criterion(
+        first, "Best", "seller_cancellation_rate"
+    )
+
+    # The beat's refresh stores them for every seller, in its one statement.
+    preview.refresh_month_to_date()
+    assert len(statements) == 1 and len(statements[0]) == 2, statements
+    assert set(MonthToDate.objects.get(seller__external_id="older").windows) == {"7"}
+
+    # Another policy's windows (14 days): the row no longer fits, the request recomputes.
+    statements.clear()
+    push_policy(staff_client, windowed_policy(window_days=14))
+    body = staff_client.get("/api/v1/sellers/older/grade/preview").json()
+    assert len(statements) == 1, statements
+    assert criterion(body, "Best", "seller_cancellation_rate")["window_days"] == 14
 
 
 @pytest.mark.parametrize(
