@@ -319,7 +319,10 @@ class StagedEvaluation(models.Model):
     """A computed result waiting for its run's finalize step, which moves every staged row of
     the run into SellerEvaluation in one transaction. A redelivered chunk replaces its rows."""
 
-    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (run, seller_id) below serves every read by run.
+    run = models.ForeignKey(
+        EvaluationRun, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     seller_id = models.BigIntegerField()
     level = models.CharField(max_length=MAX_LEVEL_NAME, null=True)
     level_rank = models.PositiveSmallIntegerField(null=True)

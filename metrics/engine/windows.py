@@ -99,12 +99,10 @@ def graded_metrics(
         windows=list(windows.values()),
         figures=figures,
         asks=[True, *(bool(read[d] & INQUIRY_METRICS) for d in days[1:])],
+        keys=[None, *(read[d] for d in days[1:])],
     )
     return {
-        pk: (
-            policy,
-            {d: {key: m[key] for key in read[d]} for d, m in zip(days[1:], own, strict=True)},
-        )
+        pk: (policy, dict(zip(days[1:], own, strict=True)))
         for pk, (policy, *own) in computed.items()
     }
 
@@ -164,10 +162,8 @@ def criterion_window_metrics(
         windows=windows,
         figures=figures,
         asks=[bool(read[days] & INQUIRY_METRICS) for days in distinct],
+        keys=[read[days] for days in distinct],
     )
     for pk, per_window in computed.items():
-        result[pk] = {
-            days: {key: metrics[key] for key in read[days]}
-            for days, metrics in zip(distinct, per_window, strict=True)
-        }
+        result[pk] = dict(zip(distinct, per_window, strict=True))
     return result

@@ -151,15 +151,25 @@ def grade_period(*, period: Period, snapshot: PolicySnapshot) -> Iterator[Seller
 
 
 def held_levels(*, seller_ids: Sequence[int], period: Period) -> dict[int, tuple[str | None, int]]:
-    """seller id → (final level, grace_used) of its evaluation of the latest earlier period."""
-    latest_earlier = (
-        SellerEvaluation.objects.filter(seller_id=OuterRef("seller_id"), period__lt=str(period))
-        .order_by("-period")
-        .values("period")[:1]
+    """seller id → (final level, grace_used) of its evaluation of the latest earlier period.
+
+    Driven by the sellers (one backward step on the (seller, period) index each): filtering
+    the evaluations by seller and comparing their period with a correlated subquery made
+    PostgreSQL scan every evaluation of every period (41 ms a chunk of 1,000 at scale S with
+    one period stored, growing with the history)."""
+    latest = SellerEvaluation.objects.filter(
+        seller_id=OuterRef("pk"), period__lt=str(period)
+    ).order_by("-period")
+    rows = (
+        Seller.objects.filter(pk__in=seller_ids)
+        .annotate(
+            held_period=Subquery(latest.values("period")[:1]),
+            held_level=Subquery(latest.values("level")[:1]),
+            held_grace=Subquery(latest.values("grace_used")[:1]),
+        )
+        .filter(held_period__isnull=False)
+        .values_list("pk", "held_level", "held_grace")
     )
-    rows = SellerEvaluation.objects.filter(
-        seller_id__in=seller_ids, period=Subquery(latest_earlier)
-    ).values_list("seller_id", "level", "grace_used")
     return {seller_id: (level, grace_used) for seller_id, level, grace_used in rows}
 
 
