@@ -1,5 +1,7 @@
 """One declaration per input contract (common.contracts): the parser, the OpenAPI component and
-the admin's validation of cases, conversations and surveys all come from it, so they agree."""
+the admin's validation of cases, conversations and surveys all come from it, so they agree. The
+policy body's keys and JSON types come from the serializers that generate its components (its
+rules from ``validate_policy_data``, shared with the admin and the tuning page)."""
 
 from __future__ import annotations
 
@@ -214,3 +216,65 @@ def test_the_changelist_still_excludes_an_order_from_metrics(admin_client):
     assert answer.status_code == 302, answer.content.decode()[:2000]
     order.refresh_from_db()
     assert order.excluded_from_metrics is True
+
+
+# --- the policy body: its JSON types and keys are the schema's (the serializers) -------------
+
+POLICY_PLACES = {  # component → (a path to one such object in the body, its place in errors)
+    "PolicyRequest": ((), ""),
+    "PolicyLevelRequest": (("levels", 1), "levels[1]"),
+    "PolicyCriterionRequest": (("levels", 1, "criteria", 0), "levels[1].criteria[0]"),
+    "ScorePartRequest": (("score", 0), "score[0]"),
+}
+
+
+def _wrong_value(shape: dict[str, Any]) -> Any:
+    """A value of another JSON type than ``shape`` declares."""
+    kind = shape.get("type", "string")  # an enum ($ref / allOf) is a string
+    return {"integer": "7", "number": "4.7", "string": 7, "array": {"not": "a list"}}[kind]
+
+
+def _policy_body() -> dict[str, Any]:
+    import copy
+
+    from metrics.policy.api import EXAMPLE_POLICY
+
+    body = copy.deepcopy(EXAMPLE_POLICY)
+    body["score"] = [{"metric": "response_rate", "weight": 1, "zero": 0, "full": 100}]
+    return body
+
+
+def _at(body: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
+    for step in path:
+        body = body[step]
+    return body
+
+
+@pytest.mark.parametrize("component", sorted(POLICY_PLACES))
+def test_the_policy_refuses_exactly_what_its_schema_does_not_declare(
+    schema, staff_client, component
+):
+    client = staff_client
+    path, place = POLICY_PLACES[component]
+    prefix = f"{place}." if place else ""
+    properties = schema[component]["properties"]
+
+    for name, shape in properties.items():
+        body = _policy_body()
+        _at(body, path)[name] = _wrong_value(shape)
+        answer = client.put("/api/v1/policy", body, format="json")
+        assert answer.status_code == 400, (name, answer.content)
+        assert answer.json()[f"{prefix}{name}"][0].startswith("Must be"), (name, answer.json())
+        if shape.get("nullable"):
+            body = _policy_body()
+            _at(body, path)[name] = None
+            answer = client.put("/api/v1/policy", body, format="json")
+            said = answer.json().get(f"{prefix}{name}") if answer.status_code == 400 else None
+            assert not str(said).startswith("['Must be"), (name, said)
+
+    body = _policy_body()
+    _at(body, path)["undocumented"] = 1
+    answer = client.put("/api/v1/policy", body, format="json")
+    assert answer.status_code == 400 and f"{prefix}undocumented" in answer.json()
+    # and the valid body itself is accepted (the refusals above are the changed field's)
+    assert client.put("/api/v1/policy", _policy_body(), format="json").status_code == 200

@@ -10,7 +10,7 @@ A 400 names each place that is wrong, flat, e.g.
 """
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -255,40 +255,28 @@ def _is_number(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, int | float)
 
 
-# The JSON type of each field of the policy body, as its schema declares it: (check, nullable).
-_TYPES: dict[str, tuple[Any, str]] = {
-    "id": (lambda v: v is None or _is_int(v), "an integer or null"),
-    "name": (lambda v: isinstance(v, str), "a string"),
-    "window_months": (lambda v: v is None or _is_int(v), "an integer or null"),
-    "window_days": (lambda v: v is None or _is_int(v), "an integer or null"),
-    "response_window_hours": (_is_int, "an integer"),
-    "demotion_grace_months": (_is_int, "an integer"),
-    "levels": (lambda v: isinstance(v, list), "a list of levels"),
-    "levels[].name": (lambda v: isinstance(v, str), "a string"),
-    "levels[].rank": (_is_int, "an integer"),
-    "levels[].criteria": (lambda v: isinstance(v, list), "a list of criteria"),
-    "criteria[].metric": (lambda v: isinstance(v, str), "a string"),
-    "criteria[].op": (lambda v: isinstance(v, str), "a string"),
-    "criteria[].value": (_is_number, "a JSON number"),
-    "criteria[].any_of": (lambda v: v is None or isinstance(v, str), "a string or null"),
-    "criteria[].window_days": (lambda v: v is None or _is_int(v), "an integer or null"),
-    "score": (lambda v: isinstance(v, list), "a list of score parts (empty for none)"),
-    "score[].metric": (lambda v: isinstance(v, str), "a string"),
-    "score[].weight": (_is_number, "a JSON number"),
-    "score[].zero": (_is_number, "a JSON number"),
-    "score[].full": (_is_number, "a JSON number"),
-}
-
-
-def _writable(serializer: type[serializers.Serializer]) -> frozenset[str]:
-    return frozenset(name for name, f in serializer().fields.items() if not f.read_only)
-
-
-# The fields a policy body may have: the ones its serializers declare (and the schema shows).
-POLICY_FIELDS = _writable(PolicySerializer)
-LEVEL_FIELDS = _writable(PolicyLevelSerializer)
-CRITERION_FIELDS = _writable(PolicyCriterionSerializer)
-SCORE_PART_FIELDS = _writable(ScorePartSerializer)
+def _json_type(field: serializers.Field) -> tuple[Any, str]:
+    """The JSON type a serializer field declares (what the schema shows): (check, said)."""
+    if isinstance(field, serializers.ListField):
+        child = field.child
+        noun = (
+            "score parts (empty for none)"
+            if isinstance(child, ScorePartSerializer)
+            else field.field_name
+        )
+        return (lambda v: isinstance(v, list)), f"a list of {noun}"
+    check: Callable[[Any], bool]
+    if isinstance(field, serializers.IntegerField):
+        check, said = _is_int, "an integer"
+    elif isinstance(field, serializers.DecimalField):
+        check, said = _is_number, "a JSON number"
+    elif isinstance(field, serializers.CharField | serializers.ChoiceField):
+        check, said = (lambda v: isinstance(v, str)), "a string"
+    else:  # pragma: no cover - every field of the policy body is one of the above
+        raise TypeError(f"no JSON type for {field!r}")
+    if field.allow_null:
+        return (lambda v: v is None or check(v)), f"{said} or null"
+    return check, said
 
 
 def policy_json_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -297,52 +285,36 @@ def policy_json_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
     ``metrics.policy.services`` validates the rules for the admin too, whose form sends every
     value as text; the API takes exactly the types its schema declares (a threshold is a JSON
     number, not "4.7"), so a client that follows the schema and one that does not are told
-    apart. Keys absent from the body are left to the rules (required or defaulted there).
+    apart. The accepted keys and their types are read from the serializers that generate the
+    schema (one declaration); keys absent from the body are left to the rules (required or
+    defaulted there).
     """
     errors: dict[str, list[str]] = {}
 
-    def refuse_unknown(place: str, item: Mapping[str, Any], fields: frozenset[str]) -> None:
+    def walk(place: str, item: Mapping[str, Any], serializer: serializers.Serializer) -> None:
+        fields = {name: f for name, f in serializer.fields.items() if not f.read_only}
         # SPEC §2: a field the policy does not have is a 400 naming it (common.ingest's check).
-        for name, messages in unknown_field_errors(item, fields).items():
+        for name, messages in unknown_field_errors(item, frozenset(fields)).items():
             errors[f"{place}.{name}" if place else name] = messages
-
-    def check(place: str, kind: str, item: Mapping[str, Any], key: str) -> None:
-        if key in item:
-            ok, said = _TYPES[kind]
-            if not ok(item[key]):
-                errors[place] = [f"Must be {said}."]
-
-    refuse_unknown("", data, POLICY_FIELDS)
-    for key in ("id", "name", "window_months", "window_days", "response_window_hours"):
-        check(key, key, data, key)
-    check("demotion_grace_months", "demotion_grace_months", data, "demotion_grace_months")
-    check("levels", "levels", data, "levels")
-    levels = data.get("levels")
-    for i, level in enumerate(levels if isinstance(levels, list) else []):
-        if not isinstance(level, Mapping):
-            errors[f"levels[{i}]"] = ["Must be an object with name, rank and criteria."]
-            continue
-        refuse_unknown(f"levels[{i}]", level, LEVEL_FIELDS)
-        for key in ("name", "rank", "criteria"):
-            check(f"levels[{i}].{key}", f"levels[].{key}", level, key)
-        criteria = level.get("criteria")
-        for j, criterion in enumerate(criteria if isinstance(criteria, list) else []):
-            place = f"levels[{i}].criteria[{j}]"
-            if not isinstance(criterion, Mapping):
-                errors[place] = ["Must be an object with metric, op, value and any_of."]
+        for name, field in fields.items():
+            if name not in item:
                 continue
-            refuse_unknown(place, criterion, CRITERION_FIELDS)
-            for key in ("metric", "op", "value", "any_of", "window_days"):
-                check(f"{place}.{key}", f"criteria[].{key}", criterion, key)
-    check("score", "score", data, "score")
-    score = data.get("score")
-    for i, part in enumerate(score if isinstance(score, list) else []):
-        if not isinstance(part, Mapping):
-            errors[f"score[{i}]"] = ['Must be an object with "metric", "weight", "zero", "full".']
-            continue
-        refuse_unknown(f"score[{i}]", part, SCORE_PART_FIELDS)
-        for key in ("metric", "weight", "zero", "full"):
-            check(f"score[{i}].{key}", f"score[].{key}", part, key)
+            where = f"{place}.{name}" if place else name
+            ok, said = _json_type(field)
+            if not ok(item[name]):
+                errors[where] = [f"Must be {said}."]
+                continue
+            child = getattr(field, "child", None)
+            if not isinstance(child, serializers.Serializer):
+                continue
+            members = ", ".join(f'"{key}"' for key, f in child.fields.items() if not f.read_only)
+            for index, element in enumerate(item[name]):
+                if isinstance(element, Mapping):
+                    walk(f"{where}[{index}]", element, child)
+                else:
+                    errors[f"{where}[{index}]"] = [f"Must be an object with {members}."]
+
+    walk("", data, PolicySerializer())
     return errors
 
 
