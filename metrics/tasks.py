@@ -51,7 +51,7 @@ def evaluate_run(self, run_id: int, in_process: bool = False) -> str:  # type: i
     """Prepare run ``run_id`` and send its chunks that are not done yet (``in_process``: apply
     each chunk's task here, ``runs.apply_chunks``)."""
     try:
-        pending = runs.prepare_run(run_id=run_id)
+        pending = runs.prepare_run(run_id=run_id, ahead=in_process)
     except runs.RunAlreadyOpen:
         # A retry of a failed run found another run of its period open: that one wins.
         logger.warning("Evaluation run %s not retried: its period has another open run", run_id)
@@ -65,7 +65,10 @@ def evaluate_run(self, run_id: int, in_process: bool = False) -> str:  # type: i
     if not pending:  # no sellers, or every chunk already done: publish now
         return str(runs.finalize_run(run_id=run_id).status)
     if in_process:
-        runs.apply_chunks(evaluate_chunk, run_id=run_id, indexes=pending)
+        try:
+            runs.apply_chunks(evaluate_chunk, run_id=run_id, indexes=pending)
+        finally:
+            runs.forget_walked_ahead(run_id=run_id)
     else:
         for index in pending:
             evaluate_chunk.apply_async(args=[run_id, index])

@@ -1302,26 +1302,33 @@ def seller_window_metrics(
     figures: Mapping[int, Sequence[Figures]] | None = None,
     asks: Sequence[bool] | None = None,
     keys: Sequence[Iterable[str] | None] | None = None,
+    inquiries: Mapping[int, Sequence[InquiryCounts]] | None = None,
 ) -> dict[int, list[Metrics]]:
     """Every metric of SPEC §4 over each of ``windows`` (one cutoff) for a chunk of sellers:
     {seller id: [metrics per window]}. ``figures``: the sellers' figures per window when the
     caller has them (``window_figures``); otherwise computed here (one query). Then one query
     for the inquiries of every window, whatever their number (``asks``: only of the windows
     marked True; the others' inquiry metrics are left at 0 for a caller that reads none);
-    ``keys``: per window, the metric keys to compute (None: all)."""
+    ``keys``: per window, the metric keys to compute (None: all); ``inquiries``: per seller,
+    its InquiryCounts per window when the caller walked them already (no query then)."""
     ids = list(dict.fromkeys(seller_ids))
     if not ids or not windows:
         return {}
     if figures is None:
         figures = window_figures(windows=windows, seller_ids=ids)
-    flags = list(asks) if asks is not None else [True] * len(windows)
-    walked = [window for window, ask in zip(windows, flags, strict=True) if ask]
-    counted = window_inquiry_counts(seller_ids=ids, windows=walked)
     nothing = InquiryCounts()
-    asked: dict[int, list[InquiryCounts]] = {}
-    for pk, counts in counted.items():
-        it = iter(counts)
-        asked[pk] = [next(it) if ask else nothing for ask in flags]
+    asked: Mapping[int, Sequence[InquiryCounts]]
+    if inquiries is not None:
+        asked = inquiries
+    else:
+        flags = list(asks) if asks is not None else [True] * len(windows)
+        walked = [window for window, ask in zip(windows, flags, strict=True) if ask]
+        counted = window_inquiry_counts(seller_ids=ids, windows=walked)
+        walks: dict[int, list[InquiryCounts]] = {}
+        for pk, counts in counted.items():
+            it = iter(counts)
+            walks[pk] = [next(it) if ask else nothing for ask in flags]
+        asked = walks
     none = [nothing] * len(windows)
     wanted = list(keys) if keys is not None else [None] * len(windows)
     return {

@@ -24,9 +24,11 @@ from metrics.engine.compute import (
     INQUIRY_METRICS,
     POLICY_WINDOW,
     Figures,
+    InquiryCounts,
     figures_read_by,
     seller_window_metrics,
     window_figures,
+    window_inquiry_counts,
 )
 from metrics.engine.grading import PolicySnapshot, exact_from_json, exact_to_json
 from metrics.engine.periods import Window, window_to_now
@@ -79,12 +81,14 @@ def graded_metrics(
     windows: Mapping[int, Window],
     snapshot: PolicySnapshot,
     figures: Mapping[int, Sequence[Figures]] | None = None,
+    inquiries: Mapping[int, Sequence[InquiryCounts]] | None = None,
 ) -> dict[int, tuple[Metrics, dict[int, Metrics]]]:
     """{seller id: (its metrics over the policy window, {criterion window days: the metrics its
     criteria read there})}: what ``grading.grade`` takes as metrics and ``windows``.
     ``windows``: ``snapshot_windows``; ``figures``: per seller, its figures per window in that
     order when the caller has them (a run stored them), else computed here in one statement.
-    Then one message walk for every window that reads inquiries."""
+    Then one message walk for every window that reads inquiries (``inquiries_of``), unless
+    ``inquiries`` holds its result already."""
     days = list(windows)
     if figures is None:
         needs = snapshot_needs(snapshot)
@@ -94,17 +98,39 @@ def graded_metrics(
             needs=[needs[d] for d in days],
         )
     read = {d: snapshot.own_window_metrics(d) for d in days[1:]}
+    if inquiries is None:
+        inquiries = inquiries_of(seller_ids=seller_ids, windows=windows, snapshot=snapshot)
     computed = seller_window_metrics(
         seller_ids=seller_ids,
         windows=list(windows.values()),
         figures=figures,
-        asks=[True, *(bool(read[d] & INQUIRY_METRICS) for d in days[1:])],
+        inquiries=inquiries,
         keys=[None, *(read[d] for d in days[1:])],
     )
     return {
         pk: (policy, dict(zip(days[1:], own, strict=True)))
         for pk, (policy, *own) in computed.items()
     }
+
+
+def inquiries_of(
+    *, seller_ids: Sequence[int], windows: Mapping[int, Window], snapshot: PolicySnapshot
+) -> dict[int, list[InquiryCounts]]:
+    """{seller id: its InquiryCounts per window of ``windows`` (``snapshot_windows``)}: one
+    message walk for the policy window and each criterion window whose criteria read an
+    inquiry metric; the others are left empty (no criterion reads them)."""
+    days = list(windows)
+    asks = [True, *(bool(snapshot.own_window_metrics(d) & INQUIRY_METRICS) for d in days[1:])]
+    walked = window_inquiry_counts(
+        seller_ids=seller_ids,
+        windows=[windows[d] for d, ask in zip(days, asks, strict=True) if ask],
+    )
+    nothing = InquiryCounts()
+    result: dict[int, list[InquiryCounts]] = {}
+    for pk, counts in walked.items():
+        it = iter(counts)
+        result[pk] = [next(it) if ask else nothing for ask in asks]
+    return result
 
 
 def windows_to_json(windows: Mapping[int, Metrics]) -> dict[str, dict[str, Any]]:

@@ -5,7 +5,13 @@ metrics and grade for a period) and ``by_hand`` (the ``evaluate`` command).
 The names callers use are gathered here."""
 
 from metrics.runs.by_hand import evaluate_period
-from metrics.runs.chunks import apply_chunks, compute_chunk, execute_run, prepare_run
+from metrics.runs.chunks import (
+    apply_chunks,
+    compute_chunk,
+    execute_run,
+    forget_walked_ahead,
+    prepare_run,
+)
 from metrics.runs.lease import deadline, lease_length
 from metrics.runs.lifecycle import (
     EARLIEST_PERIOD,
@@ -54,6 +60,7 @@ __all__ = [
     "deadline",
     "evaluate_period",
     "execute_run",
+    "forget_walked_ahead",
     "expired_runs",
     "fail_runs_past_deadline",
     "finalize_run",

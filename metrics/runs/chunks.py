@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -22,7 +23,7 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from metrics.engine.compute import stored_run_figures
+from metrics.engine.compute import InquiryCounts, stored_run_figures
 from metrics.engine.grading import PolicySnapshot, exact_to_json, result_to_json
 from metrics.engine.periods import Period
 from metrics.models import (
@@ -38,7 +39,8 @@ from metrics.runs.lifecycle import (
     claim_run,
     store_figures,
 )
-from metrics.runs.period_grades import SellerGrade, grade_chunk
+from metrics.runs.period_grades import SellerGrade, chunk_inquiries, grade_chunk
+from orders.models import Seller
 
 logger = logging.getLogger(__name__)
 
@@ -47,19 +49,87 @@ logger = logging.getLogger(__name__)
 INSERT_BATCH_SIZE = 500
 
 
-def prepare_run(*, run_id: int) -> list[int]:
+def prepare_run(*, run_id: int, ahead: bool = False) -> list[int]:
     """Claim the run, store its figures, and return the indexes of the chunks still to compute.
 
     The first call snapshots the policy and cuts the chunks (``claim_run``), then stores every
     seller's order and review figures (``store_figures``) under the run's lease; a later call
     (a retry, a re-queue) keeps all of that and returns the chunks that are not done. A
     succeeded run returns [].
+
+    ``ahead`` (a run executed in this process): while the figures statement runs, a second
+    connection walks the chunks' inquiries (they need no figures), for ``compute_chunk`` to
+    take instead of walking them itself. Much of the figures statement runs on one core (its
+    buyer pairs, the resolution medians): the walks fill the other.
     """
     pending = claim_run(run_id=run_id)
     if pending:
         with kept(run_id=run_id):
-            store_figures(run_id=run_id)
+            if ahead and _threads_allowed():
+                walker = threading.Thread(
+                    target=_walk_ahead,
+                    kwargs={"run_id": run_id, "indexes": pending},
+                    name="walk-ahead",
+                )
+                walker.start()
+                try:
+                    store_figures(run_id=run_id)
+                finally:
+                    walker.join()
+            else:
+                store_figures(run_id=run_id)
     return pending
+
+
+# Inquiries walked ahead for chunks of a run executed in this process (``prepare_run``'s
+# ``ahead``): (run id, chunk index) → (the sellers walked, their InquiryCounts). Each chunk
+# takes its own once; without one (on workers, or when the walk ahead failed) it walks.
+_walked_ahead: dict[tuple[int, int], tuple[frozenset[int], dict[int, list[InquiryCounts]]]] = {}
+_walked_ahead_lock = threading.Lock()
+
+
+def _threads_allowed() -> bool:
+    """Threads with connections of their own: on PostgreSQL, outside a transaction (a test's
+    would hide its rows from them)."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _walk_ahead(*, run_id: int, indexes: Sequence[int]) -> None:
+    try:
+        run = EvaluationRun.objects.only("period", "policy_snapshot").get(pk=run_id)
+        snapshot = PolicySnapshot.from_json(run.policy_snapshot)
+        period = Period.parse(run.period)
+        for chunk in RunChunk.objects.filter(run_id=run_id, index__in=indexes).order_by("index"):
+            sellers = list(
+                Seller.objects.filter(
+                    pk__gte=chunk.first_seller_id, pk__lte=chunk.last_seller_id
+                ).values_list("pk", flat=True)
+            )
+            walked = chunk_inquiries(seller_ids=sellers, period=period, snapshot=snapshot)
+            with _walked_ahead_lock:
+                _walked_ahead[(run_id, chunk.index)] = (frozenset(sellers), walked)
+    except Exception:  # an optimisation only: the chunks walk for themselves
+        logger.warning("Could not walk the inquiries of run %s ahead", run_id, exc_info=True)
+    finally:
+        connections.close_all()  # this thread's own connection
+
+
+def _take_walked_ahead(
+    *, run_id: int, index: int, sellers: Sequence[int]
+) -> dict[int, list[InquiryCounts]] | None:
+    """The chunk's inquiries walked ahead, if they were, for exactly these sellers."""
+    with _walked_ahead_lock:
+        found = _walked_ahead.pop((run_id, index), None)
+    if found is None or found[0] != frozenset(sellers):
+        return None
+    return found[1]
+
+
+def forget_walked_ahead(*, run_id: int) -> None:
+    """Drop what is left of a run's walks ahead (a chunk done by another delivery, a failure)."""
+    with _walked_ahead_lock:
+        for key in [key for key in _walked_ahead if key[0] == run_id]:
+            del _walked_ahead[key]
 
 
 def compute_chunk(*, run_id: int, index: int) -> bool:
@@ -91,6 +161,7 @@ def compute_chunk(*, run_id: int, index: int) -> bool:
                 snapshot=snapshot,
                 figures=figures,
                 own_figures=own_figures,
+                inquiries=_take_walked_ahead(run_id=run_id, index=index, sellers=list(figures)),
             )
             rows = [_staged_values(run_id=run_id, item=item, snapshot=snapshot) for item in graded]
             with transaction.atomic():
@@ -115,7 +186,7 @@ def apply_chunks(task: Task, *, run_id: int, indexes: Sequence[int]) -> None:
     under its own lease; the one that completes the run publishes it (``finalize_run`` is
     idempotent, as with two workers). The first error is raised here once every chunk ended."""
     threads = min(settings.EVALUATION_IN_PROCESS_THREADS, len(indexes))
-    if threads <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+    if threads <= 1 or not _threads_allowed():
         for index in indexes:
             task.apply(args=[run_id, index], throw=True)
         return

@@ -16,12 +16,18 @@ from django.db.models import OuterRef, Subquery
 
 from metrics.engine.compute import (
     Figures,
+    InquiryCounts,
     window_figures,
 )
 from metrics.engine.grading import GradeResult, PolicySnapshot, grade, with_score
 from metrics.engine.periods import Period, Window, window_for_period
 from metrics.engine.registry import Metrics
-from metrics.engine.windows import graded_metrics, snapshot_needs, snapshot_windows
+from metrics.engine.windows import (
+    graded_metrics,
+    inquiries_of,
+    snapshot_needs,
+    snapshot_windows,
+)
 from metrics.models import (
     EvaluationRun,
     SellerEvaluation,
@@ -94,16 +100,18 @@ def grade_chunk(
     snapshot: PolicySnapshot,
     figures: Mapping[int, Figures] | None = None,
     own_figures: Mapping[int, Mapping[int, Figures]] | None = None,
+    inquiries: Mapping[int, Sequence[InquiryCounts]] | None = None,
 ) -> list[SellerGrade]:
     """One chunk: metrics and grade of these sellers for ``period`` (reads only). A run's chunk
     task and the dry run both grade with it.
 
     ``figures`` / ``own_figures``: the sellers' figures over the policy window and over each
     criterion window ({seller: {days: figures}}) when the caller has them (a run stored them in
-    its one pass); otherwise computed here (one query for every window). Then one query for the
-    inquiries of every window, one for the external ids and one for the levels held. The
-    metrics graded and stored carry ``success_score`` (the policy's score on the policy-window
-    values)."""
+    its one pass); otherwise computed here (one query for every window). ``inquiries``: what
+    ``chunk_inquiries`` returns, when the caller walked them already; otherwise one query for
+    the inquiries of every window. Then one query for the external ids and one for the levels
+    held. The metrics graded and stored carry ``success_score`` (the policy's score on the
+    policy-window values)."""
     windows = run_windows(period=period, snapshot=snapshot)
     days = list(windows)
     per_window = None
@@ -113,7 +121,11 @@ def grade_chunk(
             pk: [figures[pk], *(own[pk][d] for d in days[1:])] for pk in seller_ids if pk in figures
         }
     computed = graded_metrics(
-        seller_ids=seller_ids, windows=windows, snapshot=snapshot, figures=per_window
+        seller_ids=seller_ids,
+        windows=windows,
+        snapshot=snapshot,
+        figures=per_window,
+        inquiries=inquiries,
     )
     external_ids = dict(
         Seller.objects.filter(pk__in=list(computed)).values_list("pk", "external_id")
@@ -129,6 +141,16 @@ def grade_chunk(
         )
         graded.append(SellerGrade(pk, external_ids[pk], held_level, metrics, result))
     return graded
+
+
+def chunk_inquiries(
+    *, seller_ids: Sequence[int], period: Period, snapshot: PolicySnapshot
+) -> dict[int, list[InquiryCounts]]:
+    """The inquiries ``grade_chunk`` reads for these sellers: one walk for every window of
+    ``period`` that reads them (the policy window, and each criterion window whose criteria
+    read an inquiry metric). It needs no figures, so it may run before they are stored."""
+    windows = run_windows(period=period, snapshot=snapshot)
+    return inquiries_of(seller_ids=seller_ids, windows=windows, snapshot=snapshot)
 
 
 def grade_period(*, period: Period, snapshot: PolicySnapshot) -> Iterator[SellerGrade]:

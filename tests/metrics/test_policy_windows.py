@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from django.test import TestCase
 
-from metrics.engine import compute
+from metrics.engine import compute, windows
 from metrics.models import MonthToDate
 from metrics.runs import preview
 from tests.api_helpers import (
@@ -152,6 +152,7 @@ def test_a_run_reads_every_window_in_one_figures_pass_and_one_walk_per_chunk(
 
     monkeypatch.setattr(compute, "_figures_sql", figures)
     monkeypatch.setattr(compute, "window_inquiry_counts", walk)
+    monkeypatch.setattr(windows, "window_inquiry_counts", walk)
 
     evaluate(staff_client, PERIOD)
 
@@ -222,6 +223,7 @@ def test_the_live_preview_reads_its_criterion_windows_from_the_month_to_date_row
 
     monkeypatch.setattr(compute, "_figures_sql", figures)
     monkeypatch.setattr(compute, "window_inquiry_counts", walk)
+    monkeypatch.setattr(windows, "window_inquiry_counts", walk)
 
     first = staff_client.get("/api/v1/sellers/recent/grade/preview").json()
     # A first preview: the month so far and its 7 days in one statement; one walk, of the

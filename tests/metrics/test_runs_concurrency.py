@@ -14,8 +14,10 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from metrics import runs
+from metrics.engine import windows
 from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, RunStatus, SellerEvaluation
+from tests.factories import MessageFactory, aware
 from tests.metrics.test_runs import a_seller, given_completed_orders, given_policy
 
 pytestmark = [
@@ -146,3 +148,56 @@ def test_a_run_in_this_process_applies_its_chunks_on_threads_with_the_serial_res
     assert results() == one_by_one
     assert len(one_by_one) == len(sellers)
     assert {level for level, _ in one_by_one.values()} >= {"Silver", "Gold"}
+
+
+def test_a_run_in_this_process_walks_the_inquiries_ahead_with_the_same_result(
+    settings, monkeypatch
+):
+    """While the figures statement runs, a second connection walks every chunk's inquiries;
+    each chunk takes its own instead of walking, and the result is the chunks' own walks'."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the walk ahead runs only on PostgreSQL")
+    given_policy()
+    sellers = [a_seller() for _ in range(5)]
+    for index, seller in enumerate(sellers):
+        given_completed_orders(seller, count=index % 3, at="2026-10-10 10:00")
+        for minutes in range(index + 1):  # inquiries, some answered late, one never
+            asked = aware("2026-10-05 09:00") + timedelta(minutes=minutes)
+            MessageFactory(seller=seller, conversation=f"c{minutes}", sent_at=asked)
+            if minutes % 2 == 0:
+                MessageFactory(
+                    seller=seller,
+                    conversation=f"c{minutes}",
+                    sender="seller",
+                    sent_at=asked + timedelta(hours=2 + 20 * minutes),
+                )
+    settings.EVALUATION_CHUNK_SIZE = 2  # three chunks
+    walkers: list[str] = []
+    real_walk = windows.window_inquiry_counts
+
+    def walk(**kwargs: object) -> object:
+        walkers.append(threading.current_thread().name)
+        return real_walk(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(windows, "window_inquiry_counts", walk)
+
+    def results() -> dict[int, tuple[object, dict[str, object]]]:
+        return {
+            e.seller_id: (e.level, e.metrics)
+            for e in SellerEvaluation.objects.filter(period="2026-10")
+        }
+
+    ahead = runs.execute_run(run_id=runs.start_run(period=Period(2026, 10), trigger="manual").pk)
+    walked_ahead = results()
+    assert walkers == ["walk-ahead"] * 3
+    SellerEvaluation.objects.all().delete()
+    walkers.clear()
+
+    monkeypatch.setattr(runs.chunks, "_walk_ahead", lambda **kwargs: None)  # nothing ahead
+    itself = runs.execute_run(run_id=runs.start_run(period=Period(2026, 10), trigger="manual").pk)
+
+    assert ahead.status == itself.status == RunStatus.SUCCEEDED
+    assert len(walkers) == 3 and "walk-ahead" not in walkers
+    assert results() == walked_ahead
+    assert {metrics["inquiries"] for _, metrics in walked_ahead.values()} == {1, 2, 3, 4, 5}
+    assert runs.chunks._walked_ahead == {}
