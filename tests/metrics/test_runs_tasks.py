@@ -86,7 +86,7 @@ def test_evaluate_run_marks_the_run_failed_when_retries_are_exhausted(monkeypatc
     given_policy()
     run = runs.start_run(period=Period(2026, 10), trigger="manual")
 
-    def unreachable(*, run_id):
+    def unreachable(*, run_id, ahead=False):
         raise OperationalError("could not connect to server")
 
     monkeypatch.setattr(runs, "prepare_run", unreachable)
