@@ -478,7 +478,9 @@ def _relink_following_period(*, period: Period) -> None:
 
 
 def mark_failed(*, run_id: int, error: str) -> None:
-    """Mark a run failed with its error (never a succeeded one), then drop its working rows.
+    """Mark a run failed with its error (never a succeeded one, and a failed one keeps its
+    first error: a chunk running beside the one that failed must not replace the cause with
+    what the failure did to it), then drop its working rows.
 
     The status is written first, on its own: a cleanup that fails (a broken schema, the very
     error being reported) must not leave the run open and its period blocked.
@@ -486,7 +488,7 @@ def mark_failed(*, run_id: int, error: str) -> None:
     try:
         updated = (
             EvaluationRun.objects.filter(pk=run_id)
-            .exclude(status=RunStatus.SUCCEEDED)
+            .exclude(status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED])
             .update(
                 status=RunStatus.FAILED,
                 finished_at=timezone.now(),

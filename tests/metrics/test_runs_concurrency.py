@@ -5,9 +5,11 @@ Real threads on real connections, so the data is committed (``transaction=True``
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import connection, connections, transaction
@@ -106,23 +108,29 @@ def test_a_worker_keeps_its_lease_renewed_while_it_works(settings):
     assert [r.pk for r in runs.expired_runs()] == [run.pk]  # nobody renews it any more
 
 
-def test_a_run_in_this_process_applies_its_chunks_on_threads_with_the_serial_result(
-    settings, monkeypatch
+def _record(log: Path, line: str) -> None:
+    """Append a line a forked child's work leaves where the test can read it."""
+    with log.open("a") as out:
+        out.write(f"{line}\n")
+
+
+def test_a_run_in_this_process_applies_its_chunks_in_forked_processes_with_the_serial_result(
+    settings, monkeypatch, tmp_path
 ):
-    """``manage.py evaluate`` outside a transaction: the chunk tasks on two threads (each its
-    own connection) store exactly what one after the other stores, each chunk once."""
+    """``manage.py evaluate`` outside a transaction: the chunk tasks in two forked processes
+    (each its own connection) store exactly what one after the other stores, each chunk once."""
     if connection.vendor != "postgresql":
-        pytest.skip("the threads apply only on PostgreSQL")
+        pytest.skip("the processes apply only on PostgreSQL")
     given_policy()
     sellers = [a_seller() for _ in range(7)]
     for index, seller in enumerate(sellers):
         given_completed_orders(seller, count=index % 4, at="2026-10-10 10:00")
     settings.EVALUATION_CHUNK_SIZE = 2  # four chunks
-    applied: list[str] = []
+    log = tmp_path / "applied"
     real = runs.chunks.compute_chunk
 
     def compute(**kwargs: object) -> bool:
-        applied.append(threading.current_thread().name)
+        _record(log, str(os.getpid()))
         return real(**kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(runs, "compute_chunk", compute)
@@ -133,25 +141,52 @@ def test_a_run_in_this_process_applies_its_chunks_on_threads_with_the_serial_res
             for e in SellerEvaluation.objects.filter(period="2026-10")
         }
 
-    settings.EVALUATION_IN_PROCESS_THREADS = 1
+    settings.EVALUATION_IN_PROCESS_WORKERS = 1
     serial = runs.execute_run(run_id=runs.start_run(period=Period(2026, 10), trigger="manual").pk)
     one_by_one = results()
-    assert {name for name in applied} == {threading.current_thread().name}
+    assert log.read_text().split() == [str(os.getpid())] * 4
     SellerEvaluation.objects.all().delete()
-    applied.clear()
+    log.unlink()
 
-    settings.EVALUATION_IN_PROCESS_THREADS = 2
-    threaded = runs.execute_run(run_id=runs.start_run(period=Period(2026, 10), trigger="manual").pk)
+    settings.EVALUATION_IN_PROCESS_WORKERS = 2
+    forked = runs.execute_run(run_id=runs.start_run(period=Period(2026, 10), trigger="manual").pk)
 
-    assert serial.status == threaded.status == RunStatus.SUCCEEDED
-    assert len(applied) == 4 and all(name.startswith("chunk") for name in applied)
+    assert serial.status == forked.status == RunStatus.SUCCEEDED
+    children = log.read_text().split()
+    assert len(children) == 4 and str(os.getpid()) not in children
     assert results() == one_by_one
     assert len(one_by_one) == len(sellers)
     assert {level for level, _ in one_by_one.values()} >= {"Silver", "Gold"}
 
 
-def test_a_run_in_this_process_walks_the_inquiries_ahead_with_the_same_result(
+def test_a_failing_chunk_in_a_forked_process_fails_the_run_and_is_raised_here(
     settings, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the processes apply only on PostgreSQL")
+    given_policy()
+    for index in range(4):
+        given_completed_orders(a_seller(), count=index, at="2026-10-10 10:00")
+    settings.EVALUATION_CHUNK_SIZE = 2
+    real = runs.chunks.compute_chunk
+
+    def compute(**kwargs: object) -> bool:
+        if kwargs["index"] == 1:
+            raise ValueError("chunk 1 is broken")
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runs, "compute_chunk", compute)
+    run = runs.start_run(period=Period(2026, 10), trigger="manual")
+
+    with pytest.raises(RuntimeError, match="chunk 1 is broken"):
+        runs.execute_run(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "chunk 1 is broken" in run.error
+    assert not SellerEvaluation.objects.filter(period="2026-10").exists()
+
+
+def test_a_run_in_this_process_walks_the_inquiries_ahead_with_the_same_result(
+    settings, monkeypatch, tmp_path
 ):
     """While the figures statement runs, a second connection walks every chunk's inquiries;
     each chunk takes its own instead of walking, and the result is the chunks' own walks'."""
@@ -172,11 +207,11 @@ def test_a_run_in_this_process_walks_the_inquiries_ahead_with_the_same_result(
                     sent_at=asked + timedelta(hours=2 + 20 * minutes),
                 )
     settings.EVALUATION_CHUNK_SIZE = 2  # three chunks
-    walkers: list[str] = []
+    log = tmp_path / "walkers"
     real_walk = windows.window_inquiry_counts
 
     def walk(**kwargs: object) -> object:
-        walkers.append(threading.current_thread().name)
+        _record(log, f"{os.getpid()}:{threading.current_thread().name}")
         return real_walk(**kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(windows, "window_inquiry_counts", walk)
@@ -189,15 +224,16 @@ def test_a_run_in_this_process_walks_the_inquiries_ahead_with_the_same_result(
 
     ahead = runs.execute_run(run_id=runs.start_run(period=Period(2026, 10), trigger="manual").pk)
     walked_ahead = results()
-    assert walkers == ["walk-ahead"] * 3
+    assert log.read_text().split() == [f"{os.getpid()}:walk-ahead"] * 3
     SellerEvaluation.objects.all().delete()
-    walkers.clear()
+    log.unlink()
 
     monkeypatch.setattr(runs.chunks, "_walk_ahead", lambda **kwargs: None)  # nothing ahead
     itself = runs.execute_run(run_id=runs.start_run(period=Period(2026, 10), trigger="manual").pk)
 
     assert ahead.status == itself.status == RunStatus.SUCCEEDED
-    assert len(walkers) == 3 and "walk-ahead" not in walkers
+    walkers = log.read_text().split()  # each chunk walked, in the forked processes
+    assert len(walkers) == 3 and not any(w.startswith(f"{os.getpid()}:") for w in walkers)
     assert results() == walked_ahead
     assert {metrics["inquiries"] for _, metrics in walked_ahead.values()} == {1, 2, 3, 4, 5}
     assert runs.chunks._walked_ahead == {}
