@@ -94,6 +94,26 @@ WORLD = {
 }
 
 
+def spy_on_passes(monkeypatch: Any) -> tuple[list[list[Any]], list[list[Any]]]:
+    """(figures statements, message walks) from now on, each as the starts of its windows."""
+    statements: list[list[Any]] = []
+    walks: list[list[Any]] = []
+    real_figures, real_walk = compute._figures_sql, compute.window_inquiry_counts
+
+    def figures(**kwargs: Any) -> Any:
+        statements.append([w.start for w in kwargs["windows"]])
+        return real_figures(**kwargs)
+
+    def walk(**kwargs: Any) -> Any:
+        walks.append([w.start for w in kwargs["windows"]])
+        return real_walk(**kwargs)
+
+    monkeypatch.setattr(compute, "_figures_sql", figures)
+    monkeypatch.setattr(compute, "window_inquiry_counts", walk)
+    monkeypatch.setattr(windows, "window_inquiry_counts", walk)
+    return statements, walks
+
+
 def criterion(grade: dict[str, Any], level: str, metric: str) -> dict[str, Any]:
     return next(c for c in grade["criteria"] if c["level"] == level and c["metric"] == metric)
 
@@ -138,21 +158,7 @@ def test_a_run_reads_every_window_in_one_figures_pass_and_one_walk_per_chunk(
         {"metric": "finished_orders", "op": ">=", "value": 1, "window_days": 30},
     ]
     push_policy(staff_client, policy)
-    figure_passes: list[list[Any]] = []
-    walks: list[list[Any]] = []
-    real_figures, real_walk = compute._figures_sql, compute.window_inquiry_counts
-
-    def figures(**kwargs: Any) -> Any:
-        figure_passes.append([w.start for w in kwargs["windows"]])
-        return real_figures(**kwargs)
-
-    def walk(**kwargs: Any) -> Any:
-        walks.append([w.start for w in kwargs["windows"]])
-        return real_walk(**kwargs)
-
-    monkeypatch.setattr(compute, "_figures_sql", figures)
-    monkeypatch.setattr(compute, "window_inquiry_counts", walk)
-    monkeypatch.setattr(windows, "window_inquiry_counts", walk)
+    figure_passes, walks = spy_on_passes(monkeypatch)
 
     evaluate(staff_client, PERIOD)
 
@@ -209,21 +215,7 @@ def test_the_live_preview_reads_its_criterion_windows_from_the_month_to_date_row
     # statement; a request that finds a fitting row runs neither that nor a message walk.
     push_world(staff_client, {"recent": "2026-12-28 10:00", "older": WORLD["older"]})
     push_policy(staff_client, windowed_policy())
-    statements: list[list[Any]] = []
-    walks: list[list[Any]] = []
-    real_figures, real_walk = compute._figures_sql, compute.window_inquiry_counts
-
-    def figures(**kwargs: Any) -> Any:
-        statements.append([w.start for w in kwargs["windows"]])
-        return real_figures(**kwargs)
-
-    def walk(**kwargs: Any) -> Any:
-        walks.append([w.start for w in kwargs["windows"]])
-        return real_walk(**kwargs)
-
-    monkeypatch.setattr(compute, "_figures_sql", figures)
-    monkeypatch.setattr(compute, "window_inquiry_counts", walk)
-    monkeypatch.setattr(windows, "window_inquiry_counts", walk)
+    statements, walks = spy_on_passes(monkeypatch)
 
     first = staff_client.get("/api/v1/sellers/recent/grade/preview").json()
     # A first preview: the month so far and its 7 days in one statement; one walk, of the

@@ -108,6 +108,13 @@ def test_a_worker_keeps_its_lease_renewed_while_it_works(settings):
     assert [r.pk for r in runs.expired_runs()] == [run.pk]  # nobody renews it any more
 
 
+def results() -> dict[int, tuple[object, dict[str, object]]]:
+    """Seller → (level, stored metrics) of the published 2026-10 evaluations."""
+    return {
+        e.seller_id: (e.level, e.metrics) for e in SellerEvaluation.objects.filter(period="2026-10")
+    }
+
+
 def _record(log: Path, line: str) -> None:
     """Append a line a forked child's work leaves where the test can read it."""
     with log.open("a") as out:
@@ -134,12 +141,6 @@ def test_a_run_in_this_process_applies_its_chunks_in_forked_processes_with_the_s
         return real(**kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(runs, "compute_chunk", compute)
-
-    def results() -> dict[int, tuple[object, object]]:
-        return {
-            e.seller_id: (e.level, e.metrics)
-            for e in SellerEvaluation.objects.filter(period="2026-10")
-        }
 
     settings.EVALUATION_IN_PROCESS_WORKERS = 1
     serial = runs.execute_run(run_id=runs.start_run(period=Period(2026, 10), trigger="manual").pk)
@@ -215,12 +216,6 @@ def test_a_run_in_this_process_walks_the_inquiries_ahead_with_the_same_result(
         return real_walk(**kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(windows, "window_inquiry_counts", walk)
-
-    def results() -> dict[int, tuple[object, dict[str, object]]]:
-        return {
-            e.seller_id: (e.level, e.metrics)
-            for e in SellerEvaluation.objects.filter(period="2026-10")
-        }
 
     ahead = runs.execute_run(run_id=runs.start_run(period=Period(2026, 10), trigger="manual").pk)
     walked_ahead = results()
