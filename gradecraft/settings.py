@@ -223,11 +223,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # see README "Benchmarks".
 EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=1000)
 # Chunk tasks applied at once when a run executes in this process (`manage.py evaluate`, eager
-# tasks): processes forked from it, each with its own database connection, so that chunks are
-# graded in Python side by side (PostgreSQL only, and never inside a transaction: a child's
-# connection could not see it; without fork, one after the other). 1 applies them one after the
-# other. Measured: bench/README.md.
-EVALUATION_IN_PROCESS_WORKERS = env.int("EVALUATION_IN_PROCESS_WORKERS", default=2)
+# tasks): threads, each with its own database connection, so that one chunk's queries run while
+# another is graded in Python (PostgreSQL only, and never inside a transaction: a thread's
+# connection could not see it). 1 applies them one after the other. Measured: bench/README.md.
+EVALUATION_IN_PROCESS_THREADS = env.int("EVALUATION_IN_PROCESS_THREADS", default=2)
 # work_mem of the run's one pass over all orders (PostgreSQL; SET LOCAL in that transaction).
 EVALUATION_WORK_MEM = env.str("EVALUATION_WORK_MEM", default="256MB")
 # The run's two timings (metrics.runs.lease; docs/architecture.md "A run's life"):

@@ -3,8 +3,8 @@
 A run executes one way: ``metrics.tasks.evaluate_run`` prepares it and sends one
 ``metrics.tasks.evaluate_chunk`` per chunk, whose body is ``compute_chunk``; on workers, or in
 this process (``execute_run``, the ``evaluate`` command; eager tasks): the same tasks, applied
-here (``apply_chunks``: in a few forked processes on PostgreSQL, else one after the other). The
-dry run (``period_grades.grade_period``) grades the same chunks with the same ``grade_chunk``, from
+here (``apply_chunks``: on a few threads on PostgreSQL, else one after the other). The dry
+run (``period_grades.grade_period``) grades the same chunks with the same ``grade_chunk``, from
 figures held in memory instead of stored. Memory stays bounded by a chunk either way.
 """
 
@@ -13,9 +13,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-import multiprocessing
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from celery import Task, current_app
@@ -184,45 +184,33 @@ def compute_chunk(*, run_id: int, index: int) -> bool:
 
 
 def apply_chunks(task: Task, *, run_id: int, indexes: Sequence[int]) -> None:
-    """Apply ``task`` (the chunk task) to each chunk here, eagerly: in
-    ``EVALUATION_IN_PROCESS_WORKERS`` processes forked from this one (each with its own
-    connection) on PostgreSQL outside a transaction, else one after the other in this process.
-    Each chunk is the same task workers run, under its own lease; the one that completes the
-    run publishes it (``finalize_run`` is idempotent, as with two workers). The first error is
-    raised here once every chunk ended.
+    """Apply ``task`` (the chunk task) to each chunk here, eagerly: on
+    ``EVALUATION_IN_PROCESS_THREADS`` threads (each with its own connection) on PostgreSQL
+    outside a transaction, else one after the other. Each chunk is the same task workers run,
+    under its own lease; the one that completes the run publishes it (``finalize_run`` is
+    idempotent, as with two workers). The first error is raised here once every chunk ended.
 
-    Processes, not threads: a chunk is mostly Python (metrics, grading, JSON), which threads
-    run one at a time. They are forked after ``prepare_run`` (no other thread runs then: its
-    lease keeper and its walk ahead have ended), so they start at once and inherit the walks
-    ahead; the database connections are closed first, and each child opens its own. At scale S
-    two processes took the run from ~9.8 s to ~7.4 s where two threads had gained nothing."""
-    workers = min(settings.EVALUATION_IN_PROCESS_WORKERS, len(indexes))
-    forking = "fork" in multiprocessing.get_all_start_methods()
-    if workers <= 1 or not forking or not _threads_allowed():
+    Threads, not forked processes, though a chunk is mostly Python that threads run one at a
+    time: processes forked from here took S from ~9.8 s to ~7.4 s, but in the full test suite
+    (a process where earlier tests had left threads and connections) a forked child used a
+    connection it had inherited (garbled rows, "server closed the connection"), and letting go
+    of them in the child made it fail to start. bench/README.md has the figures."""
+    threads = min(settings.EVALUATION_IN_PROCESS_THREADS, len(indexes))
+    if threads <= 1 or not _threads_allowed():
         for index in indexes:
             task.apply(args=[run_id, index], throw=True)
         return
-    connections.close_all()  # a child must never share this process's connection
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        failures = pool.map(
-            _apply_in_child, [(task.name, run_id, index) for index in indexes], chunksize=1
-        )
-    failed = [failure for failure in failures if failure is not None]
-    if failed:
-        raise RuntimeError(f"{len(failed)} chunk task(s) of run {run_id} failed: {failed[0]}")
 
+    def apply(index: int) -> None:
+        try:
+            task.apply(args=[run_id, index], throw=True)
+        finally:
+            connections.close_all()  # this thread's own connections
 
-def _apply_in_child(job: tuple[str, int, int]) -> str | None:
-    """A forked process's chunk task: None when it succeeded, else what went wrong (the task
-    itself has marked the run failed; an exception need not survive pickling)."""
-    name, run_id, index = job
-    try:
-        current_app.tasks[name].apply(args=[run_id, index], throw=True)
-    except Exception as exc:
-        return f"chunk {index}: {type(exc).__name__}: {exc}"
-    finally:
-        connections.close_all()
-    return None
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="chunk") as pool:
+        futures = [pool.submit(apply, index) for index in indexes]
+    for future in futures:
+        future.result()
 
 
 def execute_run(*, run_id: int) -> EvaluationRun:
