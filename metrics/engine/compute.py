@@ -1295,6 +1295,24 @@ def seller_metrics(
     }
 
 
+def asked_inquiry_counts(
+    *, seller_ids: Sequence[int], windows: Sequence[Window], asks: Sequence[bool]
+) -> dict[int, list[InquiryCounts]]:
+    """Per seller, its InquiryCounts for each of ``windows``: one walk
+    (``window_inquiry_counts``) over the windows marked True in ``asks``; the others are left
+    empty (no caller reads them). Sellers without an inquiry are left out."""
+    walked = window_inquiry_counts(
+        seller_ids=seller_ids,
+        windows=[window for window, ask in zip(windows, asks, strict=True) if ask],
+    )
+    nothing = InquiryCounts()
+    result: dict[int, list[InquiryCounts]] = {}
+    for pk, counts in walked.items():
+        it = iter(counts)
+        result[pk] = [next(it) if ask else nothing for ask in asks]
+    return result
+
+
 def seller_window_metrics(
     *,
     seller_ids: Sequence[int],
@@ -1317,18 +1335,13 @@ def seller_window_metrics(
     if figures is None:
         figures = window_figures(windows=windows, seller_ids=ids)
     nothing = InquiryCounts()
-    asked: Mapping[int, Sequence[InquiryCounts]]
-    if inquiries is not None:
-        asked = inquiries
-    else:
-        flags = list(asks) if asks is not None else [True] * len(windows)
-        walked = [window for window, ask in zip(windows, flags, strict=True) if ask]
-        counted = window_inquiry_counts(seller_ids=ids, windows=walked)
-        walks: dict[int, list[InquiryCounts]] = {}
-        for pk, counts in counted.items():
-            it = iter(counts)
-            walks[pk] = [next(it) if ask else nothing for ask in flags]
-        asked = walks
+    asked: Mapping[int, Sequence[InquiryCounts]] = (
+        inquiries
+        if inquiries is not None
+        else asked_inquiry_counts(
+            seller_ids=ids, windows=windows, asks=asks or [True] * len(windows)
+        )
+    )
     none = [nothing] * len(windows)
     wanted = list(keys) if keys is not None else [None] * len(windows)
     return {

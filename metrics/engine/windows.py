@@ -25,10 +25,10 @@ from metrics.engine.compute import (
     POLICY_WINDOW,
     Figures,
     InquiryCounts,
+    asked_inquiry_counts,
     figures_read_by,
     seller_window_metrics,
     window_figures,
-    window_inquiry_counts,
 )
 from metrics.engine.grading import PolicySnapshot, exact_from_json, exact_to_json
 from metrics.engine.periods import Window, window_to_now
@@ -120,17 +120,11 @@ def inquiries_of(
     message walk for the policy window and each criterion window whose criteria read an
     inquiry metric; the others are left empty (no criterion reads them)."""
     days = list(windows)
-    asks = [True, *(bool(snapshot.own_window_metrics(d) & INQUIRY_METRICS) for d in days[1:])]
-    walked = window_inquiry_counts(
+    return asked_inquiry_counts(
         seller_ids=seller_ids,
-        windows=[windows[d] for d, ask in zip(days, asks, strict=True) if ask],
+        windows=list(windows.values()),
+        asks=[True, *(bool(snapshot.own_window_metrics(d) & INQUIRY_METRICS) for d in days[1:])],
     )
-    nothing = InquiryCounts()
-    result: dict[int, list[InquiryCounts]] = {}
-    for pk, counts in walked.items():
-        it = iter(counts)
-        result[pk] = [next(it) if ask else nothing for ask in asks]
-    return result
 
 
 def windows_to_json(windows: Mapping[int, Metrics]) -> dict[str, dict[str, Any]]:

@@ -89,8 +89,8 @@ _walked_ahead_lock = threading.Lock()
 
 
 def _threads_allowed() -> bool:
-    """Threads or processes with connections of their own: on PostgreSQL, outside a
-    transaction (a test's would hide its rows from them)."""
+    """Threads with connections of their own: on PostgreSQL, outside a transaction (a test's
+    would hide its rows from them)."""
     return connection.vendor == "postgresql" and not connection.in_atomic_block
 
 

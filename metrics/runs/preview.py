@@ -78,7 +78,8 @@ def _window(*, now: datetime, snapshot: PolicySnapshot) -> Window:
 
 
 def _fits(row: MonthToDate, *, now: datetime, snapshot: PolicySnapshot) -> bool:
-    """The stored row answers for ``now`` under this policy's window."""
+    """The stored row answers for ``now`` under this policy's window (its criterion windows:
+    ``windows_from_json``)."""
     return (
         row.as_of <= now
         and now - row.as_of <= max_age()
@@ -87,7 +88,6 @@ def _fits(row: MonthToDate, *, now: datetime, snapshot: PolicySnapshot) -> bool:
         and row.window_days == snapshot.window_days
         and row.response_window_hours == snapshot.response_window_hours
         and set(row.metrics) == set(ENGINE_METRIC_KEYS)
-        and windows_from_json(row.windows, snapshot) is not None
     )
 
 
@@ -117,9 +117,10 @@ def month_to_date(
     what ``grade`` takes as ``windows``) and their ``as_of``: the stored row when it fits, else
     computed now for this seller alone (every window in one statement) and stored."""
     row = MonthToDate.objects.filter(seller_id=seller.pk).first()
-    if row is not None and _fits(row, now=now, snapshot=snapshot):
+    stored = None if row is None else windows_from_json(row.windows, snapshot)
+    if row is not None and stored is not None and _fits(row, now=now, snapshot=snapshot):
         metrics = {key: exact_from_json(row.metrics[key]) for key in ENGINE_METRIC_KEYS}
-        return metrics, windows_from_json(row.windows, snapshot) or {}, row.as_of
+        return metrics, stored, row.as_of
     windows = snapshot_windows(policy_window=_window(now=now, snapshot=snapshot), snapshot=snapshot)
     metrics, own = graded_metrics(seller_ids=[seller.pk], windows=windows, snapshot=snapshot)[
         seller.pk

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from django.test import TestCase
 
-from metrics.engine import compute, windows
+from metrics.engine import compute
 from metrics.models import MonthToDate
 from metrics.runs import preview
 from tests.api_helpers import (
@@ -110,7 +110,6 @@ def spy_on_passes(monkeypatch: Any) -> tuple[list[list[Any]], list[list[Any]]]:
 
     monkeypatch.setattr(compute, "_figures_sql", figures)
     monkeypatch.setattr(compute, "window_inquiry_counts", walk)
-    monkeypatch.setattr(windows, "window_inquiry_counts", walk)
     return statements, walks
 
 
