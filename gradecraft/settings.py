@@ -227,6 +227,12 @@ EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=1000)
 # another is graded in Python (PostgreSQL only, and never inside a transaction: a thread's
 # connection could not see it). 1 applies them one after the other. Measured: bench/README.md.
 EVALUATION_IN_PROCESS_THREADS = env.int("EVALUATION_IN_PROCESS_THREADS", default=2)
+# Processes that grade a run's chunks beside this one when the run executes in this process
+# (`manage.py evaluate`, PostgreSQL, outside a transaction): a chunk is mostly Python, which
+# threads run one at a time. The command forks them before its first query; otherwise they are
+# spawned when the run starts (metrics.runs.chunks.ChunkProcesses). 0: the threads above.
+# Measured on 2 cores (bench/README.md): 1 and 2 alike, both ~1 s faster than threads at S.
+EVALUATION_IN_PROCESS_PROCESSES = env.int("EVALUATION_IN_PROCESS_PROCESSES", default=1)
 # work_mem of the run's one pass over all orders (PostgreSQL; SET LOCAL in that transaction).
 EVALUATION_WORK_MEM = env.str("EVALUATION_WORK_MEM", default="256MB")
 # The run's two timings (metrics.runs.lease; docs/architecture.md "A run's life"):

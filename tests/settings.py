@@ -11,3 +11,8 @@ import os
 os.environ.setdefault("DEBUG", "True")
 
 from gradecraft.settings import *  # noqa: E402,F403
+
+# The suite's runs grade their chunks on threads: a spawned process would not see the suite's
+# clock shift (tests/conftest.py) nor a test's settings overrides. The tests of the process path
+# (tests/metrics/test_run_processes.py) turn it on.
+EVALUATION_IN_PROCESS_PROCESSES = 0

@@ -13,9 +13,14 @@ from __future__ import annotations
 import io
 import json
 import logging
+import multiprocessing
+import os
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any
 
 from celery import Task, current_app
@@ -23,6 +28,7 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from metrics import chunk_process
 from metrics.engine.compute import InquiryCounts, stored_run_figures
 from metrics.engine.grading import PolicySnapshot, exact_to_json, result_to_json
 from metrics.engine.periods import Period
@@ -112,6 +118,9 @@ def _walk_ahead(*, run_id: int, indexes: Sequence[int]) -> None:
         logger.warning("Could not walk the inquiries of run %s ahead", run_id, exc_info=True)
     finally:
         connections.close_all()  # this thread's own connection
+        processes = _processes.get(run_id)
+        if processes is not None:  # the rest of the figures statement runs on one core
+            processes.start()
 
 
 def _take_walked_ahead(
@@ -184,17 +193,17 @@ def compute_chunk(*, run_id: int, index: int) -> bool:
 
 
 def apply_chunks(task: Task, *, run_id: int, indexes: Sequence[int]) -> None:
-    """Apply ``task`` (the chunk task) to each chunk here, eagerly: on
-    ``EVALUATION_IN_PROCESS_THREADS`` threads (each with its own connection) on PostgreSQL
-    outside a transaction, else one after the other. Each chunk is the same task workers run,
-    under its own lease; the one that completes the run publishes it (``finalize_run`` is
-    idempotent, as with two workers). The first error is raised here once every chunk ended.
-
-    Threads, not forked processes, though a chunk is mostly Python that threads run one at a
-    time: processes forked from here took S from ~9.8 s to ~7.4 s, but in the full test suite
-    (a process where earlier tests had left threads and connections) a forked child used a
-    connection it had inherited (garbled rows, "server closed the connection"), and letting go
-    of them in the child made it fail to start. bench/README.md has the figures."""
+    """Apply ``task`` (the chunk task) to each chunk here, eagerly: this process and the run's
+    chunk processes (``execute_run`` started them) take the chunks one at a time from one
+    queue; without them, ``EVALUATION_IN_PROCESS_THREADS`` threads (each with its own
+    connection) on PostgreSQL outside a transaction, else one after the other. Each chunk is
+    the same task workers run, under its own lease; the one that completes the run publishes
+    it (``finalize_run`` is idempotent, as with two workers). The first error is raised here
+    once every chunk ended."""
+    processes = _processes.get(run_id)
+    if processes is not None:
+        processes.apply(task, run_id=run_id, indexes=indexes)
+        return
     threads = min(settings.EVALUATION_IN_PROCESS_THREADS, len(indexes))
     if threads <= 1 or not _threads_allowed():
         for index in indexes:
@@ -209,17 +218,174 @@ def apply_chunks(task: Task, *, run_id: int, indexes: Sequence[int]) -> None:
 
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="chunk") as pool:
         futures = [pool.submit(apply, index) for index in indexes]
+    _raise_first(futures)
+
+
+def _raise_first(futures: Sequence[Future[Any]]) -> None:
+    wait(futures)
     for future in futures:
         future.result()
 
 
 def execute_run(*, run_id: int) -> EvaluationRun:
     """Every step of the run in this process: the run's task and each of its chunk tasks,
-    applied here one after the other (exactly what workers run; errors are raised here)."""
-    current_app.tasks[EVALUATE_RUN_TASK].apply(
-        args=[run_id], kwargs={"in_process": True}, throw=True
-    )
+    applied here (exactly what workers run; errors are raised here); on PostgreSQL outside a
+    transaction, with ``EVALUATION_IN_PROCESS_PROCESSES`` chunk processes beside this one:
+    those forked earlier (``forked_processes``), else spawned for this run."""
+    processes = None  # spawned for this run, shut down with it
+    if settings.EVALUATION_IN_PROCESS_PROCESSES > 0 and _threads_allowed():
+        if _forked is not None:
+            _processes[run_id] = _forked
+        else:
+            count = settings.EVALUATION_IN_PROCESS_PROCESSES
+            processes = _processes[run_id] = ChunkProcesses(count=count, method="spawn")
+    try:
+        current_app.tasks[EVALUATE_RUN_TASK].apply(
+            args=[run_id], kwargs={"in_process": True}, throw=True
+        )
+    finally:
+        _processes.pop(run_id, None)
+        if processes is not None:
+            processes.shutdown()
     return EvaluationRun.objects.get(pk=run_id)
+
+
+class ChunkProcesses:
+    """Processes that apply chunk tasks for runs executed in this process (``execute_run``).
+
+    A chunk is mostly Python (grading, its JSON), which threads run one at a time; processes
+    run it side by side. This process grades chunks too: each of its threads hands one chunk
+    at a time to a process, and its own thread applies chunks itself, all from one queue. A
+    process that dies breaks the pool: its chunks are then applied here (idempotent).
+
+    Two ways to start them, never a fork of a process that holds database connections (a
+    forked child inherits them; in the full test suite one used them: garbled rows, "server
+    closed the connection"):
+
+    - ``fork`` (``forked_processes``): before this process opens any connection, with one
+      thread: the children start with Django set up, at no cost.
+    - ``spawn``: a new Python that sets Django up (~0.7 s of one core), given this process's
+      databases (a test database's name is set at run time, not in the settings module);
+      started when the walk ahead is done, while the figures statement finishes on one core.
+
+    bench/README.md has the figures.
+    """
+
+    def __init__(self, *, count: int, method: str) -> None:
+        self.count = count
+        self.method = method
+        self.databases = {alias: dict(connections[alias].settings_dict) for alias in connections}
+        self.pool: ProcessPoolExecutor | None = None
+        self.lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the processes (once; from any thread)."""
+        with self.lock:
+            if self.pool is not None:
+                return
+            context = multiprocessing.get_context(self.method)
+            if self.method == "spawn":
+                self.pool = ProcessPoolExecutor(
+                    max_workers=self.count,
+                    mp_context=context,
+                    initializer=chunk_process.start,
+                    initargs=(_settings_module(), self.databases),
+                )
+            else:  # forked: Django is set up already, and no connection is open
+                self.pool = ProcessPoolExecutor(max_workers=self.count, mp_context=context)
+            for _ in range(self.count):  # start each now: a spawning pool starts them on demand
+                self.pool.submit(int)
+
+    def shutdown(self) -> None:
+        with self.lock:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def apply(self, task: Task, *, run_id: int, indexes: Sequence[int]) -> None:
+        self.start()
+        queue = deque(indexes)
+        taken = threading.Lock()
+
+        def take() -> int | None:
+            with taken:
+                return queue.popleft() if queue else None
+
+        def hand_over() -> None:  # one thread per process: a chunk at a time
+            while (index := take()) is not None:
+                with _walked_ahead_lock:
+                    walked = _walked_ahead.pop((run_id, index), None)
+                try:
+                    assert self.pool is not None
+                    self.pool.submit(
+                        chunk_process.apply_chunk, task.name, run_id, index, walked
+                    ).result()
+                except BrokenProcessPool:
+                    logger.warning("A chunk process broke: chunk %s of run %s runs here",
+                                   index, run_id)  # fmt: skip
+                    try:
+                        task.apply(args=[run_id, index], throw=True)
+                    finally:
+                        connections.close_all()  # this thread's own connections
+
+        with ThreadPoolExecutor(max_workers=self.count, thread_name_prefix="chunk") as threads:
+            futures = [threads.submit(hand_over) for _ in range(self.count)]
+            try:
+                while (index := take()) is not None:
+                    task.apply(args=[run_id, index], throw=True)
+            finally:
+                wait(futures)
+        _raise_first(futures)
+
+
+def _settings_module() -> str:
+    """This process's settings module (``SETTINGS_MODULE`` is None under a test's overrides)."""
+    return os.environ.get("DJANGO_SETTINGS_MODULE") or str(settings.SETTINGS_MODULE)
+
+
+# The chunk processes of the runs this process executes (``execute_run``), by run id; and
+# those forked before any connection was opened (``forked_processes``).
+_processes: dict[int, ChunkProcesses] = {}
+_forked: ChunkProcesses | None = None
+
+
+@contextmanager
+def forked_processes() -> Iterator[None]:
+    """Fork the chunk processes of the runs this process will execute, now: call it before
+    this process opens a database connection (the ``evaluate`` command does, first thing).
+    Forked only when that is so: one thread, no open connection; otherwise ``execute_run``
+    spawns them."""
+    global _forked
+    count = int(settings.EVALUATION_IN_PROCESS_PROCESSES)
+    opened = [c for c in connections.all(initialized_only=True) if c.connection is not None]
+    if count <= 0 or connection.vendor != "postgresql" or opened or threading.active_count() > 1:
+        yield
+        return
+    processes = ChunkProcesses(count=count, method="fork")
+    processes.start()
+    _forked = processes
+    try:
+        yield
+    finally:
+        _forked = None
+        processes.shutdown()
+
+
+def apply_here(
+    task_name: str,
+    *,
+    run_id: int,
+    index: int,
+    walked: tuple[frozenset[int], dict[int, list[InquiryCounts]]] | None,
+) -> None:
+    """In a chunk process (``metrics.chunk_process``): the chunk task, with the inquiries this
+    run's parent walked ahead."""
+    if walked is not None:
+        with _walked_ahead_lock:
+            _walked_ahead[(run_id, index)] = walked
+    try:
+        current_app.tasks[task_name].apply(args=[run_id, index], throw=True)
+    finally:
+        forget_walked_ahead(run_id=run_id)
 
 
 def _stage(rows: list[tuple[Any, ...]]) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -12,6 +13,7 @@ from metrics import runs
 from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, RunStatus, RunTrigger
 from metrics.runs import progress
+from metrics.runs.chunks import forked_processes
 
 
 class Command(BaseCommand):
@@ -49,9 +51,11 @@ class Command(BaseCommand):
             self._via_broker(period=period, timeout=options["timeout"])
             return
         try:
-            outcome = runs.evaluate_period(
-                period=period, trigger=RunTrigger.MANUAL, dry_run=dry_run
-            )
+            # Before the first query: the chunk processes are forked with Django set up.
+            with nullcontext() if dry_run else forked_processes():
+                outcome = runs.evaluate_period(
+                    period=period, trigger=RunTrigger.MANUAL, dry_run=dry_run
+                )
         except runs.RunAlreadyOpen as exc:
             raise CommandError(str(exc)) from exc
         for change in outcome.changes:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from metrics import runs
 from metrics.engine.periods import Period
 from metrics.models import RunTrigger
+from metrics.runs.chunks import forked_processes
 from metrics.web import selectors
 
 
@@ -44,7 +45,10 @@ class Command(BaseCommand):
                 quiet[name] = logger.level
                 logger.setLevel(logging.WARNING)
         try:
-            self._evaluate(months=months, if_missing=options["if_missing"])
+            # Before the first query: the chunk processes are forked with Django set up, once
+            # for every month.
+            with forked_processes():
+                self._evaluate(months=months, if_missing=options["if_missing"])
         finally:
             for name, level in quiet.items():
                 logging.getLogger(name).setLevel(level)
