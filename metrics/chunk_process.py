@@ -1,8 +1,9 @@
-"""The entry points of a spawned chunk process (``metrics.runs.chunks.apply_chunks``).
+"""The start of a spawned chunk process (``metrics.runs.chunks.ChunkProcesses``).
 
-Outside ``metrics.runs`` on purpose: a spawned process unpickles these functions by importing
-their module before Django is set up, and ``metrics.runs`` imports models. Only the standard
-library is imported here at module level.
+Outside ``metrics.runs`` on purpose: a spawned process unpickles its initializer by importing
+its module before Django is set up, and ``metrics.runs`` imports models. Only the standard
+library is imported here. (The work it is sent afterwards, ``chunks.apply_here``, is unpickled
+once Django is set up.)
 """
 
 from __future__ import annotations
@@ -20,10 +21,3 @@ def start(settings_module: str, databases: dict[str, dict[str, Any]]) -> None:
 
     settings.DATABASES.update(databases)
     django.setup()
-
-
-def apply_chunk(task_name: str, run_id: int, index: int, walked: Any) -> None:
-    """The chunk task, applied in this process with the inquiries the parent walked ahead."""
-    from metrics.runs.chunks import apply_here
-
-    apply_here(task_name, run_id=run_id, index=index, walked=walked)

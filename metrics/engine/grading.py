@@ -19,6 +19,7 @@ and the policy's ``score`` parts (``success_score`` / ``score_parts``), exactly,
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -109,6 +110,23 @@ class PolicySnapshot:
     def ranks(self) -> dict[str, int]:
         """{level name: rank}: the one map from a level to its rank."""
         return {level.name: level.rank for level in self.levels}
+
+    @cached_property
+    def criterion_json_heads(self) -> tuple[tuple[str, str], ...]:
+        """For each criterion in the order ``grade`` returns them: its metric and the JSON text
+        of the graded criterion (``criterion_to_json``) up to its actual, which
+        ``criteria_json_text`` completes per seller."""
+        heads = []
+        for level in sorted(self.levels, key=lambda lvl: lvl.rank):
+            for c in level.criteria:
+                shape = criterion_to_json(
+                    CriterionResult(
+                        level.name, c.metric, c.op, c.value, c.any_of, None, False, c.own_window
+                    )  # fmt: skip
+                )
+                del shape["actual"], shape["passed"]
+                heads.append((c.metric, json.dumps(shape)[:-1] + ', "actual": '))
+        return tuple(heads)
 
     def rank_of(self, level: str | None) -> int | None:
         return None if level is None else self.ranks.get(level)
@@ -554,6 +572,74 @@ def exact_to_json(value: ExactValue) -> int | str | None:
     raise TypeError(f"not an exact metric value: {value!r}")
 
 
+class JsonText(str):
+    """JSON already encoded (``metrics_json_text``, ``criteria_json_text``): written as is."""
+
+
+def exact_json_text(value: ExactValue) -> str:
+    """``json.dumps(exact_to_json(value))``, the exact types first (a run writes ~55 a seller)."""
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is Fraction:
+        fraction = cast(Fraction, value)
+        return f'"{fraction.numerator}/{fraction.denominator}"'
+    if value is None:
+        return "null"
+    return json.dumps(exact_to_json(value))
+
+
+@lru_cache(maxsize=512)
+def _json_key(key: str) -> str:
+    return json.dumps(key)
+
+
+def metrics_json_text(metrics: Mapping[str, ExactValue]) -> JsonText:
+    """``json.dumps({key: exact_to_json(value)})`` of a seller's metrics, written directly."""
+    return JsonText(
+        "{" + ", ".join(f"{_json_key(k)}: {exact_json_text(v)}" for k, v in metrics.items()) + "}"
+    )
+
+
+def criteria_json_text(result: GradeResult, policy: PolicySnapshot) -> JsonText:
+    """``json.dumps`` of ``result_to_json(result)["criteria"]`` for a result ``grade`` gave under
+    ``policy``: each criterion's fixed part is encoded once per policy
+    (``PolicySnapshot.criterion_json_heads``), only its actual and verdict per seller."""
+    heads = policy.criterion_json_heads
+    criteria = result.criteria
+    if len(heads) != len(criteria) or any(
+        c.metric != metric for (metric, _), c in zip(heads, criteria, strict=True)
+    ):  # not graded under this policy: the slow way, same JSON
+        return JsonText(json.dumps([criterion_to_json(c) for c in criteria]))
+    return JsonText(
+        "["
+        + ", ".join(
+            f'{head}{exact_json_text(c.actual)}, "passed": {"true" if c.passed else "false"}}}'
+            for (_, head), c in zip(heads, criteria, strict=True)
+        )
+        + "]"
+    )
+
+
+def next_level_to_json(next_level: NextLevel | None) -> dict[str, Any] | None:
+    """A NextLevel as stored (``result_to_json``'s ``next_level``)."""
+    if next_level is None:
+        return None
+    return {
+        "level": next_level.level,
+        "missing": [
+            {
+                "metric": m.metric,
+                "op": m.op,
+                "value": _decimal_to_str(m.value),
+                "actual": exact_to_json(m.actual),
+                "any_of": m.any_of,
+            }
+            for m in next_level.missing
+        ],
+    }
+
+
 def exact_from_json(value: Any) -> ExactValue:
     """Inverse of ``exact_to_json``: "n/d" → Fraction, "12.5" → Decimal, int → int."""
     if value is None:
@@ -586,28 +672,13 @@ def stored_windows(criteria: Any) -> dict[int, Metrics]:
 
 def result_to_json(result: GradeResult) -> dict[str, Any]:
     """A GradeResult as JSON-safe dicts: thresholds as decimal strings, actuals exact."""
-    next_level = None
-    if result.next_level is not None:
-        next_level = {
-            "level": result.next_level.level,
-            "missing": [
-                {
-                    "metric": m.metric,
-                    "op": m.op,
-                    "value": _decimal_to_str(m.value),
-                    "actual": exact_to_json(m.actual),
-                    "any_of": m.any_of,
-                }
-                for m in result.next_level.missing
-            ],
-        }
     return {
         "level": result.level,
         "computed_level": result.computed_level,
         "at_risk": result.at_risk,
         "grace_used": result.grace_used,
         "criteria": [criterion_to_json(c) for c in result.criteria],
-        "next_level": next_level,
+        "next_level": next_level_to_json(result.next_level),
     }
 
 
