@@ -38,6 +38,8 @@ Measured at scale S (10,000 sellers, 1M orders, 3M messages, 400k reviews, 24 mo
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
@@ -71,6 +73,8 @@ from orders.models import (
     Tracking,
 )
 from reviews.models import Review, Survey
+
+logger = logging.getLogger(__name__)
 
 # Queries of seller_metrics when the caller brings the order and review figures (a run's chunk);
 # one more when it does not.
@@ -870,12 +874,61 @@ def _columns(
     )
 
 
+def _resolution_ctes(
+    parts: Sequence[_WindowSql], wanted: Sequence[frozenset[str]], *, conversation_sellers: str
+) -> list[str]:
+    """The CTEs that end in ``resolutions``: per seller, each window's resolved conversations
+    and the one or two middle resolution times (the exact median)."""
+    quote = connection.ops.quote_name
+    conversation, message = quote(Conversation._meta.db_table), quote(Message._meta.db_table)
+    using = [p for p, need in zip(parts, wanted, strict=True) if need & _RESOLUTION_FIGURES]
+    widest_window = _widest(using)
+    resolution_times = "\n    UNION ALL\n    ".join(
+        f"SELECT {p.i} AS w, seller_id, micros FROM first_sent WHERE {p.within('resolved_at')}"
+        for p in using
+    )
+    return [
+        f"""resolved AS MATERIALIZED (
+    -- Conversations resolved in the widest window, each with its first message (one index
+    -- step on (seller, conversation, sent_at)), read once: MATERIALIZED, or the planner copies
+    -- the subquery into every expression that uses first_at.
+    SELECT cv.seller_id, cv.resolved_at,
+           (SELECT MIN(m.sent_at) FROM {message} m
+            WHERE m.seller_id = cv.seller_id AND m.conversation = cv.external_id) AS first_at
+    FROM {conversation} cv
+    WHERE {widest_window.within("cv.resolved_at")} {conversation_sellers}
+)""",
+        f"""first_sent AS MATERIALIZED (
+    -- Only those with a message before resolved_at count; their resolution times.
+    SELECT seller_id, resolved_at, {_micros_between_sql("resolved_at", "first_at")} AS micros
+    FROM resolved
+    WHERE first_at < resolved_at
+)""",
+        f"""resolution_times AS (
+    {resolution_times}
+)""",
+        """numbered AS (
+    SELECT w, seller_id, micros,
+           ROW_NUMBER() OVER (PARTITION BY seller_id, w ORDER BY micros) AS k,
+           COUNT(*) OVER (PARTITION BY seller_id, w) AS n
+    FROM resolution_times
+)""",
+        f"""resolutions AS (
+    -- The exact median per window: the one or two middle times, in integer microseconds.
+    SELECT seller_id{_columns(parts, wanted, _resolution_columns)}
+    FROM numbered
+    GROUP BY seller_id
+)""",
+    ]
+
+
 def _figures_sql(
     *,
     windows: Sequence[Window],
     seller_ids: Sequence[int] | None,
     needs: Sequence[frozenset[str] | None] | None = None,
     cumulative: bool = True,
+    resolutions: bool = True,
 ) -> tuple[str, dict[str, Any]]:
     """The figures statement for ``windows`` (one cutoff and response window; the first one's
     cumulative figures are every window's). Each row: seller id, the cumulative figures, then
@@ -883,7 +936,9 @@ def _figures_sql(
     compute (None: all); the others come back as 0, and no pass reads more than a needed figure
     asks for. ``cumulative=False`` (a caller that reads window figures only: the criterion
     windows of a preview): no revenue rank and no all-time buyers (the rank alone reads every
-    seller's completed orders): revenue_rank comes back None, ranked_sellers and unique_buyers 0."""
+    seller's completed orders): revenue_rank comes back None, ranked_sellers and unique_buyers 0.
+    ``resolutions=False``: the resolution figures come back as 0, for a caller that computes
+    them beside it (``resolution_figures``)."""
     if not windows or len({w.cutoff for w in windows}) != 1:
         raise ValueError("the figures of one statement share one cutoff")
     parts = [_WindowSql(i, window) for i, window in enumerate(windows)]
@@ -912,7 +967,6 @@ def _figures_sql(
     quote = connection.ops.quote_name
     order, review = quote(Order._meta.db_table), quote(Review._meta.db_table)
     case, survey = quote(Case._meta.db_table), quote(Survey._meta.db_table)
-    conversation, message = quote(Conversation._meta.db_table), quote(Message._meta.db_table)
     cents = "CAST(ROUND(o.amount * 100) AS BIGINT)"
     order_sellers = seller_filter = case_sellers = conversation_sellers = ""
     rank_source = "sellers"
@@ -1016,51 +1070,15 @@ def _figures_sql(
     GROUP BY o.seller_id
 )""")
         joins.append("surveyed")
-    resolutions_widest = widest_using(_RESOLUTION_FIGURES)
-    if resolutions_widest is not None:
-        resolution_times = "\n    UNION ALL\n    ".join(
-            f"SELECT {p.i} AS w, seller_id, micros FROM first_sent WHERE {p.within('resolved_at')}"
-            for p, need in zip(parts, wanted, strict=True)
-            if need & _RESOLUTION_FIGURES
-        )
-        ctes += [
-            f"""resolved AS MATERIALIZED (
-    -- Conversations resolved in the widest window, each with its first message (one index
-    -- step on (seller, conversation, sent_at)), read once: MATERIALIZED, or the planner copies
-    -- the subquery into every expression that uses first_at.
-    SELECT cv.seller_id, cv.resolved_at,
-           (SELECT MIN(m.sent_at) FROM {message} m
-            WHERE m.seller_id = cv.seller_id AND m.conversation = cv.external_id) AS first_at
-    FROM {conversation} cv
-    WHERE {resolutions_widest.within("cv.resolved_at")} {conversation_sellers}
-)""",
-            f"""first_sent AS MATERIALIZED (
-    -- Only those with a message before resolved_at count; their resolution times.
-    SELECT seller_id, resolved_at, {_micros_between_sql("resolved_at", "first_at")} AS micros
-    FROM resolved
-    WHERE first_at < resolved_at
-)""",
-            f"""resolution_times AS (
-    {resolution_times}
-)""",
-            """numbered AS (
-    SELECT w, seller_id, micros,
-           ROW_NUMBER() OVER (PARTITION BY seller_id, w ORDER BY micros) AS k,
-           COUNT(*) OVER (PARTITION BY seller_id, w) AS n
-    FROM resolution_times
-)""",
-            f"""resolutions AS (
-    -- The exact median per window: the one or two middle times, in integer microseconds.
-    SELECT seller_id{_columns(parts, wanted, _resolution_columns)}
-    FROM numbered
-    GROUP BY seller_id
-)""",
-        ]
+    if resolutions and widest_using(_RESOLUTION_FIGURES) is not None:
+        ctes += _resolution_ctes(parts, wanted, conversation_sellers=conversation_sellers)
         joins.append("resolutions")
     unique_buyers = "COALESCE(repeats.unique_buyers, 0)" if cumulative else "0"
     rank = "ranked.revenue_rank, (SELECT COUNT(*) FROM ranked)" if cumulative else "NULL, 0"
     window_select = ",\n       ".join(
-        f"COALESCE({_CTE_OF[name]}.{name}_{p.i}, 0)" if name in need else "0"
+        f"COALESCE({_CTE_OF[name]}.{name}_{p.i}, 0)"
+        if name in need and _CTE_OF[name] in joins
+        else "0"
         for p, need in zip(parts, wanted, strict=True)
         for name in WINDOW_FIGURES
     )
@@ -1123,11 +1141,44 @@ def seller_figures(*, window: Window, seller_ids: Sequence[int] | None) -> dict[
 POLICY_WINDOW = 0
 
 
+def resolution_figures(
+    *, windows: Mapping[int, Window], needs: Mapping[int, frozenset[str] | None] | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The resolution figures of every seller for a run's ``windows`` (as ``store_run_figures``
+    takes them), alone: one statement (the figures statement's ``resolutions``), so that
+    another connection computes them while the figures statement runs without them (most of
+    this one runs on one core). Returns the column names (``{figure}_{window index}``) and the
+    rows (seller id first); none when no window reads a resolution figure."""
+    keys = list(windows)
+    parts = [_WindowSql(i, windows[key]) for i, key in enumerate(keys)]
+    wanted = [
+        frozenset(WINDOW_FIGURES) if need is None else need
+        for need in ((needs or {}).get(key) for key in keys)
+    ]
+    if not any(need & _RESOLUTION_FIGURES for need in wanted):
+        return [], []
+    params: dict[str, Any] = {"cutoff": _db_datetime(windows[keys[0]].cutoff.astimezone(UTC))}
+    for part in parts:
+        params.update(part.params())
+    ctes = _resolution_ctes(parts, wanted, conversation_sellers="")
+    columns = [
+        f"{name}_{part.i}"
+        for part, need in zip(parts, wanted, strict=True)
+        for name in _resolution_columns(part)
+        if name in need
+    ]
+    sql = f"WITH {', '.join(ctes)}\nSELECT seller_id, {', '.join(columns)} FROM resolutions"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return columns, cursor.fetchall()
+
+
 def store_run_figures(
     *,
     run_id: int,
     windows: Mapping[int, Window],
     needs: Mapping[int, frozenset[str] | None] | None = None,
+    resolutions: Callable[[], tuple[list[str], list[tuple[Any, ...]]]] | None = None,
 ) -> int:
     """Every seller's figures for a run, one row per seller and window (``windows``: window
     days → Window, POLICY_WINDOW for the policy's; ``needs``: per window, the figures its
@@ -1137,14 +1188,20 @@ def store_run_figures(
     On PostgreSQL the rows never leave the server: the statement fills a temporary table by
     ``CREATE TABLE … AS`` (which, unlike an ``INSERT … SELECT``, may run in parallel), and one
     ``INSERT … SELECT`` unpivots it into a row per window. At scale S that is ~1 s less than
-    fetching the 10,000 wide rows into Python and copying 30,000 back."""
+    fetching the 10,000 wide rows into Python and copying 30,000 back.
+
+    ``resolutions`` (PostgreSQL): what ``resolution_figures`` returned on another connection
+    while the statement ran without them; they are merged in while unpivoting. If it raises,
+    they are computed here after all."""
     from metrics.models import RunSellerFigures
 
     keys = list(windows)
+    beside = resolutions is not None and connection.vendor == "postgresql"
     sql, params = _figures_sql(
         windows=[windows[key] for key in keys],
         seller_ids=None,
         needs=[(needs or {}).get(key) for key in keys],
+        resolutions=not beside,
     )
     columns = ("run_id", "seller_id", "window_days", *FIGURE_COLUMNS)
     width = len(WINDOW_FIGURES)
@@ -1152,23 +1209,43 @@ def store_run_figures(
     if connection.vendor == "postgresql":
         quote = connection.ops.quote_name
         wide = [f"c{i}" for i in range(cut + width * len(keys))]
-        per_window = " UNION ALL ".join(
-            f"SELECT %(run)s, c0, {int(key)}, {', '.join(wide[1:cut])}, "
-            f"{', '.join(wide[cut + n * width : cut + (n + 1) * width])} FROM run_figures"
-            for n, key in enumerate(keys)
-        )
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS run_figures")  # a failed attempt's, if any
             cursor.execute(
                 f"CREATE TEMPORARY TABLE run_figures ({', '.join(wide)}) AS {sql}", params
             )
             stored = cursor.rowcount
+            merged: set[str] = set()
+            if beside:
+                assert resolutions is not None
+                try:
+                    names, rows = resolutions()
+                except Exception:  # computed here instead (the same statement)
+                    logger.warning("Resolution figures computed beside failed", exc_info=True)
+                    names, rows = resolution_figures(windows=windows, needs=needs)
+                merged = set(names)
+                _load_resolutions(cursor, names, rows)
+
+            def column(n: int, j: int, name: str) -> str:
+                if f"{name}_{n}" in merged:
+                    return f"COALESCE(r.{name}_{n}, 0)"
+                return f"f.{wide[cut + n * width + j]}"
+
+            per_window = " UNION ALL ".join(
+                f"SELECT %(run)s, f.c0, {int(key)}, "
+                f"{', '.join(f'f.{c}' for c in wide[1:cut])}, "
+                f"{', '.join(column(n, j, name) for j, name in enumerate(WINDOW_FIGURES))} "
+                "FROM run_figures f"
+                + (" LEFT JOIN run_resolutions r ON r.seller_id = f.c0" if merged else "")
+                for n, key in enumerate(keys)
+            )
             cursor.execute(
                 f"INSERT INTO {quote(RunSellerFigures._meta.db_table)} "
                 f"({', '.join(quote(c) for c in columns)}) {per_window}",
                 {"run": run_id},
             )
             cursor.execute("DROP TABLE run_figures")
+            cursor.execute("DROP TABLE IF EXISTS run_resolutions")
         return stored
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -1190,6 +1267,19 @@ def store_run_figures(
         batch_size=500,
     )
     return len(rows)
+
+
+def _load_resolutions(cursor: Any, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """The temporary table run_resolutions (seller_id, *names): ``resolution_figures``' rows."""
+    cursor.execute("DROP TABLE IF EXISTS run_resolutions")
+    cursor.execute(
+        "CREATE TEMPORARY TABLE run_resolutions (seller_id bigint PRIMARY KEY"
+        + "".join(f", {name} numeric NOT NULL" for name in names)
+        + ")"
+    )
+    if rows:
+        buffer = io.StringIO("".join("\t".join(map(str, row)) + "\n" for row in rows))
+        cursor.cursor.copy_expert("COPY run_resolutions FROM STDIN", buffer)
 
 
 def stored_run_figures(

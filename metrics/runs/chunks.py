@@ -29,7 +29,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from metrics import chunk_process
-from metrics.engine.compute import InquiryCounts, stored_run_figures
+from metrics.engine.compute import InquiryCounts, resolution_figures, stored_run_figures
 from metrics.engine.grading import (
     JsonText,
     PolicySnapshot,
@@ -38,6 +38,7 @@ from metrics.engine.grading import (
     next_level_to_json,
 )
 from metrics.engine.periods import Period
+from metrics.engine.windows import snapshot_needs
 from metrics.models import (
     EvaluationRun,
     RunChunk,
@@ -49,9 +50,10 @@ from metrics.runs.lifecycle import (
     EVALUATE_RUN_TASK,
     STAGED_COLUMNS,
     claim_run,
+    more_work_mem,
     store_figures,
 )
-from metrics.runs.period_grades import SellerGrade, chunk_inquiries, grade_chunk
+from metrics.runs.period_grades import SellerGrade, chunk_inquiries, grade_chunk, run_windows
 from orders.models import Seller
 
 logger = logging.getLogger(__name__)
@@ -71,8 +73,10 @@ def prepare_run(*, run_id: int, ahead: bool = False) -> list[int]:
 
     ``ahead`` (a run executed in this process): while the figures statement runs, a second
     connection walks the chunks' inquiries (they need no figures), for ``compute_chunk`` to
-    take instead of walking them itself. Much of the figures statement runs on one core (its
-    buyer pairs, the resolution medians): the walks fill the other.
+    take instead of walking them itself, and a third computes the resolution figures, which
+    the statement then leaves out (``compute.resolution_figures``). Much of the figures
+    statement runs on one core (its buyer pairs, the resolution medians): the others fill the
+    second core.
     """
     pending = claim_run(run_id=run_id)
     if pending:
@@ -84,13 +88,28 @@ def prepare_run(*, run_id: int, ahead: bool = False) -> list[int]:
                     name="walk-ahead",
                 )
                 walker.start()
-                try:
-                    store_figures(run_id=run_id)
-                finally:
-                    walker.join()
+                with ThreadPoolExecutor(1, thread_name_prefix="resolutions") as beside:
+                    resolved = beside.submit(_resolution_figures, run_id=run_id)
+                    try:
+                        store_figures(run_id=run_id, resolutions=resolved.result)
+                    finally:
+                        walker.join()
             else:
                 store_figures(run_id=run_id)
     return pending
+
+
+def _resolution_figures(*, run_id: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The run's resolution figures, on this thread's own connection (``prepare_run``)."""
+    try:
+        run = EvaluationRun.objects.only("period", "policy_snapshot").get(pk=run_id)
+        snapshot = PolicySnapshot.from_json(run.policy_snapshot)
+        windows = run_windows(period=Period.parse(run.period), snapshot=snapshot)
+        with transaction.atomic():
+            more_work_mem()
+            return resolution_figures(windows=windows, needs=snapshot_needs(snapshot))
+    finally:
+        connections.close_all()  # this thread's own connection
 
 
 # Inquiries walked ahead for chunks of a run executed in this process (``prepare_run``'s

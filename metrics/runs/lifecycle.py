@@ -27,9 +27,11 @@ Each step of a run's life is logged as one JSON line on the ``metrics.runs.event
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
@@ -262,9 +264,14 @@ def claim_run(*, run_id: int) -> list[int]:
     )
 
 
-def store_figures(*, run_id: int) -> None:
+def store_figures(
+    *,
+    run_id: int,
+    resolutions: Callable[[], tuple[list[str], list[tuple[Any, ...]]]] | None = None,
+) -> None:
     """The run's one pass over the orders and reviews (``compute.store_run_figures``), in one
-    transaction, unless a previous attempt stored them already."""
+    transaction, unless a previous attempt stored them already. ``resolutions``: the
+    resolution figures computed beside it (``compute.store_run_figures``)."""
     with transaction.atomic():
         run = EvaluationRun.objects.select_for_update().get(pk=run_id)
         if run.figures_stored_at is not None or run.status != RunStatus.RUNNING:
@@ -272,8 +279,13 @@ def store_figures(*, run_id: int) -> None:
         snapshot = PolicySnapshot.from_json(run.policy_snapshot)
         windows = run_windows(period=Period.parse(run.period), snapshot=snapshot)
         RunSellerFigures.objects.filter(run_id=run_id).delete()
-        _more_work_mem()
-        store_run_figures(run_id=run_id, windows=windows, needs=snapshot_needs(snapshot))
+        more_work_mem()
+        store_run_figures(
+            run_id=run_id,
+            windows=windows,
+            needs=snapshot_needs(snapshot),
+            resolutions=resolutions,
+        )
         run.figures_stored_at = timezone.now()
         run.lease_expires_at = expiry(run.figures_stored_at)
         run.save(update_fields=["figures_stored_at", "lease_expires_at"])
@@ -304,7 +316,7 @@ def _cut_chunks(*, run: EvaluationRun) -> int:
     return len(chunks)
 
 
-def _more_work_mem() -> None:
+def more_work_mem() -> None:
     """The run's one pass over every order groups by (seller, buyer): ~440,000 groups at 1M
     orders, which spill to disk at PostgreSQL's default 4 MB (measured: see settings)."""
     if connection.vendor == "postgresql":

@@ -11,7 +11,9 @@ from typing import cast
 import pytest
 
 from metrics.engine.compute import (
+    FIGURE_COLUMNS,
     POLICY_WINDOW,
+    resolution_figures,
     seller_figures,
     seller_metrics,
     store_run_figures,
@@ -19,7 +21,7 @@ from metrics.engine.compute import (
 )
 from metrics.engine.periods import Period, Window, window_for_period
 from metrics.engine.windows import days_window
-from metrics.models import EvaluationRun
+from metrics.models import EvaluationRun, RunSellerFigures, RunStatus
 from orders.models import Seller
 from tests.factories import (
     CaseFactory,
@@ -353,3 +355,44 @@ def test_run_figures_store_the_same_program_figures_as_the_filtered_statement(se
     assert alone[seller.pk].defective_orders == 0  # ordered in September: not in 30 days
     assert filtered[other.pk].late_shipments == 1
     assert filtered[seller.pk].defective_orders == 1
+
+
+def test_resolution_figures_computed_beside_the_statement_are_stored_the_same(seller):
+    """``store_run_figures(resolutions=…)`` (a run executed in process computes them on another
+    connection while the figures statement runs without them) stores exactly what the one
+    statement stores; and if that computation failed, it computes them itself."""
+    other = cast(Seller, SellerFactory(user=None))
+    resolved = aware("2026-10-20 12:00")
+    for hours in (1, 2, 4, 8):  # an even count in the 30 days
+        given_conversation(seller, resolved - timedelta(hours=hours), resolved)
+    given_conversation(seller, aware("2026-07-01 12:00"), aware("2026-08-20 00:00"))
+    given_conversation(other, aware("2026-09-01 10:00"), aware("2026-09-03 12:30"))
+    completed(other, "2026-09-10 10:00", buyer="x")
+    thirty = days_window(cutoff=window().cutoff, days=30, response_window_hours=24)
+    windows = {POLICY_WINDOW: window(), 30: thirty}
+
+    def stored_rows(**kwargs: object) -> list[tuple[object, ...]]:
+        run = EvaluationRun.objects.create(period="2026-10", status=RunStatus.SUCCEEDED)
+        store_run_figures(run_id=run.pk, windows=windows, **kwargs)  # type: ignore[arg-type]
+        return sorted(
+            RunSellerFigures.objects.filter(run=run).values_list(
+                "seller_id", "window_days", *FIGURE_COLUMNS[1:]
+            )
+        )
+
+    def failing() -> tuple[list[str], list[tuple[object, ...]]]:
+        raise RuntimeError("the other connection went away")
+
+    one_statement = stored_rows()
+    beside = stored_rows(resolutions=lambda: resolution_figures(windows=windows))
+    recovered = stored_rows(resolutions=failing)
+
+    assert beside == one_statement
+    assert recovered == one_statement
+    resolved_counts = {(row[0], row[1]): row for row in one_statement}
+    names = ("seller_id", "window_days", *FIGURE_COLUMNS[1:])
+    count = names.index("resolved_conversations")
+    assert resolved_counts[(seller.pk, POLICY_WINDOW)][count] == 5
+    assert resolved_counts[(seller.pk, 30)][count] == 4
+    assert resolved_counts[(other.pk, POLICY_WINDOW)][count] == 1
+    assert resolved_counts[(other.pk, 30)][count] == 0
