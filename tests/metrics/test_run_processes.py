@@ -125,3 +125,24 @@ def test_no_fork_while_a_connection_is_open(settings, sellers_with_orders):
     connection.ensure_connection()
     with chunks.forked_processes():
         assert chunks._forked is None
+
+
+def test_a_chunk_failing_in_a_chunk_process_fails_the_run_with_its_error(
+    settings, monkeypatch, sellers_with_orders
+):
+    """The error of a chunk graded in a spawned process reaches this process (raised once every
+    chunk ended) and the run, failed with that error; the chunks this process took after the
+    failure stop quietly."""
+    settings.EVALUATION_CHUNK_SIZE = 2
+    settings.EVALUATION_IN_PROCESS_PROCESSES = 2
+    # What the chunk processes set up (only they read it): every chunk they take fails.
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.chunk_failure.settings")
+    run = runs.start_run(period=OCT, trigger="manual")
+
+    with pytest.raises(ValueError, match="is broken in a chunk process"):
+        runs.execute_run(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "is broken in a chunk process" in run.error
+    assert not SellerEvaluation.objects.filter(period=str(OCT)).exists()
