@@ -45,7 +45,7 @@ class CriterionSpec:
     any_of: str = ""  # "" = no group
     window_days: int | None = None  # its own window (SPEC §5); None = the policy window
 
-    @property
+    @cached_property
     def own_window(self) -> int | None:
         """The window this criterion's metric is read over, when not the policy's: its
         ``window_days`` on a window metric (cumulative metrics ignore it)."""
@@ -53,6 +53,11 @@ class CriterionSpec:
             return None
         info = METRICS.get(self.metric)
         return self.window_days if info is not None and info.window and not info.derived else None
+
+    @cached_property
+    def limit(self) -> Fraction:
+        """The threshold as a Fraction, what counts and rates are compared with (exactly)."""
+        return Fraction(self.value)
 
 
 @dataclass(frozen=True)
@@ -367,7 +372,7 @@ def _evaluate(level: str, spec: CriterionSpec, metrics: Metrics) -> CriterionRes
         if actual is None:
             actual = _top_percent(metrics)
     else:
-        passed = _compare(actual, spec.op, spec.value)
+        passed = _passes(actual, spec)
     return CriterionResult(
         level=level,
         metric=spec.metric,
@@ -475,6 +480,24 @@ def _compare(actual: ExactValue, op: str, threshold: Decimal) -> bool:
     return False
 
 
+def _passes(actual: ExactValue, spec: CriterionSpec) -> bool:
+    """``_compare(actual, spec.op, spec.value)`` with the criterion's Fraction kept on it (a run
+    decides ~11 criteria a seller): the exact types first."""
+    kind = type(actual)
+    if kind is int or kind is Fraction:
+        exact: Decimal | Fraction | int = cast(int | Fraction, actual)
+        limit: Decimal | Fraction = spec.limit
+    elif kind is Decimal:
+        exact, limit = cast(Decimal, actual), spec.value
+    else:  # None, bool, a subclass: the general rule
+        return _compare(actual, spec.op, spec.value)
+    if spec.op == GTE:
+        return exact >= limit
+    if spec.op == LTE:
+        return exact <= limit
+    return False
+
+
 def _top_percent(metrics: Metrics) -> Fraction | None:
     rank, ranked = metrics.get("revenue_rank"), metrics.get("ranked_sellers")
     if rank is None or not ranked:
@@ -499,6 +522,7 @@ def _top_percent_passes(spec: CriterionSpec, metrics: Metrics) -> bool:
     return _compare(_top_percent(metrics), spec.op, spec.value)
 
 
+@lru_cache(maxsize=256)  # one (threshold, ranked sellers) pair a run: every seller asks it
 def top_percent_allowed_rank(top_percent: Decimal, ranked_sellers: int) -> int:
     """The worst revenue rank that is still in the top ``top_percent`` % (SPEC §5): the one
     rule both grading and the dashboard's sentence use."""
