@@ -71,31 +71,32 @@ def prepare_run(*, run_id: int, ahead: bool = False) -> list[int]:
     (a retry, a re-queue) keeps all of that and returns the chunks that are not done. A
     succeeded run returns [].
 
-    ``ahead`` (a run executed in this process): while the figures statement runs, a second
-    connection walks the chunks' inquiries (they need no figures), for ``compute_chunk`` to
-    take instead of walking them itself, and a third computes the resolution figures, which
-    the statement then leaves out (``compute.resolution_figures``). Much of the figures
-    statement runs on one core (its buyer pairs, the resolution medians): the others fill the
-    second core.
+    On PostgreSQL outside a transaction, a second connection computes the resolution figures
+    while the figures statement runs without them (``compute.resolution_figures``: most of
+    that statement, and all of this, runs on one core). ``ahead`` (a run executed in this
+    process): a third walks the chunks' inquiries meanwhile (they need no figures), for
+    ``compute_chunk`` to take instead of walking them itself.
     """
     pending = claim_run(run_id=run_id)
-    if pending:
-        with kept(run_id=run_id):
-            if ahead and _threads_allowed():
-                walker = threading.Thread(
-                    target=_walk_ahead,
-                    kwargs={"run_id": run_id, "indexes": pending},
-                    name="walk-ahead",
-                )
-                walker.start()
-                with ThreadPoolExecutor(1, thread_name_prefix="resolutions") as beside:
-                    resolved = beside.submit(_resolution_figures, run_id=run_id)
-                    try:
-                        store_figures(run_id=run_id, resolutions=resolved.result)
-                    finally:
-                        walker.join()
-            else:
-                store_figures(run_id=run_id)
+    if not pending:
+        return pending
+    with kept(run_id=run_id):
+        if not _threads_allowed():
+            store_figures(run_id=run_id)
+            return pending
+        walker = None
+        if ahead:
+            walker = threading.Thread(
+                target=_walk_ahead, kwargs={"run_id": run_id, "indexes": pending}, name="walk-ahead"
+            )
+            walker.start()
+        with ThreadPoolExecutor(1, thread_name_prefix="resolutions") as beside:
+            resolved = beside.submit(_resolution_figures, run_id=run_id)
+            try:
+                store_figures(run_id=run_id, resolutions=resolved.result)
+            finally:
+                if walker is not None:
+                    walker.join()
     return pending
 
 
