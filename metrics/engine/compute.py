@@ -38,7 +38,6 @@ Measured at scale S (10,000 sellers, 1M orders, 3M messages, 400k reviews, 24 mo
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -58,6 +57,7 @@ from django.db.models import (
 )
 from django.utils.dateparse import parse_datetime
 
+from common.pgcopy import copy_rows
 from metrics.engine.periods import Window
 from metrics.engine.registry import ENGINE_METRIC_KEYS, ExactValue, Metrics
 from orders.models import (
@@ -1277,9 +1277,7 @@ def _load_resolutions(cursor: Any, names: Sequence[str], rows: Sequence[Sequence
         + "".join(f", {name} numeric NOT NULL" for name in names)
         + ")"
     )
-    if rows:
-        buffer = io.StringIO("".join("\t".join(map(str, row)) + "\n" for row in rows))
-        cursor.cursor.copy_expert("COPY run_resolutions FROM STDIN", buffer)
+    copy_rows("run_resolutions", ["seller_id", *names], rows)
 
 
 def stored_run_figures(

@@ -457,40 +457,18 @@ def with_score(metrics: Mapping[str, ExactValue], policy: PolicySnapshot) -> Met
     return {**metrics, SUCCESS_SCORE: success_score(metrics, policy)}
 
 
-@lru_cache(maxsize=1024)
-def _fraction(threshold: Decimal) -> Fraction:
-    # Cached by value: Decimal("4.7") and Decimal("4.7000") share an entry, and the same Fraction.
-    return Fraction(threshold)
-
-
-def _compare(actual: ExactValue, op: str, threshold: Decimal) -> bool:
-    """Exact comparison; a null metric fails every criterion.
+def _passes(actual: ExactValue, spec: CriterionSpec) -> bool:
+    """Exact comparison of ``actual`` with the criterion's threshold; a null metric fails every
+    criterion.
 
     Money (Decimal) is compared with the Decimal threshold; counts (int) and rates (Fraction)
-    with the threshold as a Fraction: exact either way, without converting every value.
+    with the threshold as a Fraction, kept on the criterion (``CriterionSpec.limit``: a run
+    decides ~11 criteria a seller): exact either way, without converting every value.
     """
     if actual is None or isinstance(actual, bool):
         return False
     exact: Decimal | Fraction | int = actual
-    limit: Decimal | Fraction = threshold if isinstance(actual, Decimal) else _fraction(threshold)
-    if op == GTE:
-        return exact >= limit
-    if op == LTE:
-        return exact <= limit
-    return False
-
-
-def _passes(actual: ExactValue, spec: CriterionSpec) -> bool:
-    """``_compare(actual, spec.op, spec.value)`` with the criterion's Fraction kept on it (a run
-    decides ~11 criteria a seller): the exact types first."""
-    kind = type(actual)
-    if kind is int or kind is Fraction:
-        exact: Decimal | Fraction | int = cast(int | Fraction, actual)
-        limit: Decimal | Fraction = spec.limit
-    elif kind is Decimal:
-        exact, limit = cast(Decimal, actual), spec.value
-    else:  # None, bool, a subclass: the general rule
-        return _compare(actual, spec.op, spec.value)
+    limit: Decimal | Fraction = spec.value if isinstance(actual, Decimal) else spec.limit
     if spec.op == GTE:
         return exact >= limit
     if spec.op == LTE:
@@ -513,13 +491,13 @@ def _top_percent_passes(spec: CriterionSpec, metrics: Metrics) -> bool:
     the ``revenue_top_percent`` value itself is compared exactly.
     """
     if "revenue_rank" not in metrics and "ranked_sellers" not in metrics:
-        return _compare(metrics.get(TOP_PERCENT), spec.op, spec.value)
+        return _passes(metrics.get(TOP_PERCENT), spec)
     rank, ranked = metrics.get("revenue_rank"), metrics.get("ranked_sellers")
     if rank is None or not ranked:
         return False
     if spec.op == LTE:
         return Fraction(rank) <= top_percent_allowed_rank(spec.value, int(ranked))
-    return _compare(_top_percent(metrics), spec.op, spec.value)
+    return _passes(_top_percent(metrics), spec)
 
 
 @lru_cache(maxsize=256)  # one (threshold, ranked sellers) pair a run: every seller asks it

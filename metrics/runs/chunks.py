@@ -10,12 +10,12 @@ figures held in memory instead of stored. Memory stays bounded by a chunk either
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import multiprocessing
 import os
 import threading
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from common.pgcopy import copy_rows
 from metrics import chunk_process
 from metrics.engine.compute import InquiryCounts, resolution_figures, stored_run_figures
 from metrics.engine.grading import (
@@ -103,9 +104,8 @@ def prepare_run(*, run_id: int, ahead: bool = False) -> list[int]:
 def _resolution_figures(*, run_id: int) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The run's resolution figures, on this thread's own connection (``prepare_run``)."""
     try:
-        run = EvaluationRun.objects.only("period", "policy_snapshot").get(pk=run_id)
-        snapshot = PolicySnapshot.from_json(run.policy_snapshot)
-        windows = run_windows(period=Period.parse(run.period), snapshot=snapshot)
+        snapshot, period = _snapshot_and_period(run_id=run_id)
+        windows = run_windows(period=period, snapshot=snapshot)
         with transaction.atomic():
             more_work_mem()
             return resolution_figures(windows=windows, needs=snapshot_needs(snapshot))
@@ -113,10 +113,18 @@ def _resolution_figures(*, run_id: int) -> tuple[list[str], list[tuple[Any, ...]
         connections.close_all()  # this thread's own connection
 
 
+def _snapshot_and_period(*, run_id: int) -> tuple[PolicySnapshot, Period]:
+    run = EvaluationRun.objects.only("period", "policy_snapshot").get(pk=run_id)
+    return PolicySnapshot.from_json(run.policy_snapshot), Period.parse(run.period)
+
+
+# A chunk's inquiries walked ahead: the sellers walked, and their InquiryCounts.
+Walked = tuple[frozenset[int], dict[int, list[InquiryCounts]]]
+
 # Inquiries walked ahead for chunks of a run executed in this process (``prepare_run``'s
-# ``ahead``): (run id, chunk index) → (the sellers walked, their InquiryCounts). Each chunk
-# takes its own once; without one (on workers, or when the walk ahead failed) it walks.
-_walked_ahead: dict[tuple[int, int], tuple[frozenset[int], dict[int, list[InquiryCounts]]]] = {}
+# ``ahead``), by (run id, chunk index). Each chunk takes its own once; without one (on workers,
+# or when the walk ahead failed) it walks.
+_walked_ahead: dict[tuple[int, int], Walked] = {}
 _walked_ahead_lock = threading.Lock()
 
 
@@ -128,15 +136,16 @@ def _threads_allowed() -> bool:
 
 def _walk_ahead(*, run_id: int, indexes: Sequence[int]) -> None:
     try:
-        run = EvaluationRun.objects.only("period", "policy_snapshot").get(pk=run_id)
-        snapshot = PolicySnapshot.from_json(run.policy_snapshot)
-        period = Period.parse(run.period)
-        for chunk in RunChunk.objects.filter(run_id=run_id, index__in=indexes).order_by("index"):
-            sellers = list(
-                Seller.objects.filter(
-                    pk__gte=chunk.first_seller_id, pk__lte=chunk.last_seller_id
-                ).values_list("pk", flat=True)
-            )
+        snapshot, period = _snapshot_and_period(run_id=run_id)
+        todo = list(RunChunk.objects.filter(run_id=run_id, index__in=indexes).order_by("index"))
+        every = list(  # the chunks' sellers, in one query
+            Seller.objects.filter(pk__gte=todo[0].first_seller_id, pk__lte=todo[-1].last_seller_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for chunk in todo:
+            first = bisect_left(every, chunk.first_seller_id)
+            sellers = every[first : bisect_right(every, chunk.last_seller_id)]
             walked = chunk_inquiries(seller_ids=sellers, period=period, snapshot=snapshot)
             with _walked_ahead_lock:
                 _walked_ahead[(run_id, chunk.index)] = (frozenset(sellers), walked)
@@ -149,12 +158,16 @@ def _walk_ahead(*, run_id: int, indexes: Sequence[int]) -> None:
             processes.start()
 
 
+def _pop_walked_ahead(*, run_id: int, index: int) -> Walked | None:
+    with _walked_ahead_lock:
+        return _walked_ahead.pop((run_id, index), None)
+
+
 def _take_walked_ahead(
     *, run_id: int, index: int, sellers: Sequence[int]
 ) -> dict[int, list[InquiryCounts]] | None:
     """The chunk's inquiries walked ahead, if they were, for exactly these sellers."""
-    with _walked_ahead_lock:
-        found = _walked_ahead.pop((run_id, index), None)
+    found = _pop_walked_ahead(run_id=run_id, index=index)
     if found is None or found[0] != frozenset(sellers):
         return None
     return found[1]
@@ -300,7 +313,12 @@ class ChunkProcesses:
     def __init__(self, *, count: int, method: str) -> None:
         self.count = count
         self.method = method
-        self.databases = {alias: dict(connections[alias].settings_dict) for alias in connections}
+        # What a spawned process connects to (a forked one inherits it).
+        self.databases = (
+            {alias: dict(connections[alias].settings_dict) for alias in connections}
+            if method == "spawn"
+            else {}
+        )
         self.pool: ProcessPoolExecutor | None = None
         self.lock = threading.Lock()
 
@@ -338,8 +356,7 @@ class ChunkProcesses:
 
         def hand_over() -> None:  # one thread per process: a chunk at a time
             while (index := take()) is not None:
-                with _walked_ahead_lock:
-                    walked = _walked_ahead.pop((run_id, index), None)
+                walked = _pop_walked_ahead(run_id=run_id, index=index)
                 try:
                     assert self.pool is not None
                     self.pool.submit(
@@ -401,7 +418,7 @@ def apply_here(
     *,
     run_id: int,
     index: int,
-    walked: tuple[frozenset[int], dict[int, list[InquiryCounts]]] | None,
+    walked: Walked | None,
 ) -> None:
     """In a chunk process: the chunk task, with the inquiries the run's parent walked ahead."""
     if walked is not None:
@@ -415,13 +432,8 @@ def apply_here(
 
 def _stage(rows: list[tuple[Any, ...]]) -> None:
     """Insert a chunk's staged rows (``_staged_values``, in ``("run_id", *STAGED_COLUMNS)``
-    order): COPY on PostgreSQL, bulk INSERTs elsewhere.
-
-    COPY's text format, not CSV: JSON is full of double quotes, which CSV doubles (in Python)
-    and then parses back (in PostgreSQL); the text format only escapes backslashes, which JSON
-    rarely holds. At scale S (10,000 rows of ~2.8 kB of JSON) the staging took 1.75 s as CSV
-    COPY of model instances.
-    """
+    order): COPY on PostgreSQL (``common.pgcopy``; at scale S, 10,000 rows of ~2.8 kB of JSON
+    took 1.75 s as CSV COPY of model instances), bulk INSERTs elsewhere."""
     columns = ("run_id", *STAGED_COLUMNS)
     if connection.vendor != "postgresql":
         decoded = [
@@ -433,34 +445,7 @@ def _stage(rows: list[tuple[Any, ...]]) -> None:
             batch_size=INSERT_BATCH_SIZE,
         )
         return
-    buffer = io.StringIO()
-    buffer.writelines("\t".join(map(_copy_field, row)) + "\n" for row in rows)
-    buffer.seek(0)
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(  # the psycopg2 cursor under Django's wrapper
-            f"COPY {quote(StagedEvaluation._meta.db_table)} "
-            f"({', '.join(quote(column) for column in columns)}) FROM STDIN",
-            buffer,
-        )
-
-
-# COPY's text format: a backslash starts an escape, a tab ends a field, a newline a row.
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_field(value: Any) -> str:
-    """One field of COPY's text format: NULL is \\N; dicts and lists are JSON (``JsonText`` is
-    JSON already)."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dict | list):
-        value = json.dumps(value)
-    return str(value).translate(_COPY_ESCAPES)
+    copy_rows(StagedEvaluation._meta.db_table, columns, rows)
 
 
 def _staged_values(*, run_id: int, item: SellerGrade, snapshot: PolicySnapshot) -> tuple[Any, ...]:

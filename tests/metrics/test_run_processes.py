@@ -23,7 +23,7 @@ from metrics import runs
 from metrics.engine.periods import Period
 from metrics.models import RunChunk, RunStatus, SellerEvaluation
 from metrics.runs import chunks
-from tests.metrics.test_runs import a_seller, given_completed_orders, given_policy
+from tests.metrics.test_runs import given_sellers_with_orders
 
 pytestmark = [
     pytest.mark.postgres,
@@ -53,11 +53,7 @@ def chunk_pids(run_id: int) -> list[int]:
 def sellers_with_orders() -> list[int]:
     if connection.vendor != "postgresql":
         pytest.skip("chunk processes run on PostgreSQL only")
-    given_policy()
-    sellers = [a_seller() for _ in range(9)]
-    for index, seller in enumerate(sellers):
-        given_completed_orders(seller, count=index % 5, at="2026-10-10 10:00")
-    return [seller.pk for seller in sellers]
+    return [seller.pk for seller in given_sellers_with_orders(9, up_to=4)]
 
 
 def test_spawned_chunk_processes_store_what_threads_store(settings, sellers_with_orders):

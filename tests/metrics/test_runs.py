@@ -68,6 +68,16 @@ def given_completed_orders(seller, *, count: int, at: str) -> None:
         )
 
 
+def given_sellers_with_orders(count: int, *, up_to: int) -> list[Seller]:
+    """The test policy and ``count`` sellers, the i-th with i % (up_to + 1) orders completed on
+    2026-10-10 (so that, up_to ≥ 3, the sellers of 2026-10 reach every level)."""
+    given_policy()
+    sellers = [a_seller() for _ in range(count)]
+    for index, seller in enumerate(sellers):
+        given_completed_orders(seller, count=index % (up_to + 1), at="2026-10-10 10:00")
+    return sellers
+
+
 def when_evaluated(period: Period) -> EvaluationRun:
     return runs.evaluate_period(period=period).run  # type: ignore[return-value]
 

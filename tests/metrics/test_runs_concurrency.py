@@ -18,7 +18,7 @@ from metrics.engine import compute
 from metrics.engine.periods import Period
 from metrics.models import EvaluationRun, RunStatus, SellerEvaluation
 from tests.factories import MessageFactory, aware
-from tests.metrics.test_runs import a_seller, given_completed_orders, given_policy
+from tests.metrics.test_runs import a_seller, given_policy, given_sellers_with_orders
 
 pytestmark = [
     pytest.mark.postgres,
@@ -120,10 +120,7 @@ def test_a_run_in_this_process_applies_its_chunks_on_threads_with_the_serial_res
     own connection) store exactly what one after the other stores, each chunk once."""
     if connection.vendor != "postgresql":
         pytest.skip("the threads apply only on PostgreSQL")
-    given_policy()
-    sellers = [a_seller() for _ in range(7)]
-    for index, seller in enumerate(sellers):
-        given_completed_orders(seller, count=index % 4, at="2026-10-10 10:00")
+    sellers = given_sellers_with_orders(7, up_to=3)
     settings.EVALUATION_CHUNK_SIZE = 2  # four chunks
     applied: list[str] = []
     real = runs.chunks.compute_chunk
@@ -156,9 +153,7 @@ def test_a_failing_chunk_on_a_thread_fails_the_run_with_its_own_error(settings, 
     the failing chunk's error (it had been replaced by that neighbour's DoesNotExist)."""
     if connection.vendor != "postgresql":
         pytest.skip("the threads apply only on PostgreSQL")
-    given_policy()
-    for index in range(4):
-        given_completed_orders(a_seller(), count=index, at="2026-10-10 10:00")
+    given_sellers_with_orders(4, up_to=3)
     settings.EVALUATION_CHUNK_SIZE = 2
     real = runs.chunks.compute_chunk
 
@@ -184,10 +179,7 @@ def test_a_run_in_this_process_walks_the_inquiries_ahead_with_the_same_result(
     each chunk takes its own instead of walking, and the result is the chunks' own walks'."""
     if connection.vendor != "postgresql":
         pytest.skip("the walk ahead runs only on PostgreSQL")
-    given_policy()
-    sellers = [a_seller() for _ in range(5)]
-    for index, seller in enumerate(sellers):
-        given_completed_orders(seller, count=index % 3, at="2026-10-10 10:00")
+    for index, seller in enumerate(given_sellers_with_orders(5, up_to=2)):
         for minutes in range(index + 1):  # inquiries, some answered late, one never
             asked = aware("2026-10-05 09:00") + timedelta(minutes=minutes)
             MessageFactory(seller=seller, conversation=f"c{minutes}", sent_at=asked)
